@@ -1,0 +1,183 @@
+//! What went wrong: the `errors` and `status_codes` tables.
+//!
+//! An error is a human hit answered 400 or above. For each (path, status) the referrers that
+//! sent people there are counted, so a broken inbound link shows the page that links to it.
+
+use super::{IdMap, Merge, count_distinct, sort_rows};
+use crate::enrich::{Hit, Lookups};
+
+/// Counts for one (path, status) error.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorCounts {
+    pub hits: u64,
+    pub visitors: u64,
+    pub referred_hits: u64,
+    /// Hits per referrer id.
+    pub referrers: IdMap<u32, u64>,
+}
+
+impl Merge for ErrorCounts {
+    fn merge(&mut self, o: Self) {
+        self.hits += o.hits;
+        self.visitors += o.visitors;
+        self.referred_hits += o.referred_hits;
+        self.referrers.merge(o.referrers);
+    }
+}
+
+/// Counts for one status code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusCounts {
+    pub hits: u64,
+    pub bytes: u64,
+    pub human_hits: u64,
+    pub bot_hits: u64,
+    pub visitors: u64,
+}
+
+impl Merge for StatusCounts {
+    fn merge(&mut self, o: Self) {
+        self.hits += o.hits;
+        self.bytes += o.bytes;
+        self.human_hits += o.human_hits;
+        self.bot_hits += o.bot_hits;
+        self.visitors += o.visitors;
+    }
+}
+
+#[derive(Default)]
+pub struct Errors {
+    /// Keyed by (path id, status).
+    pub errors: IdMap<(u32, u16), ErrorCounts>,
+    pub statuses: IdMap<u16, StatusCounts>,
+}
+
+impl Merge for Errors {
+    fn merge(&mut self, other: Self) {
+        self.errors.merge(other.errors);
+        self.statuses.merge(other.statuses);
+    }
+}
+
+impl Errors {
+    pub fn add_bot_hits(&mut self, hits: &[Hit]) {
+        for hit in hits {
+            let s = self.statuses.entry(hit.status).or_default();
+            s.hits += 1;
+            s.bytes += hit.bytes;
+            s.bot_hits += 1;
+        }
+    }
+
+    /// A human visitor's hits; counts the visitor once per status and per error.
+    pub fn add_human_hits(
+        &mut self,
+        lookups: &Lookups,
+        hits: &[Hit],
+        pairs: &mut Vec<(u32, u16)>,
+        statuses: &mut Vec<u32>,
+    ) {
+        pairs.clear();
+        statuses.clear();
+        for hit in hits {
+            let s = self.statuses.entry(hit.status).or_default();
+            s.hits += 1;
+            s.bytes += hit.bytes;
+            s.human_hits += 1;
+            statuses.push(u32::from(hit.status));
+            if hit.status >= 400 {
+                let key = (lookups.request(hit.request).path, hit.status);
+                let e = self.errors.entry(key).or_default();
+                e.hits += 1;
+                if !lookups.referrer(hit.referrer).text.is_empty() {
+                    e.referred_hits += 1;
+                    *e.referrers.entry(hit.referrer).or_default() += 1;
+                }
+                pairs.push(key);
+            }
+        }
+        count_distinct(statuses, |s| {
+            self.statuses.entry(s as u16).or_default().visitors += 1
+        });
+        count_distinct(pairs, |k| self.errors.entry(k).or_default().visitors += 1);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorRow {
+    pub path: String,
+    pub status: u16,
+    pub hits: u64,
+    pub visitors: u64,
+    pub referred_hits: u64,
+    pub top_referrer: Option<String>,
+    pub top_referrer_hits: u64,
+    pub top_referrer_internal: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusRow {
+    pub status: u16,
+    pub class: &'static str,
+    pub hits: u64,
+    pub bytes: u64,
+    pub human_hits: u64,
+    pub bot_hits: u64,
+    pub visitors: u64,
+}
+
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+pub fn finish(errors: &Errors, lookups: &Lookups) -> (Vec<ErrorRow>, Vec<StatusRow>) {
+    let mut error_rows: Vec<ErrorRow> = errors
+        .errors
+        .iter()
+        .map(|(&(path, status), e)| {
+            // The referrer with most hits; ties go to the smallest text, for a stable answer.
+            let top = e
+                .referrers
+                .iter()
+                .map(|(&r, &n)| (n, lookups.referrer(r)))
+                .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.text.cmp(&a.1.text)));
+            ErrorRow {
+                path: lookups.path(path).to_owned(),
+                status,
+                hits: e.hits,
+                visitors: e.visitors,
+                referred_hits: e.referred_hits,
+                top_referrer: top.map(|(_, r)| r.text.clone()),
+                top_referrer_hits: top.map_or(0, |(n, _)| n),
+                top_referrer_internal: top.map(|(_, r)| r.internal),
+            }
+        })
+        .collect();
+    sort_rows(
+        &mut error_rows,
+        |r| r.hits,
+        |a, b| a.path.cmp(&b.path).then(a.status.cmp(&b.status)),
+    );
+
+    let mut status_rows: Vec<StatusRow> = errors
+        .statuses
+        .iter()
+        .map(|(&status, s)| StatusRow {
+            status,
+            class: status_class(status),
+            hits: s.hits,
+            bytes: s.bytes,
+            human_hits: s.human_hits,
+            bot_hits: s.bot_hits,
+            visitors: s.visitors,
+        })
+        .collect();
+    sort_rows(&mut status_rows, |r| r.hits, |a, b| a.status.cmp(&b.status));
+    (error_rows, status_rows)
+}

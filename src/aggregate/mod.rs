@@ -1,0 +1,287 @@
+//! Aggregate: sessions and hits → report tables.
+//!
+//! Each shard of visitors is folded into a [`Partial`]: counts keyed by dictionary ids, with
+//! an associative, commutative [`Merge`], so shards can be combined in any order and any
+//! grouping with the same result (and runs later, once keys are strings). Because a visitor
+//! lives in exactly one shard, distinct-visitor counts per page, referrer or status are exact
+//! sums across shards. [`finish`] turns the merged partial into rows with text keys, in a
+//! fixed order: largest first, ties by key.
+//!
+//! One file per report family: `traffic` (summary), `pages` (pages, entry and exit pages),
+//! `sources` (referrers, referring sites), `errors` (errors, status codes), `visitors`
+//! (visitors, robots, sessions).
+
+pub mod errors;
+pub mod pages;
+pub mod sources;
+pub mod traffic;
+pub mod visitors;
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use rustc_hash::FxBuildHasher;
+
+use crate::enrich::{Dictionaries, Hit, Lookups, Method, PathKind};
+use crate::sessionize::{self, SessionRules};
+
+/// A map with a fast hash for the small integer keys used here.
+pub type IdMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
+/// Partial results that combine associatively.
+pub trait Merge {
+    fn merge(&mut self, other: Self);
+}
+
+impl<K: Hash + Eq, V: Merge> Merge for IdMap<K, V> {
+    fn merge(&mut self, other: Self) {
+        if self.len() < other.len() {
+            let smaller = std::mem::replace(self, other);
+            return self.merge(smaller);
+        }
+        for (k, v) in other {
+            match self.entry(k) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(v),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+            }
+        }
+    }
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+impl<T> Merge for Vec<T> {
+    fn merge(&mut self, mut other: Self) {
+        self.append(&mut other);
+    }
+}
+
+/// One page view of a visitor, as sessions need it.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub ts_ms: i64,
+    pub path: u32,
+    pub referrer: u32,
+}
+
+/// A page view per the definitions: a human GET of a page answered 2xx or 304.
+#[inline]
+pub fn is_page_view(method: Method, kind: PathKind, status: u16) -> bool {
+    method == Method::Get
+        && kind == PathKind::Page
+        && ((200..300).contains(&status) || status == 304)
+}
+
+/// Everything the reports count, for some set of visitors.
+#[derive(Default)]
+pub struct Partial {
+    pub traffic: traffic::Traffic,
+    pub pages: pages::Pages,
+    pub sources: sources::Sources,
+    pub errors: errors::Errors,
+    pub visitors: visitors::Visitors,
+}
+
+impl Merge for Partial {
+    fn merge(&mut self, other: Self) {
+        self.traffic.merge(other.traffic);
+        self.pages.merge(other.pages);
+        self.sources.merge(other.sources);
+        self.errors.merge(other.errors);
+        self.visitors.merge(other.visitors);
+    }
+}
+
+/// Buffers reused from visitor to visitor.
+#[derive(Default)]
+pub struct Scratch {
+    views: Vec<View>,
+    sessions: Vec<Range<usize>>,
+    ids: Vec<u32>,
+    pairs: Vec<(u32, u16)>,
+}
+
+/// A session as the aggregation sees it: ids, not text.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    pub visitor: u32,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub entry: u32,
+    pub exit: u32,
+    pub page_views: u32,
+    pub referrer: u32,
+}
+
+impl Session {
+    pub fn duration_ms(&self) -> i64 {
+        self.end_ms - self.start_ms
+    }
+    pub fn bounce(&self) -> bool {
+        self.page_views == 1
+    }
+    /// GA4's engaged session: over 10 seconds, or 2+ page views (conversions come later).
+    pub fn engaged(&self) -> bool {
+        self.duration_ms() > 10_000 || self.page_views >= 2
+    }
+}
+
+impl Partial {
+    /// Adds one visitor's hits, sorted by time.
+    pub fn add_visitor(
+        &mut self,
+        lookups: &Lookups,
+        rules: &SessionRules,
+        visitor: u32,
+        hits: &[Hit],
+        scratch: &mut Scratch,
+    ) {
+        self.traffic.add_hits(hits);
+        if let Some(bot) = lookups.bot_of(visitor) {
+            self.errors.add_bot_hits(hits);
+            self.visitors.add_bot(bot, hits);
+            self.traffic.add_bot_hits(hits);
+            return;
+        }
+
+        // Hits: per status, per page path, per error; collect the page views.
+        scratch.views.clear();
+        for hit in hits {
+            let request = lookups.request(hit.request);
+            if request.kind == PathKind::Page {
+                self.pages.add_hit(request.path);
+            }
+            if is_page_view(request.method, request.kind, hit.status) {
+                scratch.views.push(View {
+                    ts_ms: hit.ts_ms,
+                    path: request.path,
+                    referrer: hit.referrer,
+                });
+            }
+        }
+        self.errors
+            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.ids);
+
+        // Page views → sessions.
+        rules.cut(scratch.views.iter().map(|v| v.ts_ms), &mut scratch.sessions);
+        let first_session = self.visitors.sessions.len();
+        for range in &scratch.sessions {
+            let views = &scratch.views[range.clone()];
+            let (first, last) = (views[0], views[views.len() - 1]);
+            let session = Session {
+                visitor,
+                start_ms: first.ts_ms,
+                end_ms: last.ts_ms,
+                entry: first.path,
+                exit: last.path,
+                page_views: views.len() as u32,
+                referrer: first.referrer,
+            };
+            self.pages.add_session(&session);
+            self.sources.add_session(lookups, &session);
+            self.traffic.add_session(&session);
+            self.visitors.sessions.push(session);
+        }
+        let sessions = &self.visitors.sessions[first_session..];
+        self.sources
+            .add_visitor(lookups, sessions, &mut scratch.ids);
+        self.pages.add_views(&scratch.views, &mut scratch.ids);
+        self.visitors
+            .add_human(visitor, hits, scratch.views.len(), scratch.sessions.len());
+        self.traffic
+            .add_human(hits, scratch.views.len(), !scratch.sessions.is_empty());
+    }
+}
+
+/// Sessionizes and aggregates all shards in parallel.
+pub fn aggregate(
+    shards: Vec<Vec<Vec<Hit>>>,
+    dicts: &Dictionaries,
+    lookups: &Lookups,
+    rules: &SessionRules,
+) -> Partial {
+    shards
+        .into_par_iter()
+        .fold(
+            || (Partial::default(), Scratch::default()),
+            |(mut partial, mut scratch), pieces| {
+                let hits = sessionize::sorted_shard(pieces, dicts);
+                sessionize::for_each_visitor(&hits, |visitor, hits| {
+                    partial.add_visitor(lookups, rules, visitor, hits, &mut scratch);
+                });
+                (partial, scratch)
+            },
+        )
+        .map(|(partial, _)| partial)
+        .reduce(Partial::default, |mut a, b| {
+            a.merge(b);
+            a
+        })
+}
+
+/// Every report, as rows with text keys, in output order.
+pub struct Reports {
+    pub summary: traffic::SummaryRow,
+    pub pages: Vec<pages::PageRow>,
+    pub entry_pages: Vec<pages::EntryRow>,
+    pub exit_pages: Vec<pages::ExitRow>,
+    pub referrers: Vec<sources::ReferrerRow>,
+    pub referring_sites: Vec<sources::SiteRow>,
+    pub errors: Vec<errors::ErrorRow>,
+    pub status_codes: Vec<errors::StatusRow>,
+    pub visitors: Vec<visitors::VisitorRow>,
+    pub robots: Vec<visitors::RobotRow>,
+    pub sessions: Vec<visitors::SessionRow>,
+}
+
+/// Turns the merged partial into report rows.
+pub fn finish(partial: &Partial, lookups: &Lookups, read: &traffic::ReadTotals) -> Reports {
+    let summary = traffic::finish(&partial.traffic, read);
+    let (pages, entry_pages, exit_pages) = pages::finish(&partial.pages, lookups, summary.sessions);
+    let (referrers, referring_sites) = sources::finish(&partial.sources, lookups);
+    let (errors, status_codes) = errors::finish(&partial.errors, lookups);
+    Reports {
+        summary,
+        pages,
+        entry_pages,
+        exit_pages,
+        referrers,
+        referring_sites,
+        errors,
+        status_codes,
+        visitors: visitors::finish_visitors(&partial.visitors, lookups),
+        robots: visitors::finish_robots(&partial.visitors, lookups),
+        sessions: visitors::finish_sessions(&partial.visitors, lookups),
+    }
+}
+
+/// Adds 1 to `count(key)` for each distinct key in `keys` (which it sorts and dedups).
+pub(crate) fn count_distinct<K: Ord + Copy>(keys: &mut Vec<K>, mut count: impl FnMut(K)) {
+    keys.sort_unstable();
+    keys.dedup();
+    for &k in keys.iter() {
+        count(k);
+    }
+}
+
+/// `num / den`, or `None` when `den` is zero.
+pub fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// Sorts rows by a count, largest first, then by key; the order every table uses.
+pub(crate) fn sort_rows<T>(
+    rows: &mut [T],
+    count: impl Fn(&T) -> u64,
+    tie: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    rows.sort_unstable_by(|a, b| count(b).cmp(&count(a)).then_with(|| tie(a, b)));
+}

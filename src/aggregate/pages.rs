@@ -1,0 +1,155 @@
+//! Pages: the `pages`, `entry_pages` and `exit_pages` tables.
+
+use super::{IdMap, Merge, Session, View, count_distinct, ratio, sort_rows};
+use crate::enrich::Lookups;
+
+/// Counts for one page path.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageCounts {
+    pub hits: u64,
+    pub page_views: u64,
+    pub visitors: u64,
+    pub entries: u64,
+    pub exits: u64,
+    pub bounces: u64,
+    /// Page views and duration of the sessions that entered here.
+    pub entry_page_views: u64,
+    pub entry_duration_ms: u64,
+}
+
+impl Merge for PageCounts {
+    fn merge(&mut self, o: Self) {
+        self.hits += o.hits;
+        self.page_views += o.page_views;
+        self.visitors += o.visitors;
+        self.entries += o.entries;
+        self.exits += o.exits;
+        self.bounces += o.bounces;
+        self.entry_page_views += o.entry_page_views;
+        self.entry_duration_ms += o.entry_duration_ms;
+    }
+}
+
+/// Counts per page path id.
+#[derive(Default)]
+pub struct Pages {
+    pub by_path: IdMap<u32, PageCounts>,
+}
+
+impl Merge for Pages {
+    fn merge(&mut self, other: Self) {
+        self.by_path.merge(other.by_path);
+    }
+}
+
+impl Pages {
+    pub fn add_hit(&mut self, path: u32) {
+        self.by_path.entry(path).or_default().hits += 1;
+    }
+
+    pub fn add_session(&mut self, s: &Session) {
+        let entry = self.by_path.entry(s.entry).or_default();
+        entry.entries += 1;
+        entry.bounces += u64::from(s.bounce());
+        entry.entry_page_views += u64::from(s.page_views);
+        entry.entry_duration_ms += s.duration_ms().max(0) as u64;
+        self.by_path.entry(s.exit).or_default().exits += 1;
+    }
+
+    /// A visitor's page views: counts them, and the visitor once per distinct path.
+    pub fn add_views(&mut self, views: &[View], scratch: &mut Vec<u32>) {
+        scratch.clear();
+        for v in views {
+            self.by_path.entry(v.path).or_default().page_views += 1;
+            scratch.push(v.path);
+        }
+        count_distinct(scratch, |path| {
+            self.by_path.entry(path).or_default().visitors += 1
+        });
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRow {
+    pub path: String,
+    pub hits: u64,
+    pub page_views: u64,
+    pub visitors: u64,
+    pub entries: u64,
+    pub exits: u64,
+    pub exit_rate: Option<f64>,
+    pub bounces: u64,
+    pub bounce_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRow {
+    pub path: String,
+    pub sessions: u64,
+    pub bounces: u64,
+    pub bounce_rate: Option<f64>,
+    pub share: Option<f64>,
+    pub page_views: u64,
+    pub avg_session_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitRow {
+    pub path: String,
+    pub sessions: u64,
+    pub share: Option<f64>,
+    pub page_views: u64,
+    pub exit_rate: Option<f64>,
+}
+
+pub fn finish(
+    pages: &Pages,
+    lookups: &Lookups,
+    sessions: u64,
+) -> (Vec<PageRow>, Vec<EntryRow>, Vec<ExitRow>) {
+    let mut rows = Vec::with_capacity(pages.by_path.len());
+    let mut entries = Vec::new();
+    let mut exits = Vec::new();
+    for (&path, c) in &pages.by_path {
+        let path = lookups.path(path).to_owned();
+        if c.entries > 0 {
+            entries.push(EntryRow {
+                path: path.clone(),
+                sessions: c.entries,
+                bounces: c.bounces,
+                bounce_rate: ratio(c.bounces, c.entries),
+                share: ratio(c.entries, sessions),
+                page_views: c.entry_page_views,
+                avg_session_s: ratio(c.entry_duration_ms, c.entries).map(|ms| ms / 1000.0),
+            });
+        }
+        if c.exits > 0 {
+            exits.push(ExitRow {
+                path: path.clone(),
+                sessions: c.exits,
+                share: ratio(c.exits, sessions),
+                page_views: c.page_views,
+                exit_rate: ratio(c.exits, c.page_views),
+            });
+        }
+        rows.push(PageRow {
+            path,
+            hits: c.hits,
+            page_views: c.page_views,
+            visitors: c.visitors,
+            entries: c.entries,
+            exits: c.exits,
+            exit_rate: ratio(c.exits, c.page_views),
+            bounces: c.bounces,
+            bounce_rate: ratio(c.bounces, c.entries),
+        });
+    }
+    sort_rows(
+        &mut rows,
+        |r| r.page_views,
+        |a, b| b.hits.cmp(&a.hits).then_with(|| a.path.cmp(&b.path)),
+    );
+    sort_rows(&mut entries, |r| r.sessions, |a, b| a.path.cmp(&b.path));
+    sort_rows(&mut exits, |r| r.sessions, |a, b| a.path.cmp(&b.path));
+    (rows, entries, exits)
+}

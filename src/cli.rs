@@ -1,0 +1,106 @@
+//! The command line as typed: clap derive structs whose doc comments are the help text.
+//! [`crate::config::Config`] turns them into what the program will do.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Turns web-server access logs into channel and audience analytics, written as Parquet.
+#[derive(Debug, Parser)]
+#[command(
+    name = "accesslens",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read access logs, rebuild visitor sessions and write every report as Parquet.
+    ///
+    /// Prints an overview when done. Malformed lines are counted and sampled, never fatal.
+    /// Exit status: 0 success, 1 failure (an input or the output cannot be used),
+    /// 2 invalid command line.
+    #[command(
+        after_help = "Example:\n  accesslens analyze /var/log/nginx/access.log* --site-domain example.com --out reports/"
+    )]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Log files to read; `-` reads standard input.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+
+    /// Directory for the Parquet reports (created if missing; existing tables are replaced).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Log format of the inputs.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
+    pub format: FormatArg,
+
+    /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
+    /// subdomains are internal navigation, never a traffic source.
+    #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]
+    pub site_domains: Vec<String>,
+
+    /// Session rules: `ga4` cuts a session after 30 minutes without a page view, `awstats`
+    /// after 60.
+    #[arg(long, value_enum, default_value_t = SessionsArg::Ga4)]
+    pub sessions: SessionsArg,
+
+    /// Inactivity that ends a session, overriding the preset's: `30m`, `1h`, `90s`, `1h30m`.
+    #[arg(long, value_name = "DURATION")]
+    pub session_timeout: Option<String>,
+
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Rows per table in the terminal overview.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Print no overview and no progress; only warnings and errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Skip inputs that cannot be opened (with a warning) instead of failing the run.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Read files with read() instead of memory-mapping them (for files that another
+    /// process may truncate while they are read).
+    #[arg(long)]
+    pub no_mmap: bool,
+
+    /// Parser chunk size in bytes (for tests and benchmarks).
+    #[arg(long, hide = true)]
+    pub chunk_size: Option<usize>,
+
+    /// Read window size in bytes (for tests and benchmarks).
+    #[arg(long, hide = true)]
+    pub window_size: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Apache/Nginx combined: common plus "referrer" "user agent".
+    Combined,
+    /// NCSA common: host ident user [time] "request" status bytes.
+    Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SessionsArg {
+    /// Google Analytics 4: 30 minutes of inactivity.
+    Ga4,
+    /// AWStats: 60 minutes of inactivity.
+    Awstats,
+}

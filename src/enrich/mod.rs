@@ -1,0 +1,436 @@
+//! Enrich: borrowed line fields → compact hit records holding ids, and the classification of
+//! each distinct value.
+//!
+//! While chunks are parsed, every line's request, referrer, user agent and client are
+//! interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 32 bytes. After
+//! all input is read, [`Lookups::build`] classifies each *distinct* value once: requests into
+//! method/path/kind, referrers into host/internal, user agents into browser/OS/device/bot,
+//! visitor keys into their XXH64 hash. Later stages look these up by id.
+
+pub mod agent;
+pub mod intern;
+pub mod referrer;
+pub mod request;
+pub mod text;
+
+use std::sync::Mutex;
+
+use hashbrown::HashTable;
+use rayon::prelude::*;
+
+use crate::parse::LogLine;
+use intern::{Interner, LocalInterner};
+
+pub use agent::{AgentInfo, Bot};
+pub use referrer::SiteDomains;
+pub use request::{Method, PathKind, PathRules};
+
+/// One parsed line, with ids into the run's dictionaries (32 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// UTC milliseconds.
+    pub ts_ms: i64,
+    pub bytes: u64,
+    pub visitor: u32,
+    pub request: u32,
+    pub referrer: u32,
+    pub status: u16,
+    /// The logged UTC offset in minutes.
+    pub offset_min: i16,
+}
+
+/// The seed of the visitor hash: the same as Spark's `xxhash64`, so any engine buckets a
+/// visitor's hits the same way.
+pub const VISITOR_HASH_SEED: u64 = 42;
+
+/// XXH64 (seed 42) of the visitor key `client + " " + user_agent`, as Spark's
+/// `xxhash64(concat(client, ' ', user_agent))` computes it.
+pub fn visitor_hash(client: &[u8], user_agent: &[u8]) -> u64 {
+    let mut h = xxhash_rust::xxh64::Xxh64::new(VISITOR_HASH_SEED);
+    h.update(client);
+    h.update(b" ");
+    h.update(user_agent);
+    h.digest()
+}
+
+/// Distinct visitor keys: (client id, user agent id) → visitor id.
+#[derive(Default)]
+pub struct VisitorTable {
+    keys: Vec<(u32, u32)>,
+    table: HashTable<u32>,
+}
+
+#[inline]
+fn pair_hash(client: u32, agent: u32) -> u64 {
+    let x = (u64::from(client) << 32) | u64::from(agent);
+    // A 64-bit multiplicative mix: ids are dense, so spread their bits.
+    (x ^ (x >> 29))
+        .wrapping_mul(0xbf58_476d_1ce4_e5b9)
+        .rotate_left(31)
+}
+
+impl VisitorTable {
+    pub fn intern(&mut self, client: u32, agent: u32) -> u32 {
+        let hash = pair_hash(client, agent);
+        let keys = &self.keys;
+        if let Some(&id) = self
+            .table
+            .find(hash, |&id| keys[id as usize] == (client, agent))
+        {
+            return id;
+        }
+        let id = u32::try_from(self.keys.len()).expect("fewer than 2^32 visitors");
+        self.keys.push((client, agent));
+        let keys = &self.keys;
+        self.table.insert_unique(hash, id, |&id| {
+            let (c, a) = keys[id as usize];
+            pair_hash(c, a)
+        });
+        id
+    }
+
+    /// (client id, user agent id) of a visitor.
+    pub fn key(&self, visitor: u32) -> (u32, u32) {
+        self.keys[visitor as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The run's dictionaries.
+#[derive(Default)]
+pub struct Dictionaries {
+    pub requests: Interner,
+    pub referrers: Interner,
+    pub agents: Interner,
+    pub clients: Interner,
+    pub visitors: VisitorTable,
+}
+
+/// The dictionaries while parser threads merge into them: one lock per dictionary, taken
+/// once per chunk.
+#[derive(Default)]
+pub struct SharedDictionaries {
+    requests: Mutex<Interner>,
+    referrers: Mutex<Interner>,
+    agents: Mutex<Interner>,
+    clients: Mutex<Interner>,
+    visitors: Mutex<VisitorTable>,
+}
+
+impl SharedDictionaries {
+    pub fn into_inner(self) -> Dictionaries {
+        Dictionaries {
+            requests: into_inner(self.requests),
+            referrers: into_inner(self.referrers),
+            agents: into_inner(self.agents),
+            clients: into_inner(self.clients),
+            visitors: into_inner(self.visitors),
+        }
+    }
+}
+
+fn into_inner<T>(m: Mutex<T>) -> T {
+    m.into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The hits of one chunk, with chunk-local ids, borrowing the chunk's bytes.
+#[derive(Default)]
+pub struct ChunkHits<'a> {
+    requests: LocalInterner<'a>,
+    referrers: LocalInterner<'a>,
+    agents: LocalInterner<'a>,
+    clients: LocalInterner<'a>,
+    visitors: VisitorTable,
+    hits: Vec<Hit>,
+}
+
+impl<'a> ChunkHits<'a> {
+    pub fn with_capacity(lines: usize) -> Self {
+        ChunkHits {
+            hits: Vec::with_capacity(lines),
+            ..Default::default()
+        }
+    }
+
+    /// Records one parsed line.
+    #[inline]
+    pub fn push(&mut self, line: &LogLine<'a>) {
+        let client = self.clients.intern(line.client);
+        let agent = self.agents.intern(line.user_agent);
+        self.hits.push(Hit {
+            ts_ms: line.time.utc_ms,
+            bytes: line.bytes,
+            visitor: self.visitors.intern(client, agent),
+            request: self.requests.intern(line.request),
+            referrer: self.referrers.intern(line.referrer),
+            status: line.status,
+            offset_min: line.time.offset_min,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.hits.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+
+    /// Merges this chunk's distinct values into the run's dictionaries and returns its hits
+    /// with run-wide ids.
+    pub fn into_global(self, shared: &SharedDictionaries) -> Vec<Hit> {
+        let requests = lock(&shared.requests).merge_local(&self.requests);
+        let referrers = lock(&shared.referrers).merge_local(&self.referrers);
+        let agents = lock(&shared.agents).merge_local(&self.agents);
+        let clients = lock(&shared.clients).merge_local(&self.clients);
+        let visitors: Vec<u32> = {
+            let mut table = lock(&shared.visitors);
+            self.visitors
+                .keys
+                .iter()
+                .map(|&(c, a)| table.intern(clients[c as usize], agents[a as usize]))
+                .collect()
+        };
+        let mut hits = self.hits;
+        for hit in &mut hits {
+            hit.visitor = visitors[hit.visitor as usize];
+            hit.request = requests[hit.request as usize];
+            hit.referrer = referrers[hit.referrer as usize];
+        }
+        hits
+    }
+}
+
+/// A distinct request, classified.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo {
+    pub method: Method,
+    /// Id into [`Lookups::paths`].
+    pub path: u32,
+    pub kind: PathKind,
+}
+
+/// A distinct referrer, classified.
+#[derive(Debug, Clone)]
+pub struct ReferrerInfo {
+    /// Display text (empty when the line had none).
+    pub text: String,
+    /// Id into [`Lookups::hosts`], when the referrer is a URL.
+    pub host: Option<u32>,
+    pub internal: bool,
+}
+
+impl ReferrerInfo {
+    /// An external referrer: a traffic source.
+    pub fn is_external(&self) -> bool {
+        !self.text.is_empty() && !self.internal
+    }
+}
+
+/// A distinct visitor key, classified.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorInfo {
+    pub client: u32,
+    pub agent: u32,
+    /// XXH64 (seed 42) of the visitor key.
+    pub hash: u64,
+}
+
+/// What every distinct value means, by id.
+pub struct Lookups {
+    pub requests: Vec<RequestInfo>,
+    /// Distinct paths (display text), indexed by [`RequestInfo::path`].
+    pub paths: Vec<String>,
+    pub referrers: Vec<ReferrerInfo>,
+    /// Distinct referrer hosts (lower case), indexed by [`ReferrerInfo::host`].
+    pub hosts: Vec<String>,
+    pub agents: Vec<AgentInfo>,
+    /// Distinct bots, sorted by name.
+    pub bots: Vec<Bot>,
+    /// For each user agent, its id in [`Lookups::bots`] when it is a bot.
+    pub agent_bots: Vec<Option<u32>>,
+    /// Client addresses (display text).
+    pub clients: Vec<String>,
+    /// User agents (display text).
+    pub agent_texts: Vec<String>,
+    pub visitors: Vec<VisitorInfo>,
+}
+
+/// Settings the classification needs.
+#[derive(Debug, Clone, Default)]
+pub struct EnrichRules {
+    pub paths: PathRules,
+    pub site: SiteDomains,
+}
+
+impl Lookups {
+    /// Classifies every distinct value (in parallel where it is expensive).
+    pub fn build(dicts: &Dictionaries, rules: &EnrichRules) -> Lookups {
+        let mut path_ids = Interner::default();
+        let requests: Vec<RequestInfo> = dicts
+            .requests
+            .iter()
+            .map(|raw| {
+                let parts = request::classify(raw, &rules.paths);
+                RequestInfo {
+                    method: parts.method,
+                    path: path_ids.intern(&parts.path),
+                    kind: parts.kind,
+                }
+            })
+            .collect();
+        let paths = path_ids
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+
+        let classified: Vec<(String, referrer::ReferrerParts)> = par_map(&dicts.referrers, |raw| {
+            let text = text::display(raw);
+            let parts = referrer::classify(&text, &rules.site);
+            (text, parts)
+        });
+        let mut host_ids = Interner::default();
+        let referrers = classified
+            .into_iter()
+            .map(|(text, parts)| ReferrerInfo {
+                text,
+                host: parts.host.map(|h| host_ids.intern(h.as_bytes())),
+                internal: parts.internal,
+            })
+            .collect();
+        let hosts = host_ids
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect();
+        let agent_texts = par_map(&dicts.agents, text::display);
+        let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
+        let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
+        bots.sort();
+        bots.dedup();
+        let agent_bots = agents
+            .iter()
+            .map(|a| {
+                let bot = a.bot.as_ref()?;
+                bots.binary_search(bot).ok().map(|i| i as u32)
+            })
+            .collect();
+        let clients = par_map(&dicts.clients, text::display);
+        let visitors = (0..dicts.visitors.len() as u32)
+            .into_par_iter()
+            .map(|v| {
+                let (client, agent) = dicts.visitors.key(v);
+                let hash = visitor_hash(dicts.clients.get(client), dicts.agents.get(agent));
+                VisitorInfo {
+                    client,
+                    agent,
+                    hash,
+                }
+            })
+            .collect();
+        Lookups {
+            requests,
+            paths,
+            referrers,
+            hosts,
+            agents,
+            bots,
+            agent_bots,
+            clients,
+            agent_texts,
+            visitors,
+        }
+    }
+
+    #[inline]
+    pub fn request(&self, id: u32) -> &RequestInfo {
+        &self.requests[id as usize]
+    }
+
+    #[inline]
+    pub fn visitor(&self, id: u32) -> &VisitorInfo {
+        &self.visitors[id as usize]
+    }
+
+    #[inline]
+    pub fn agent_of(&self, visitor: u32) -> &AgentInfo {
+        &self.agents[self.visitors[visitor as usize].agent as usize]
+    }
+
+    /// The bot id of a visitor, `None` for a human.
+    #[inline]
+    pub fn bot_of(&self, visitor: u32) -> Option<u32> {
+        self.agent_bots[self.visitors[visitor as usize].agent as usize]
+    }
+
+    #[inline]
+    pub fn referrer(&self, id: u32) -> &ReferrerInfo {
+        &self.referrers[id as usize]
+    }
+
+    pub fn path(&self, id: u32) -> &str {
+        &self.paths[id as usize]
+    }
+}
+
+fn par_map<T: Send>(dict: &Interner, f: impl Fn(&[u8]) -> T + Sync + Send) -> Vec<T> {
+    (0..dict.len() as u32)
+        .into_par_iter()
+        .map(|id| f(dict.get(id)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Hit>(), 32);
+    }
+
+    #[test]
+    fn visitor_hash_is_xxh64_seed_42_of_the_key() {
+        // Reference values: XXH64 of "" with seed 0 is 0xef46db3751d8e999 (the xxHash
+        // test vector); the visitor hash of an empty key equals XXH64(" ", 42).
+        assert_eq!(xxhash_rust::xxh64::xxh64(b"", 0), 0xef46_db37_51d8_e999);
+        assert_eq!(visitor_hash(b"", b""), xxhash_rust::xxh64::xxh64(b" ", 42));
+        assert_eq!(
+            visitor_hash(b"203.0.113.7", b"Mozilla/5.0"),
+            xxhash_rust::xxh64::xxh64(b"203.0.113.7 Mozilla/5.0", 42)
+        );
+    }
+
+    #[test]
+    fn chunk_ids_map_to_run_ids() {
+        let shared = SharedDictionaries::default();
+        let lines = [
+            &b"1.1.1.1 - - [10/Oct/2026:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 1 \"-\" \"UA\""[..],
+            b"2.2.2.2 - - [10/Oct/2026:13:55:37 +0000] \"GET /b HTTP/1.1\" 200 2 \"-\" \"UA\"",
+            b"1.1.1.1 - - [10/Oct/2026:13:55:38 +0000] \"GET /a HTTP/1.1\" 404 3 \"-\" \"UA\"",
+        ];
+        for round in 0..2 {
+            let mut chunk = ChunkHits::default();
+            for line in &lines[round..] {
+                chunk.push(&crate::parse::Format::Combined.parse(line).unwrap());
+            }
+            let hits = chunk.into_global(&shared);
+            assert_eq!(hits.len(), 3 - round);
+        }
+        let dicts = shared.into_inner();
+        assert_eq!(dicts.visitors.len(), 2);
+        assert_eq!(dicts.requests.len(), 2);
+        assert_eq!(dicts.agents.len(), 1);
+    }
+}

@@ -1,0 +1,41 @@
+//! Errors that stop a run. Their messages name the file or flag to fix.
+//!
+//! Malformed log lines are not errors: they are counted and sampled (see `parse`).
+
+use std::io;
+
+/// What can make a run fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Input { path: String, source: io::Error },
+
+    #[error("{path} is a directory; pass the log files in it (for example {path}/access.log*)")]
+    InputIsDirectory { path: String },
+
+    #[error("no input could be read (all were skipped by --keep-going)")]
+    NoReadableInput,
+
+    #[error("cannot write to the output directory {path}: {source}")]
+    Output { path: String, source: io::Error },
+
+    #[error("cannot write the {table} table: {source}")]
+    Parquet {
+        table: String,
+        source: parquet::errors::ParquetError,
+    },
+
+    #[error("invalid {flag} {value:?}: {reason}")]
+    InvalidOption {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads { threads: usize, reason: String },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

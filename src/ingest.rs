@@ -1,0 +1,200 @@
+//! Ingest: inputs → split → parse → interned hits in shards, with counts per file.
+//!
+//! This is the per-line part of the pipeline, and the only part whose cost grows with the
+//! bytes read. Inputs are processed in parallel, and each input's windows are cut into
+//! chunks that are parsed in parallel too. A chunk is parsed into hits with chunk-local ids
+//! (borrowing the window's bytes), merged into the run's dictionaries once, and its hits are
+//! handed to the visitor shards. Malformed lines are counted and the first ones sampled with
+//! their line numbers; blank lines are counted apart.
+
+use rayon::prelude::*;
+
+use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries};
+use crate::error::{Error, Result};
+use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
+use crate::output::progress::Progress;
+use crate::parse::{self, Format, Malformed};
+use crate::sessionize::Shards;
+
+/// How many malformed lines are kept as samples (per input and in all).
+pub const MAX_SAMPLES: usize = 100;
+
+/// Longest excerpt of a malformed line that is kept.
+const SAMPLE_BYTES: usize = 300;
+
+/// What one input contained.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileStats {
+    pub file: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub blank_lines: u64,
+    pub hits: u64,
+    pub malformed: u64,
+}
+
+/// A malformed line, as shown to users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedSample {
+    pub file: String,
+    /// 1-based line number in its file.
+    pub line: u64,
+    pub reason: Malformed,
+    pub text: String,
+}
+
+/// How to ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestOptions {
+    pub format: Format,
+    pub read: ReadOptions,
+    /// Chunk size in bytes; `None` adapts it to the window and the thread count.
+    pub chunk_size: Option<usize>,
+    /// Skip inputs that cannot be opened instead of failing.
+    pub keep_going: bool,
+}
+
+/// Everything read from the inputs.
+pub struct Ingested {
+    pub dicts: Dictionaries,
+    pub shards: Shards,
+    /// Per input, in the order given.
+    pub files: Vec<FileStats>,
+    pub samples: Vec<MalformedSample>,
+    /// Inputs skipped under `keep_going`, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// Reads every input.
+pub fn ingest(
+    sources: &[Source],
+    options: &IngestOptions,
+    progress: &Progress,
+) -> Result<Ingested> {
+    // Open everything first: a missing file fails the run before any work is done.
+    let mut inputs = Vec::with_capacity(sources.len());
+    let mut skipped = Vec::new();
+    for source in sources {
+        match OpenInput::open(source) {
+            Ok(input) => inputs.push(input),
+            Err(e) if options.keep_going => skipped.push(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    if inputs.is_empty() {
+        return Err(Error::NoReadableInput);
+    }
+    progress.set_length(inputs.iter().map(|i| i.len).sum::<Option<u64>>());
+
+    let dicts = SharedDictionaries::default();
+    let shards = Shards::default();
+    let results: Vec<(FileStats, Vec<MalformedSample>)> = inputs
+        .into_par_iter()
+        .map(|input| ingest_one(input, options, &dicts, &shards, progress))
+        .collect::<Result<_>>()?;
+
+    let mut files = Vec::with_capacity(results.len());
+    let mut samples = Vec::new();
+    for (stats, file_samples) in results {
+        files.push(stats);
+        samples.extend(file_samples);
+    }
+    samples.truncate(MAX_SAMPLES);
+    Ok(Ingested {
+        dicts: dicts.into_inner(),
+        shards,
+        files,
+        samples,
+        skipped,
+    })
+}
+
+fn ingest_one(
+    mut input: OpenInput,
+    options: &IngestOptions,
+    dicts: &SharedDictionaries,
+    shards: &Shards,
+    progress: &Progress,
+) -> Result<(FileStats, Vec<MalformedSample>)> {
+    let mut stats = FileStats {
+        file: input.name.clone(),
+        ..FileStats::default()
+    };
+    let mut samples = Vec::new();
+    let threads = rayon::current_num_threads();
+    stats.bytes = input.for_each_window(options.read, |window| {
+        let target = options
+            .chunk_size
+            .unwrap_or_else(|| (window.len() / (threads * 4)).clamp(256 << 10, 8 << 20));
+        let chunks = split_chunks(window, target);
+        let parsed: Vec<ChunkStats> = chunks
+            .par_iter()
+            .map(|chunk| parse_chunk(chunk, options.format, dicts, shards))
+            .collect();
+        for chunk in parsed {
+            for (line, reason, text) in chunk.samples {
+                if samples.len() < MAX_SAMPLES {
+                    samples.push(MalformedSample {
+                        file: stats.file.clone(),
+                        line: stats.lines + line,
+                        reason,
+                        text,
+                    });
+                }
+            }
+            stats.lines += chunk.lines;
+            stats.blank_lines += chunk.blank_lines;
+            stats.hits += chunk.hits;
+            stats.malformed += chunk.malformed;
+        }
+        progress.inc(window.len() as u64);
+        Ok(())
+    })?;
+    Ok((stats, samples))
+}
+
+/// What one chunk contained; sample line numbers are 1-based within the chunk.
+#[derive(Default)]
+struct ChunkStats {
+    lines: u64,
+    blank_lines: u64,
+    hits: u64,
+    malformed: u64,
+    samples: Vec<(u64, Malformed, String)>,
+}
+
+/// The hot loop: parse every line of a chunk, intern its fields, hand the hits to the shards.
+fn parse_chunk(
+    chunk: &[u8],
+    format: Format,
+    dicts: &SharedDictionaries,
+    shards: &Shards,
+) -> ChunkStats {
+    let mut stats = ChunkStats::default();
+    let mut hits = ChunkHits::with_capacity(chunk.len() / 160 + 1);
+    for line in parse::lines(chunk) {
+        stats.lines += 1;
+        match format.parse(line) {
+            Ok(parsed) => hits.push(&parsed),
+            Err(_) if parse::is_blank(line) => stats.blank_lines += 1,
+            Err(reason) => {
+                stats.malformed += 1;
+                if stats.samples.len() < MAX_SAMPLES {
+                    stats.samples.push((stats.lines, reason, excerpt(line)));
+                }
+            }
+        }
+    }
+    stats.hits = hits.len() as u64;
+    shards.add(hits.into_global(dicts));
+    stats
+}
+
+/// The start of a line as display text, cut at a character boundary.
+fn excerpt(line: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(&line[..line.len().min(SAMPLE_BYTES)]).into_owned();
+    if line.len() > SAMPLE_BYTES {
+        text.push('…');
+    }
+    text
+}

@@ -1,0 +1,301 @@
+//! Inputs: open files and standard input, and hand their bytes out as windows of whole lines.
+//!
+//! All inputs are opened (and checked) before any is read, so a missing file fails the run
+//! before work is done. Files are then read window by window: a window is a stretch of whole
+//! lines, by default 64 MiB, that the split stage cuts into chunks for the parser threads.
+//! Plain files are memory-mapped one window at a time, so the resident memory of a 10 GB log
+//! stays at a few windows; small files, standard input and `--no-mmap` use `read()` into a
+//! reused buffer. A window never ends inside a line: when a line is longer than the window,
+//! the window grows until the line fits.
+
+mod mmap;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use memchr::memrchr;
+
+use crate::error::Error;
+
+/// Files below this size are read, not mapped: a mapping costs more than it saves.
+const MMAP_MIN_LEN: u64 = 1 << 20;
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    /// `-` is standard input; anything else is a path.
+    pub fn from_arg(arg: &Path) -> Source {
+        if arg == Path::new("-") {
+            Source::Stdin
+        } else {
+            Source::File(arg.to_path_buf())
+        }
+    }
+
+    /// The name shown to users and written to the `inputs` table.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Stdin => "-".to_owned(),
+        }
+    }
+}
+
+/// How inputs are read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    pub window_size: usize,
+    pub mmap: bool,
+}
+
+/// An input that has been opened and checked, ready to read.
+pub struct OpenInput {
+    pub name: String,
+    /// Length at open time (`None` for standard input).
+    pub len: Option<u64>,
+    file: Option<File>,
+}
+
+impl OpenInput {
+    /// Opens `source`, failing with an error that names it when it is missing, unreadable
+    /// or a directory.
+    pub fn open(source: &Source) -> Result<OpenInput, Error> {
+        let name = source.name();
+        let Source::File(path) = source else {
+            return Ok(OpenInput {
+                name,
+                len: None,
+                file: None,
+            });
+        };
+        let input_error = |source: io::Error| Error::Input {
+            path: name.clone(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(input_error)?;
+        if meta.is_dir() {
+            return Err(Error::InputIsDirectory { path: name });
+        }
+        let file = File::open(path).map_err(input_error)?;
+        Ok(OpenInput {
+            name,
+            len: Some(meta.len()),
+            file: Some(file),
+        })
+    }
+
+    /// Calls `each` with consecutive windows of whole lines until the input is exhausted.
+    /// Returns the number of bytes read.
+    pub fn for_each_window(
+        &mut self,
+        options: ReadOptions,
+        mut each: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        let window_size = options.window_size.max(1);
+        let result = match (&self.file, self.len) {
+            (Some(file), Some(len)) if options.mmap && len >= MMAP_MIN_LEN => {
+                mapped_windows(file, len, window_size, &mut each)
+            }
+            (Some(file), _) => read_windows(file, window_size, &mut each),
+            (None, _) => read_windows(io::stdin().lock(), window_size, &mut each),
+        };
+        result.map_err(|e| match e {
+            WindowError::Io(source) => Error::Input {
+                path: self.name.clone(),
+                source,
+            },
+            WindowError::Stage(e) => e,
+        })
+    }
+}
+
+enum WindowError {
+    Io(io::Error),
+    Stage(Error),
+}
+
+fn mapped_windows(
+    file: &File,
+    len: u64,
+    window_size: usize,
+    each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<u64, WindowError> {
+    let mut offset = 0u64;
+    let mut want = window_size;
+    while offset < len {
+        let take_len = want.min(usize::try_from(len - offset).unwrap_or(usize::MAX));
+        let at_end = offset + take_len as u64 == len;
+        let window = mmap::MappedRange::new(file, offset, take_len).map_err(WindowError::Io)?;
+        let whole = if at_end {
+            window.len()
+        } else {
+            match memrchr(b'\n', &window) {
+                Some(i) => i + 1,
+                None => {
+                    // A line longer than the window: map a bigger one.
+                    want = want.saturating_mul(2);
+                    continue;
+                }
+            }
+        };
+        each(&window[..whole]).map_err(WindowError::Stage)?;
+        offset += whole as u64;
+        want = window_size;
+    }
+    Ok(len)
+}
+
+fn read_windows(
+    mut reader: impl Read,
+    window_size: usize,
+    each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<u64, WindowError> {
+    let mut buf: Vec<u8> = Vec::with_capacity(window_size);
+    let mut total = 0u64;
+    let mut want = window_size;
+    loop {
+        let eof = fill(&mut reader, &mut buf, want).map_err(WindowError::Io)?;
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let whole = if eof {
+            buf.len()
+        } else {
+            match memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => {
+                    want = want.saturating_mul(2);
+                    continue;
+                }
+            }
+        };
+        each(&buf[..whole]).map_err(WindowError::Stage)?;
+        total += whole as u64;
+        buf.drain(..whole);
+        want = window_size;
+        if eof && buf.is_empty() {
+            return Ok(total);
+        }
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the input ends; returns whether it ended.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    while buf.len() < want {
+        let before = buf.len();
+        let limit = (want - before) as u64;
+        match reader.by_ref().take(limit).read_to_end(buf) {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        if buf.len() == before {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Cuts a window into chunks of about `target` bytes, each ending at a line boundary (or at
+/// the window's end). A line longer than `target` makes its chunk longer; no line is split.
+pub fn split_chunks(window: &[u8], target: usize) -> Vec<&[u8]> {
+    let target = target.max(1);
+    let mut chunks = Vec::with_capacity(window.len() / target + 1);
+    let mut rest = window;
+    while !rest.is_empty() {
+        if rest.len() <= target {
+            chunks.push(rest);
+            break;
+        }
+        let cut = match memchr::memchr(b'\n', &rest[target - 1..]) {
+            Some(i) => target + i,
+            None => rest.len(),
+        };
+        let (chunk, tail) = rest.split_at(cut);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows_of(bytes: &[u8], window_size: usize, mmap: bool) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, bytes).unwrap();
+        let mut input = OpenInput::open(&Source::File(path)).unwrap();
+        let mut got = Vec::new();
+        let options = ReadOptions { window_size, mmap };
+        let read = input
+            .for_each_window(options, |w| {
+                got.push(w.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(read, bytes.len() as u64);
+        got
+    }
+
+    #[test]
+    fn windows_end_at_line_boundaries_and_cover_everything() {
+        let mut log = Vec::new();
+        for i in 0..5000 {
+            log.extend_from_slice(format!("line {i} {}\n", "x".repeat(i % 300)).as_bytes());
+        }
+        log.extend_from_slice(b"last line without newline");
+        for mmap in [false, true] {
+            // Small windows, and one line far longer than a window.
+            let mut with_long = log.clone();
+            with_long.splice(100..100, std::iter::repeat_n(b'y', 3 << 20));
+            for bytes in [&log, &with_long] {
+                let windows = windows_of(bytes, 4096, mmap);
+                assert!(windows.len() > 1);
+                for w in &windows[..windows.len() - 1] {
+                    assert_eq!(w.last(), Some(&b'\n'));
+                }
+                assert_eq!(windows.concat(), *bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn empty_file_has_no_windows() {
+        assert!(windows_of(b"", 1024, true).is_empty());
+    }
+
+    #[test]
+    fn chunks_split_at_newlines() {
+        let window = b"aaaa\nbb\ncccccccccc\nd\n\ne";
+        for target in 1..window.len() + 2 {
+            let chunks = split_chunks(window, target);
+            assert_eq!(chunks.concat(), window.to_vec());
+            for c in &chunks[..chunks.len() - 1] {
+                assert_eq!(c.last(), Some(&b'\n'), "target {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn open_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.log");
+        let err = OpenInput::open(&Source::File(missing.clone()))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("nope.log"), "{err}");
+        let err = OpenInput::open(&Source::File(dir.path().to_path_buf()))
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::InputIsDirectory { .. }), "{err}");
+    }
+}

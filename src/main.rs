@@ -1,0 +1,72 @@
+//! The `accesslens` binary: parse the command line, run, map the outcome to an exit code.
+//!
+//! 0: success (malformed lines are not a failure). 1: the run failed. 2: the command line is
+//! invalid (clap's own exit code). A closed standard output (`accesslens … | head`) is not a
+//! failure.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use accesslens::cli::{Cli, Command};
+use accesslens::config::Config;
+use accesslens::output::overview::{self, RunFacts};
+use accesslens::pipeline;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Analyze(args) => analyze(args),
+    }
+}
+
+fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match pipeline::run(&config) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for skipped in &outcome.skipped {
+        eprintln!("warning: skipped: {skipped}");
+    }
+    let malformed = outcome.reports.summary.malformed;
+    if malformed > 0 {
+        let first = &outcome.samples[0];
+        eprintln!(
+            "warning: {malformed} malformed line{} (not counted as hits); first: {}:{}: {}",
+            if malformed == 1 { "" } else { "s" },
+            first.file,
+            first.line,
+            first.reason
+        );
+    }
+    if config.quiet {
+        return ExitCode::SUCCESS;
+    }
+    let facts = RunFacts {
+        files: &outcome.files,
+        samples: &outcome.samples,
+        elapsed: outcome.elapsed,
+        top: config.top,
+        out_dir: &config.out_dir.display().to_string(),
+    };
+    let mut stdout = io::stdout().lock();
+    match overview::print(&mut stdout, &outcome.reports, &facts).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the overview: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

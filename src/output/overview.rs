@@ -1,0 +1,332 @@
+//! The terminal overview: totals and the top rows of the main reports, in 80 columns.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::aggregate::Reports;
+use crate::ingest::{FileStats, MalformedSample};
+use crate::parse::time::format_utc;
+
+const WIDTH: usize = 80;
+
+/// What the overview shows besides the reports.
+pub struct RunFacts<'a> {
+    pub files: &'a [FileStats],
+    pub samples: &'a [MalformedSample],
+    pub elapsed: Duration,
+    pub top: usize,
+    pub out_dir: &'a str,
+}
+
+pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Result<()> {
+    let s = &r.summary;
+    let secs = facts.elapsed.as_secs_f64().max(1e-9);
+    writeln!(
+        out,
+        "accesslens {} · {} input{} · {} · {} lines in {:.2} s ({}/s, {} lines/s)",
+        env!("CARGO_PKG_VERSION"),
+        facts.files.len(),
+        if facts.files.len() == 1 { "" } else { "s" },
+        bytes(s.input_bytes),
+        thousands(s.lines),
+        secs,
+        bytes((s.input_bytes as f64 / secs) as u64),
+        si(s.lines as f64 / secs),
+    )?;
+    if let (Some(first), Some(last)) = (s.first_ms, s.last_ms) {
+        writeln!(
+            out,
+            "time range {} – {} UTC",
+            format_utc(first),
+            format_utc(last)
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  hits {}  ·  bots {} ({})  ·  malformed {}  ·  blank {}",
+        thousands(s.hits),
+        thousands(s.bot_hits),
+        pct(ratio(s.bot_hits, s.hits)),
+        thousands(s.malformed),
+        thousands(s.blank_lines)
+    )?;
+    writeln!(
+        out,
+        "  visitors {}  ·  sessions {}  ·  page views {}  ·  pages/session {}",
+        thousands(s.visitors),
+        thousands(s.sessions),
+        thousands(s.page_views),
+        s.pages_per_session
+            .map_or("–".into(), |v| format!("{v:.1}"))
+    )?;
+    writeln!(
+        out,
+        "  bounce rate {}  ·  engaged {}  ·  avg session {}  ·  median {}",
+        pct(s.bounce_rate),
+        pct(s.engagement_rate),
+        duration(s.avg_session_s),
+        duration(s.median_session_s)
+    )?;
+
+    let n = facts.top;
+    table(
+        out,
+        "Entry pages",
+        &["sessions", "bounce"],
+        r.entry_pages.iter().take(n).map(|e| {
+            (
+                e.path.as_str(),
+                vec![thousands(e.sessions), pct(e.bounce_rate)],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Exit pages",
+        &["sessions", "exit rate"],
+        r.exit_pages.iter().take(n).map(|e| {
+            (
+                e.path.as_str(),
+                vec![thousands(e.sessions), pct(e.exit_rate)],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Most viewed pages",
+        &["views", "visitors"],
+        r.pages
+            .iter()
+            .filter(|p| p.page_views > 0)
+            .take(n)
+            .map(|p| {
+                (
+                    p.path.as_str(),
+                    vec![thousands(p.page_views), thousands(p.visitors)],
+                )
+            }),
+    )?;
+    table(
+        out,
+        "Referring sites",
+        &["sessions", "visitors", "bounce"],
+        r.referring_sites.iter().take(n).map(|h| {
+            (
+                h.host.as_str(),
+                vec![
+                    thousands(h.sessions),
+                    thousands(h.visitors),
+                    pct(h.bounce_rate),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Errors (path, status)",
+        &["status", "hits", "visitors"],
+        r.errors.iter().take(n).map(|e| {
+            (
+                e.path.as_str(),
+                vec![
+                    e.status.to_string(),
+                    thousands(e.hits),
+                    thousands(e.visitors),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Status codes",
+        &["hits", "humans", "bots"],
+        r.status_codes.iter().take(n).map(|c| {
+            (
+                c.status.to_string(),
+                vec![
+                    thousands(c.hits),
+                    thousands(c.human_hits),
+                    thousands(c.bot_hits),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Most loyal visitors",
+        &["sessions", "views", "hits"],
+        r.visitors.iter().take(n).map(|v| {
+            (
+                v.ip.as_str(),
+                vec![
+                    thousands(v.sessions),
+                    thousands(v.page_views),
+                    thousands(v.hits),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Robots",
+        &["kind", "hits", "bytes"],
+        r.robots.iter().take(n).map(|b| {
+            (
+                b.bot.as_str(),
+                vec![b.kind.to_owned(), thousands(b.hits), bytes(b.bytes)],
+            )
+        }),
+    )?;
+    if s.malformed > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Malformed lines: {} (first ones in malformed_samples.parquet)",
+            thousands(s.malformed)
+        )?;
+        for m in facts.samples.iter().take(3) {
+            writeln!(out, "  {}:{}: {}", m.file, m.line, m.reason)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "Reports written to {}", facts.out_dir)?;
+    Ok(())
+}
+
+/// A titled table: a label column that takes the space left, then right-aligned columns.
+fn table<L: AsRef<str>>(
+    out: &mut impl Write,
+    title: &str,
+    headers: &[&str],
+    rows: impl Iterator<Item = (L, Vec<String>)>,
+) -> io::Result<()> {
+    let rows: Vec<(L, Vec<String>)> = rows.collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|(_, c)| c[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(h.len())
+        })
+        .collect();
+    let numbers: usize = widths.iter().map(|w| w + 2).sum();
+    let label_width = WIDTH.saturating_sub(numbers + 2).max(12);
+    writeln!(out)?;
+    write!(out, "{:<w$}", title, w = label_width + 2)?;
+    for (h, w) in headers.iter().zip(&widths) {
+        write!(out, "  {h:>w$}")?;
+    }
+    writeln!(out)?;
+    for (label, cols) in rows {
+        write!(
+            out,
+            "  {:<w$}",
+            clip(label.as_ref(), label_width),
+            w = label_width
+        )?;
+        for (c, w) in cols.iter().zip(&widths) {
+            write!(out, "  {c:>w$}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Cuts text to `width` characters, marking the cut, and makes control characters visible.
+fn clip(text: &str, width: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { '�' } else { c })
+        .collect();
+    if clean.chars().count() <= width {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn duration(seconds: Option<f64>) -> String {
+    let Some(s) = seconds else {
+        return "–".into();
+    };
+    let s = s.round() as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Byte counts in binary units: "512 B", "1.5 MiB".
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// A rate with an SI suffix: "950", "12.3 k", "4.1 M".
+fn si(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.1} G", v / 1e9),
+        v if v >= 1e6 => format!("{:.1} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 << 30), "3.0 GiB");
+        assert_eq!(duration(Some(75.4)), "1m 15s");
+        assert_eq!(duration(Some(3725.0)), "1h 02m");
+        assert_eq!(pct(Some(0.4567)), "45.7%");
+        assert_eq!(clip("abcdef", 4), "abc…");
+    }
+}

@@ -1,0 +1,117 @@
+//! A small column-by-column builder for Arrow record batches, so each report's schema reads
+//! as a list of (name, values) in column order: the contract documented in the README.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+/// A named table under construction.
+pub struct Table {
+    pub name: &'static str,
+    fields: Vec<Field>,
+    columns: Vec<ArrayRef>,
+}
+
+/// Counts are unsigned inside; Parquet gets signed 64-bit, which BI tools read correctly.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Table {
+    pub fn new(name: &'static str) -> Table {
+        Table {
+            name,
+            fields: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+
+    fn push(mut self, name: &str, data_type: DataType, nullable: bool, column: ArrayRef) -> Table {
+        self.fields.push(Field::new(name, data_type, nullable));
+        self.columns.push(column);
+        self
+    }
+
+    pub fn str<'a>(self, name: &str, values: impl Iterator<Item = &'a str>) -> Table {
+        let column = Arc::new(StringArray::from_iter_values(values));
+        self.push(name, DataType::Utf8, false, column)
+    }
+
+    pub fn opt_str<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Table {
+        let column = Arc::new(values.collect::<StringArray>());
+        self.push(name, DataType::Utf8, true, column)
+    }
+
+    /// A count column (Int64).
+    pub fn count(self, name: &str, values: impl Iterator<Item = u64>) -> Table {
+        let column = Arc::new(Int64Array::from_iter_values(values.map(count)));
+        self.push(name, DataType::Int64, false, column)
+    }
+
+    pub fn int(self, name: &str, values: impl Iterator<Item = i64>) -> Table {
+        let column = Arc::new(Int64Array::from_iter_values(values));
+        self.push(name, DataType::Int64, false, column)
+    }
+
+    pub fn float(self, name: &str, values: impl Iterator<Item = f64>) -> Table {
+        let column = Arc::new(Float64Array::from_iter_values(values));
+        self.push(name, DataType::Float64, false, column)
+    }
+
+    pub fn opt_float(self, name: &str, values: impl Iterator<Item = Option<f64>>) -> Table {
+        let column = Arc::new(values.collect::<Float64Array>());
+        self.push(name, DataType::Float64, true, column)
+    }
+
+    pub fn bool(self, name: &str, values: impl Iterator<Item = bool>) -> Table {
+        let column = Arc::new(values.map(Some).collect::<BooleanArray>());
+        self.push(name, DataType::Boolean, false, column)
+    }
+
+    pub fn opt_bool(self, name: &str, values: impl Iterator<Item = Option<bool>>) -> Table {
+        let column = Arc::new(values.collect::<BooleanArray>());
+        self.push(name, DataType::Boolean, true, column)
+    }
+
+    /// A UTC timestamp column, microsecond precision, from milliseconds.
+    pub fn time(self, name: &str, values: impl Iterator<Item = i64>) -> Table {
+        self.opt_time_inner(name, values.map(Some), false)
+    }
+
+    pub fn opt_time(self, name: &str, values: impl Iterator<Item = Option<i64>>) -> Table {
+        self.opt_time_inner(name, values, true)
+    }
+
+    fn opt_time_inner(
+        self,
+        name: &str,
+        values: impl Iterator<Item = Option<i64>>,
+        nullable: bool,
+    ) -> Table {
+        let column = values
+            .map(|ms| ms.map(|ms| ms.saturating_mul(1000)))
+            .collect::<TimestampMicrosecondArray>()
+            .with_timezone("UTC");
+        let data_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        self.push(name, data_type, nullable, Arc::new(column))
+    }
+
+    /// A column whose values a later stage will fill; for now all null.
+    pub fn null_str(self, name: &str, rows: usize) -> Table {
+        self.opt_str(name, std::iter::repeat_n(None, rows))
+    }
+
+    pub fn null_bool(self, name: &str, rows: usize) -> Table {
+        self.opt_bool(name, std::iter::repeat_n(None, rows))
+    }
+
+    pub fn into_batch(self) -> RecordBatch {
+        let schema = Arc::new(Schema::new(self.fields));
+        RecordBatch::try_new(schema, self.columns)
+            .expect("every column of a table has the same length")
+    }
+}

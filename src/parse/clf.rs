@@ -1,0 +1,347 @@
+//! The NCSA common and combined formats (Apache's and Nginx's defaults):
+//!
+//! ```text
+//! 203.0.113.7 - frank [10/Oct/2026:13:55:36 +0900] "GET /a.html HTTP/1.1" 200 2326 "https://ref/" "Mozilla/5.0 …"
+//! ```
+//!
+//! The scanner walks the line once with memchr. Quoted fields end at a quote that is not
+//! escaped (`\"`) *and* is followed by what the format puts next, so the unescaped quotes
+//! that some servers write inside a request or user agent do not end the field early.
+//! Anything after the user agent (extra fields some configurations append) is ignored.
+
+use memchr::memchr;
+
+use super::time::parse_clf_time;
+use super::{LogLine, Malformed};
+
+pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
+    let client_end = memchr(b' ', line).ok_or(Malformed::NoClient)?;
+    if client_end == 0 {
+        return Err(Malformed::NoClient);
+    }
+    let client = &line[..client_end];
+
+    // `%l %u` sit between the client and the `[`: take the user, skip the ident.
+    let open = client_end + memchr(b'[', &line[client_end..]).ok_or(Malformed::NoTimestamp)?;
+    let user = user_field(&line[client_end + 1..open]);
+    let close = open + memchr(b']', &line[open..]).ok_or(Malformed::NoTimestamp)?;
+    let time = parse_clf_time(&line[open + 1..close]).map_err(|_| Malformed::BadTimestamp)?;
+
+    let mut pos = close + 1;
+    if !line[pos..].starts_with(b" \"") {
+        return Err(Malformed::NoRequest);
+    }
+    pos += 2;
+    let request_end = quoted_end(
+        line,
+        pos,
+        |after| matches!(after, [b' ', d, ..] if d.is_ascii_digit()),
+    )
+    .ok_or(Malformed::UnterminatedRequest)?;
+    let request = &line[pos..request_end];
+    pos = request_end + 2;
+
+    let (status, next) = number_field(line, pos);
+    if next - pos != 3 || !field_ends(line, next) {
+        return Err(Malformed::BadStatus);
+    }
+    let status = status as u16;
+    pos = next + 1;
+
+    let bytes = if line.get(pos) == Some(&b'-') && field_ends(line, pos + 1) {
+        pos += 2;
+        0
+    } else {
+        let (value, next) = number_field(line, pos);
+        if next == pos || next - pos > 19 || !field_ends(line, next) {
+            return Err(Malformed::BadBytes);
+        }
+        pos = next + 1;
+        value
+    };
+
+    let mut parsed = LogLine {
+        client,
+        user,
+        time,
+        request,
+        status,
+        bytes,
+        referrer: b"",
+        user_agent: b"",
+    };
+    // A combined log may hold lines written in the common format (no referrer, no agent):
+    // they are complete requests, so they are kept with both fields empty.
+    if !combined || pos >= line.len() {
+        return Ok(parsed);
+    }
+
+    if line[pos] != b'"' {
+        return Err(Malformed::UnterminatedReferrer);
+    }
+    let referrer_end = quoted_end(line, pos + 1, |after| after.starts_with(b" \""))
+        .ok_or(Malformed::UnterminatedReferrer)?;
+    parsed.referrer = dash_is_empty(&line[pos + 1..referrer_end]);
+    pos = referrer_end + 3;
+
+    // The user agent ends at a quote followed by the end of the line or by what extra
+    // fields look like (nginx's default `main` format appends `"$http_x_forwarded_for"`,
+    // others a number): so an unescaped quote inside the agent does not end it.
+    let agent_end = quoted_end(line, pos, |after| match after {
+        [] => true,
+        [b' ', next, ..] => matches!(next, b'"' | b'-' | b'0'..=b'9'),
+        _ => false,
+    })
+    .ok_or(Malformed::UnterminatedUserAgent)?;
+    parsed.user_agent = dash_is_empty(&line[pos..agent_end]);
+    Ok(parsed)
+}
+
+/// Index of the quote closing a field that starts at `start`: the first unescaped `"` whose
+/// following bytes satisfy `accept`.
+#[inline]
+fn quoted_end(line: &[u8], start: usize, accept: impl Fn(&[u8]) -> bool) -> Option<usize> {
+    let mut from = start;
+    while let Some(offset) = memchr(b'"', &line[from..]) {
+        let quote = from + offset;
+        if !is_escaped(line, start, quote) && accept(&line[quote + 1..]) {
+            return Some(quote);
+        }
+        from = quote + 1;
+    }
+    None
+}
+
+/// Whether the byte at `at` is preceded by an odd number of backslashes (within the field).
+#[inline]
+fn is_escaped(line: &[u8], field_start: usize, at: usize) -> bool {
+    let backslashes = line[field_start..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count();
+    backslashes % 2 == 1
+}
+
+/// Parses ASCII digits from `pos`; returns the value and the index after the last digit.
+/// Saturates instead of overflowing (the caller bounds the length).
+#[inline]
+fn number_field(line: &[u8], pos: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut i = pos;
+    while let Some(&b) = line.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        value = value.saturating_mul(10).saturating_add(u64::from(d));
+        i += 1;
+    }
+    (value, i)
+}
+
+/// A space-separated field ends at `i`: end of line or a space.
+#[inline]
+fn field_ends(line: &[u8], i: usize) -> bool {
+    i >= line.len() || line[i] == b' '
+}
+
+#[inline]
+fn dash_is_empty(field: &[u8]) -> &[u8] {
+    if field == b"-" { b"" } else { field }
+}
+
+/// `%l %u` → the user (`-` is empty).
+fn user_field(middle: &[u8]) -> &[u8] {
+    let middle = middle.trim_ascii();
+    match memchr(b' ', middle) {
+        Some(i) => dash_is_empty(middle[i + 1..].trim_ascii()),
+        None => b"",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Format;
+
+    fn combined(line: &str) -> Result<LogLine<'_>, Malformed> {
+        Format::Combined.parse(line.as_bytes())
+    }
+
+    #[test]
+    fn apache_documentation_example() {
+        let l = combined(
+            r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#,
+        )
+        .unwrap();
+        assert_eq!(l.client, b"127.0.0.1");
+        assert_eq!(l.user, b"frank");
+        assert_eq!(l.time.utc_ms, 971_211_336_000);
+        assert_eq!(l.time.offset_min, -420);
+        assert_eq!(l.request, b"GET /apache_pb.gif HTTP/1.0");
+        assert_eq!(l.status, 200);
+        assert_eq!(l.bytes, 2326);
+        assert_eq!(l.referrer, b"http://www.example.com/start.html");
+        assert_eq!(l.user_agent, b"Mozilla/4.08 [en] (Win98; I ;Nav)");
+    }
+
+    #[test]
+    fn ipv6_dashes_and_missing_values() {
+        let l = combined(
+            r#"2001:db8::1 - - [10/Oct/2026:13:55:36 +0000] "HEAD / HTTP/2.0" 304 - "-" "-""#,
+        )
+        .unwrap();
+        assert_eq!(l.client, b"2001:db8::1");
+        assert_eq!(l.user, b"");
+        assert_eq!(l.status, 304);
+        assert_eq!(l.bytes, 0);
+        assert_eq!(l.referrer, b"");
+        assert_eq!(l.user_agent, b"");
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_fields() {
+        let l = combined(
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /q?x=\"a\" HTTP/1.1" 200 5 "http://r/?q=\"x\"" "Agent \"quoted\" 1.0""#,
+        )
+        .unwrap();
+        assert_eq!(l.request, br#"GET /q?x=\"a\" HTTP/1.1"#);
+        assert_eq!(l.referrer, br#"http://r/?q=\"x\""#);
+        assert_eq!(l.user_agent, br#"Agent \"quoted\" 1.0"#);
+    }
+
+    #[test]
+    fn unescaped_quotes_inside_request_and_agent() {
+        let l = combined(
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a"b HTTP/1.1" 404 5 "-" "Bad "agent" here""#,
+        )
+        .unwrap();
+        assert_eq!(l.request, br#"GET /a"b HTTP/1.1"#);
+        assert_eq!(l.status, 404);
+        assert_eq!(l.user_agent, br#"Bad "agent" here"#);
+    }
+
+    #[test]
+    fn trailing_fields_after_agent_are_ignored() {
+        let l = combined(
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "UA/1.0" 0.012 "upstream""#,
+        )
+        .unwrap();
+        assert_eq!(l.user_agent, b"UA/1.0");
+        let l = combined(
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "UA/1.0" 1807"#,
+        )
+        .unwrap();
+        assert_eq!(l.user_agent, b"UA/1.0");
+    }
+
+    #[test]
+    fn common_lines_in_a_combined_log_are_kept() {
+        let l =
+            combined(r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#).unwrap();
+        assert_eq!(
+            (l.status, l.bytes, l.referrer, l.user_agent),
+            (200, 5, &b""[..], &b""[..])
+        );
+    }
+
+    #[test]
+    fn common_format_ignores_the_rest() {
+        let line = br#"1.2.3.4 - bob [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "http://r/" "UA""#;
+        let l = Format::Common.parse(line).unwrap();
+        assert_eq!(
+            (l.user, l.referrer, l.user_agent),
+            (&b"bob"[..], &b""[..], &b""[..])
+        );
+    }
+
+    #[test]
+    fn empty_and_garbage_requests_still_parse() {
+        let l = combined(r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "" 400 0 "-" "-""#).unwrap();
+        assert_eq!(l.request, b"");
+        let l = combined(
+            "1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"\\x16\\x03\\x01\" 400 226 \"-\" \"-\"",
+        )
+        .unwrap();
+        assert_eq!(l.status, 400);
+    }
+
+    #[test]
+    fn malformed_lines_say_why() {
+        let cases: &[(&[u8], Malformed)] = &[
+            (b"", Malformed::NoClient),
+            (b"garbage", Malformed::NoClient),
+            (
+                b" 1.2.3.4 - - [10/Oct/2026:13:55:36 +0000]",
+                Malformed::NoClient,
+            ),
+            (
+                b"1.2.3.4 - - 10/Oct/2026:13:55:36 +0000 \"GET / HTTP/1.1\" 200 5",
+                Malformed::NoTimestamp,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000",
+                Malformed::NoTimestamp,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026 13:55:36] \"GET / HTTP/1.1\" 200 5",
+                Malformed::BadTimestamp,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] GET / 200 5",
+                Malformed::NoRequest,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1 200 5",
+                Malformed::UnterminatedRequest,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 2000 5",
+                Malformed::BadStatus,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5x",
+                Malformed::BadBytes,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 ",
+                Malformed::BadBytes,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 -",
+                Malformed::UnterminatedReferrer,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-",
+                Malformed::UnterminatedReferrer,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"UA",
+                Malformed::UnterminatedUserAgent,
+            ),
+            (
+                b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"UA\\\"",
+                Malformed::UnterminatedUserAgent,
+            ),
+        ];
+        for (line, reason) in cases {
+            assert_eq!(
+                Format::Combined.parse(line),
+                Err(*reason),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_carried_as_bytes() {
+        let mut line = b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET /\xff\xfe HTTP/1.1\" 200 5 \"-\" \"\xc3\x28\"".to_vec();
+        let l = Format::Combined.parse(&line).unwrap();
+        assert_eq!(l.request, b"GET /\xff\xfe HTTP/1.1");
+        assert_eq!(l.user_agent, b"\xc3\x28");
+        line.truncate(30);
+        assert!(Format::Combined.parse(&line).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! The whole run, stage after stage:
+//!
+//! ```text
+//! inputs ─► split ─► parse ─► enrich ─► sessionize ─► aggregate ─► write
+//! ```
+//!
+//! [`run`] prepares the output first (so a bad `--out` fails before any work), ingests the
+//! inputs (input, split, parse and interning, in parallel), classifies the distinct values,
+//! sessionizes and aggregates shard by shard, and writes the tables atomically.
+
+use std::time::{Duration, Instant};
+
+use crate::aggregate::{self, Reports, traffic::ReadTotals};
+use crate::config::Config;
+use crate::enrich::Lookups;
+use crate::error::{Error, Result};
+use crate::ingest::{self, FileStats, MalformedSample};
+use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
+
+/// What a run produced, for the overview and for callers of the library.
+pub struct Outcome {
+    pub reports: Reports,
+    pub files: Vec<FileStats>,
+    pub samples: Vec<MalformedSample>,
+    /// Inputs skipped under `--keep-going`.
+    pub skipped: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// Runs `analyze` with `config` on a thread pool of `config.threads` workers.
+pub fn run(config: &Config) -> Result<Outcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads: config.threads,
+            reason: e.to_string(),
+        })?;
+    pool.install(|| run_on_pool(config))
+}
+
+fn run_on_pool(config: &Config) -> Result<Outcome> {
+    let started = Instant::now();
+    let out = OutputDir::prepare(&config.out_dir)?;
+    let progress = Progress::new(!config.quiet);
+
+    let ingested = ingest::ingest(&config.inputs, &config.ingest, &progress)?;
+    progress.message("classifying");
+    let lookups = Lookups::build(&ingested.dicts, &config.enrich);
+    progress.message("sessions");
+    let partial = aggregate::aggregate(
+        ingested.shards.into_pieces(),
+        &ingested.dicts,
+        &lookups,
+        &config.sessions,
+    );
+    drop(ingested.dicts);
+
+    let read = ReadTotals {
+        inputs: ingested.files.len() as u64,
+        input_bytes: ingested.files.iter().map(|f| f.bytes).sum(),
+        lines: ingested.files.iter().map(|f| f.lines).sum(),
+        blank_lines: ingested.files.iter().map(|f| f.blank_lines).sum(),
+        malformed: ingested.files.iter().map(|f| f.malformed).sum(),
+    };
+    let reports = aggregate::finish(&partial, &lookups, &read);
+    drop(partial);
+    drop(lookups);
+
+    progress.message("writing");
+    let tables = output::parquet::tables(&reports, &ingested.files, &ingested.samples);
+    output::parquet::write_tables(
+        out.staging(),
+        tables,
+        &metadata(config, &ingested.files, &reports),
+    )?;
+    out.commit()?;
+    progress.finish();
+
+    Ok(Outcome {
+        reports,
+        files: ingested.files,
+        samples: ingested.samples,
+        skipped: ingested.skipped,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Key-value metadata written into every Parquet file.
+fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
+    let s = &config.sessions;
+    let definitions = format!(
+        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
+         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
+         \"bots\":\"excluded from every table but robots, status_codes and the summary's all-traffic columns\"}}",
+        json_string(config.ingest.format.name()),
+        json_string(s.preset.name()),
+        s.timeout_ms,
+        json_strings(config.enrich.site.as_slice()),
+    );
+    let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
+        (Some(first), Some(last)) => {
+            format!(
+                "{{\"first\":{},\"last\":{}}}",
+                json_string(&rfc3339(first)),
+                json_string(&rfc3339(last))
+            )
+        }
+        _ => "{\"first\":null,\"last\":null}".to_owned(),
+    };
+    vec![
+        (
+            "accesslens.version".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        ),
+        (
+            "accesslens.inputs".into(),
+            json_strings(files.iter().map(|f| f.file.as_str())),
+        ),
+        ("accesslens.time_range".into(), time_range),
+        ("accesslens.definitions".into(), definitions),
+    ]
+}
