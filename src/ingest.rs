@@ -190,11 +190,7 @@ fn parse_chunk(
     stats
 }
 
-/// The start of a line as display text, cut at a character boundary.
+/// The first [`SAMPLE_BYTES`] bytes of a line as display text (invalid UTF-8 replaced).
 fn excerpt(line: &[u8]) -> String {
-    let mut text = String::from_utf8_lossy(&line[..line.len().min(SAMPLE_BYTES)]).into_owned();
-    if line.len() > SAMPLE_BYTES {
-        text.push('…');
-    }
-    text
+    String::from_utf8_lossy(&line[..line.len().min(SAMPLE_BYTES)]).into_owned()
 }

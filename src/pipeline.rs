@@ -41,12 +41,15 @@ pub fn run(config: &Config) -> Result<Outcome> {
 
 fn run_on_pool(config: &Config) -> Result<Outcome> {
     let started = Instant::now();
+    let trace = Trace::from_env(started);
     let out = OutputDir::prepare(&config.out_dir)?;
     let progress = Progress::new(!config.quiet);
 
     let ingested = ingest::ingest(&config.inputs, &config.ingest, &progress)?;
+    trace.stage("ingest");
     progress.message("classifying");
     let lookups = Lookups::build(&ingested.dicts, &config.enrich);
+    trace.stage("classify");
     progress.message("sessions");
     let partial = aggregate::aggregate(
         ingested.shards.into_pieces(),
@@ -55,6 +58,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         &config.sessions,
     );
     drop(ingested.dicts);
+    trace.stage("sessionize+aggregate");
 
     let read = ReadTotals {
         inputs: ingested.files.len() as u64,
@@ -63,12 +67,11 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         blank_lines: ingested.files.iter().map(|f| f.blank_lines).sum(),
         malformed: ingested.files.iter().map(|f| f.malformed).sum(),
     };
-    let reports = aggregate::finish(&partial, &lookups, &read);
-    drop(partial);
-    drop(lookups);
+    let reports = aggregate::finish(partial, &lookups, &read);
+    trace.stage("finish");
 
     progress.message("writing");
-    let tables = output::parquet::tables(&reports, &ingested.files, &ingested.samples);
+    let tables = output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
     output::parquet::write_tables(
         out.staging(),
         tables,
@@ -76,6 +79,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     )?;
     out.commit()?;
     progress.finish();
+    trace.stage("write");
 
     Ok(Outcome {
         reports,
@@ -120,4 +124,40 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         ("accesslens.time_range".into(), time_range),
         ("accesslens.definitions".into(), definitions),
     ]
+}
+
+/// Stage timings and resident memory on standard error, when `ACCESSLENS_TRACE` is set:
+/// the first thing to look at when a run is slow or large.
+struct Trace {
+    start: Option<Instant>,
+    last: std::cell::Cell<Duration>,
+}
+
+impl Trace {
+    fn from_env(start: Instant) -> Trace {
+        let on = std::env::var_os("ACCESSLENS_TRACE").is_some_and(|v| !v.is_empty());
+        Trace {
+            start: on.then_some(start),
+            last: std::cell::Cell::new(Duration::ZERO),
+        }
+    }
+
+    fn stage(&self, name: &str) {
+        let Some(start) = self.start else { return };
+        let now = start.elapsed();
+        let took = now - self.last.replace(now);
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .map(|l| l[6..].trim().to_owned())
+            })
+            .unwrap_or_else(|| "?".into());
+        eprintln!(
+            "trace: {name:<22} {:>8.3} s  (at {:>7.3} s)  rss {rss}",
+            took.as_secs_f64(),
+            now.as_secs_f64()
+        );
+    }
 }

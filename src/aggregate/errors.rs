@@ -4,7 +4,7 @@
 //! sent people there are counted, so a broken inbound link shows the page that links to it.
 
 use super::{IdMap, Merge, count_distinct, sort_rows};
-use crate::enrich::{Hit, Lookups};
+use crate::enrich::{Hit, Lookups, Text};
 
 /// Counts for one (path, status) error.
 #[derive(Debug, Clone, Default)]
@@ -105,12 +105,12 @@ impl Errors {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorRow {
-    pub path: String,
+    pub path: Text,
     pub status: u16,
     pub hits: u64,
     pub visitors: u64,
     pub referred_hits: u64,
-    pub top_referrer: Option<String>,
+    pub top_referrer: Option<Text>,
     pub top_referrer_hits: u64,
     pub top_referrer_internal: Option<bool>,
 }
@@ -148,7 +148,7 @@ pub fn finish(errors: &Errors, lookups: &Lookups) -> (Vec<ErrorRow>, Vec<StatusR
                 .map(|(&r, &n)| (n, lookups.referrer(r)))
                 .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.text.cmp(&a.1.text)));
             ErrorRow {
-                path: lookups.path(path).to_owned(),
+                path: lookups.paths[path as usize].clone(),
                 status,
                 hits: e.hits,
                 visitors: e.visitors,

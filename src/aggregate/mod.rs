@@ -239,11 +239,14 @@ pub struct Reports {
     pub status_codes: Vec<errors::StatusRow>,
     pub visitors: Vec<visitors::VisitorRow>,
     pub robots: Vec<visitors::RobotRow>,
-    pub sessions: Vec<visitors::SessionRow>,
+    /// Sessions in output order; [`visitors::session_row`] gives their text.
+    pub sessions: Vec<Session>,
 }
 
 /// Turns the merged partial into report rows.
-pub fn finish(partial: &Partial, lookups: &Lookups, read: &traffic::ReadTotals) -> Reports {
+pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotals) -> Reports {
+    let mut sessions = std::mem::take(&mut partial.visitors.sessions);
+    visitors::sort_sessions(&mut sessions, lookups);
     let summary = traffic::finish(&partial.traffic, read);
     let (pages, entry_pages, exit_pages) = pages::finish(&partial.pages, lookups, summary.sessions);
     let (referrers, referring_sites) = sources::finish(&partial.sources, lookups);
@@ -259,7 +262,7 @@ pub fn finish(partial: &Partial, lookups: &Lookups, read: &traffic::ReadTotals) 
         status_codes,
         visitors: visitors::finish_visitors(&partial.visitors, lookups),
         robots: visitors::finish_robots(&partial.visitors, lookups),
-        sessions: visitors::finish_sessions(&partial.visitors, lookups),
+        sessions,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Pages: the `pages`, `entry_pages` and `exit_pages` tables.
 
 use super::{IdMap, Merge, Session, View, count_distinct, ratio, sort_rows};
-use crate::enrich::Lookups;
+use crate::enrich::{Lookups, Text};
 
 /// Counts for one page path.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,7 +71,7 @@ impl Pages {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageRow {
-    pub path: String,
+    pub path: Text,
     pub hits: u64,
     pub page_views: u64,
     pub visitors: u64,
@@ -84,7 +84,7 @@ pub struct PageRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryRow {
-    pub path: String,
+    pub path: Text,
     pub sessions: u64,
     pub bounces: u64,
     pub bounce_rate: Option<f64>,
@@ -95,7 +95,7 @@ pub struct EntryRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExitRow {
-    pub path: String,
+    pub path: Text,
     pub sessions: u64,
     pub share: Option<f64>,
     pub page_views: u64,
@@ -111,7 +111,7 @@ pub fn finish(
     let mut entries = Vec::new();
     let mut exits = Vec::new();
     for (&path, c) in &pages.by_path {
-        let path = lookups.path(path).to_owned();
+        let path = lookups.paths[path as usize].clone();
         if c.entries > 0 {
             entries.push(EntryRow {
                 path: path.clone(),

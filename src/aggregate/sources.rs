@@ -4,7 +4,7 @@
 //! (present, and not the site's own). Channels, campaigns and keywords build on this.
 
 use super::{IdMap, Merge, Session, count_distinct, ratio, sort_rows};
-use crate::enrich::Lookups;
+use crate::enrich::{Lookups, Text};
 
 /// Counts for one source (a referrer URL or a host).
 #[derive(Debug, Clone, Copy, Default)]
@@ -84,8 +84,8 @@ impl Sources {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferrerRow {
-    pub referrer: String,
-    pub host: Option<String>,
+    pub referrer: Text,
+    pub host: Option<Text>,
     pub sessions: u64,
     pub visitors: u64,
     pub page_views: u64,
@@ -95,7 +95,7 @@ pub struct ReferrerRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteRow {
-    pub host: String,
+    pub host: Text,
     pub sessions: u64,
     pub visitors: u64,
     pub page_views: u64,

@@ -4,7 +4,7 @@
 //! merge by concatenation, and rows are ordered only at the end.
 
 use super::{IdMap, Merge, Session, sort_rows};
-use crate::enrich::{Hit, Lookups};
+use crate::enrich::{Hit, Lookups, Text};
 
 /// One human visitor with at least one page view.
 #[derive(Debug, Clone, Copy)]
@@ -91,11 +91,11 @@ impl Visitors {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitorRow {
     pub visitor: i64,
-    pub ip: String,
-    pub user_agent: String,
-    pub browser: String,
-    pub os: String,
-    pub device: String,
+    pub ip: Text,
+    pub user_agent: Text,
+    pub browser: Text,
+    pub os: Text,
+    pub device: Text,
     pub sessions: u64,
     pub page_views: u64,
     pub hits: u64,
@@ -115,25 +115,33 @@ pub struct RobotRow {
     pub last_ms: i64,
 }
 
+/// A session with its text looked up: borrowed, built while the table is written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionRow {
-    pub session_id: String,
-    pub visitor: i64,
-    pub ip: String,
+pub struct SessionRow<'a> {
+    pub visitor_hash: u64,
+    pub ip: &'a str,
     pub start_ms: i64,
     pub end_ms: i64,
     pub duration_s: f64,
     pub page_views: u64,
     pub bounce: bool,
     pub engaged: bool,
-    pub entry_page: String,
-    pub exit_page: String,
-    pub referrer: Option<String>,
-    pub referrer_host: Option<String>,
+    pub entry_page: &'a str,
+    pub exit_page: &'a str,
+    pub referrer: Option<&'a str>,
+    pub referrer_host: Option<&'a str>,
     pub referrer_internal: Option<bool>,
-    pub browser: String,
-    pub os: String,
-    pub device: String,
+    pub browser: &'a str,
+    pub os: &'a str,
+    pub device: &'a str,
+}
+
+impl SessionRow<'_> {
+    /// `<visitor hash as 16 hex digits>-<start in ms>`: the same in any engine that has the
+    /// visitor hash and the start time.
+    pub fn session_id(&self) -> String {
+        format!("{:016x}-{}", self.visitor_hash, self.start_ms)
+    }
 }
 
 pub fn finish_visitors(v: &Visitors, lookups: &Lookups) -> Vec<VisitorRow> {
@@ -199,46 +207,41 @@ pub fn finish_robots(v: &Visitors, lookups: &Lookups) -> Vec<RobotRow> {
     rows
 }
 
-pub fn finish_sessions(v: &Visitors, lookups: &Lookups) -> Vec<SessionRow> {
-    let mut keyed: Vec<(i64, u64, &Session)> = v
-        .sessions
-        .iter()
-        .map(|s| (s.start_ms, lookups.visitor(s.visitor).hash, s))
-        .collect();
-    // Start time, then visitor: unique, since one visitor's sessions never share a start.
-    keyed.sort_unstable_by_key(|&(start, hash, s)| (start, hash, s.visitor));
-    keyed
-        .into_iter()
-        .map(|(_, hash, s)| {
-            let info = lookups.visitor(s.visitor);
-            let agent = lookups.agent_of(s.visitor);
-            let referrer = lookups.referrer(s.referrer);
-            let has_referrer = !referrer.text.is_empty();
-            SessionRow {
-                session_id: session_id(hash, s.start_ms),
-                visitor: hash as i64,
-                ip: lookups.clients[info.client as usize].clone(),
-                start_ms: s.start_ms,
-                end_ms: s.end_ms,
-                duration_s: s.duration_ms() as f64 / 1000.0,
-                page_views: u64::from(s.page_views),
-                bounce: s.bounce(),
-                engaged: s.engaged(),
-                entry_page: lookups.path(s.entry).to_owned(),
-                exit_page: lookups.path(s.exit).to_owned(),
-                referrer: has_referrer.then(|| referrer.text.clone()),
-                referrer_host: referrer.host.map(|h| lookups.hosts[h as usize].clone()),
-                referrer_internal: has_referrer.then_some(referrer.internal),
-                browser: agent.browser.clone(),
-                os: agent.os.clone(),
-                device: agent.device.clone(),
-            }
-        })
-        .collect()
+/// Puts sessions in output order: start time, then visitor hash (unique in practice, and
+/// independent of input order).
+pub fn sort_sessions(sessions: &mut [Session], lookups: &Lookups) {
+    sessions.sort_unstable_by_key(|s| {
+        (
+            s.start_ms,
+            lookups.visitor(s.visitor).hash,
+            s.end_ms,
+            s.entry,
+        )
+    });
 }
 
-/// `<visitor hash as 16 hex digits>-<start in ms>`: the same in any engine that has the
-/// visitor hash and the start time.
-pub fn session_id(visitor_hash: u64, start_ms: i64) -> String {
-    format!("{visitor_hash:016x}-{start_ms}")
+/// A session's row, its text borrowed from `lookups`.
+pub fn session_row<'a>(s: &Session, lookups: &'a Lookups) -> SessionRow<'a> {
+    let info = lookups.visitor(s.visitor);
+    let agent = lookups.agent_of(s.visitor);
+    let referrer = lookups.referrer(s.referrer);
+    let has_referrer = !referrer.text.is_empty();
+    SessionRow {
+        visitor_hash: info.hash,
+        ip: &lookups.clients[info.client as usize],
+        start_ms: s.start_ms,
+        end_ms: s.end_ms,
+        duration_s: s.duration_ms() as f64 / 1000.0,
+        page_views: u64::from(s.page_views),
+        bounce: s.bounce(),
+        engaged: s.engaged(),
+        entry_page: lookups.path(s.entry),
+        exit_page: lookups.path(s.exit),
+        referrer: has_referrer.then_some(&*referrer.text),
+        referrer_host: referrer.host.map(|h| &*lookups.hosts[h as usize]),
+        referrer_internal: has_referrer.then_some(referrer.internal),
+        browser: &agent.browser,
+        os: &agent.os,
+        device: &agent.device,
+    }
 }

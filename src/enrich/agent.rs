@@ -9,6 +9,8 @@
 
 use std::sync::OnceLock;
 
+use super::Text;
+
 /// A bot's name and kind (`ai`, `search`, `seo`, `social`, `monitor`, `tool`, `crawler`,
 /// `unknown`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,12 +22,12 @@ pub struct Bot {
 /// A distinct user agent, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentInfo {
-    pub browser: String,
-    pub browser_version: String,
-    pub os: String,
-    pub os_version: String,
+    pub browser: Text,
+    pub browser_version: Text,
+    pub os: Text,
+    pub os_version: Text,
     /// woothee's category: pc, smartphone, mobilephone, appliance, crawler, misc, unknown.
-    pub device: String,
+    pub device: Text,
     pub bot: Option<Bot>,
 }
 
@@ -91,13 +93,13 @@ pub fn classify(agent: &str) -> AgentInfo {
             known(r.version),
             known(r.os),
             known(&r.os_version),
-            r.category.to_ascii_lowercase(),
+            Text::from(r.category.to_ascii_lowercase()),
         ),
         None => (
             "Unknown".into(),
-            String::new(),
+            "".into(),
             "Unknown".into(),
-            String::new(),
+            "".into(),
             "unknown".into(),
         ),
     };
@@ -129,12 +131,8 @@ pub fn classify(agent: &str) -> AgentInfo {
     }
 }
 
-fn known(s: &str) -> String {
-    if s == "UNKNOWN" {
-        "Unknown".to_owned()
-    } else {
-        s.to_owned()
-    }
+fn known(s: &str) -> Text {
+    Text::from(if s == "UNKNOWN" { "Unknown" } else { s })
 }
 
 /// Agents that announce themselves as bots without being in any table.
@@ -298,20 +296,17 @@ mod tests {
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
         );
         assert_eq!(
-            (a.browser.as_str(), a.os.as_str(), a.device.as_str()),
+            (&*a.browser, &*a.os, &*a.device),
             ("Chrome", "Windows 10", "pc")
         );
         let a = classify(
             "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
         );
         assert_eq!(
-            (a.browser.as_str(), a.os.as_str(), a.device.as_str()),
+            (&*a.browser, &*a.os, &*a.device),
             ("Safari", "iPhone", "smartphone")
         );
         let a = classify("something odd");
-        assert_eq!(
-            (a.browser.as_str(), a.device.as_str()),
-            ("Unknown", "unknown")
-        );
+        assert_eq!((&*a.browser, &*a.device), ("Unknown", "unknown"));
     }
 }

@@ -13,7 +13,7 @@ pub mod referrer;
 pub mod request;
 pub mod text;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 use rayon::prelude::*;
@@ -24,6 +24,9 @@ use intern::{Interner, LocalInterner};
 pub use agent::{AgentInfo, Bot};
 pub use referrer::SiteDomains;
 pub use request::{Method, PathKind, PathRules};
+
+/// Shared, immutable text: report rows hold these without copying the string.
+pub type Text = Arc<str>;
 
 /// One parsed line, with ids into the run's dictionaries (32 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +229,7 @@ pub struct RequestInfo {
 #[derive(Debug, Clone)]
 pub struct ReferrerInfo {
     /// Display text (empty when the line had none).
-    pub text: String,
+    pub text: Text,
     /// Id into [`Lookups::hosts`], when the referrer is a URL.
     pub host: Option<u32>,
     pub internal: bool,
@@ -252,19 +255,19 @@ pub struct VisitorInfo {
 pub struct Lookups {
     pub requests: Vec<RequestInfo>,
     /// Distinct paths (display text), indexed by [`RequestInfo::path`].
-    pub paths: Vec<String>,
+    pub paths: Vec<Text>,
     pub referrers: Vec<ReferrerInfo>,
     /// Distinct referrer hosts (lower case), indexed by [`ReferrerInfo::host`].
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Text>,
     pub agents: Vec<AgentInfo>,
     /// Distinct bots, sorted by name.
     pub bots: Vec<Bot>,
     /// For each user agent, its id in [`Lookups::bots`] when it is a bot.
     pub agent_bots: Vec<Option<u32>>,
     /// Client addresses (display text).
-    pub clients: Vec<String>,
+    pub clients: Vec<Text>,
     /// User agents (display text).
-    pub agent_texts: Vec<String>,
+    pub agent_texts: Vec<Text>,
     pub visitors: Vec<VisitorInfo>,
 }
 
@@ -293,13 +296,13 @@ impl Lookups {
             .collect();
         let paths = path_ids
             .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .map(|p| Text::from(String::from_utf8_lossy(p)))
             .collect();
 
-        let classified: Vec<(String, referrer::ReferrerParts)> = par_map(&dicts.referrers, |raw| {
+        let classified: Vec<(Text, referrer::ReferrerParts)> = par_map(&dicts.referrers, |raw| {
             let text = text::display(raw);
             let parts = referrer::classify(&text, &rules.site);
-            (text, parts)
+            (Text::from(text), parts)
         });
         let mut host_ids = Interner::default();
         let referrers = classified
@@ -312,9 +315,9 @@ impl Lookups {
             .collect();
         let hosts = host_ids
             .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .map(|h| Text::from(String::from_utf8_lossy(h)))
             .collect();
-        let agent_texts = par_map(&dicts.agents, text::display);
+        let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| Text::from(text::display(raw)));
         let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
         let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
         bots.sort();
@@ -326,7 +329,7 @@ impl Lookups {
                 bots.binary_search(bot).ok().map(|i| i as u32)
             })
             .collect();
-        let clients = par_map(&dicts.clients, text::display);
+        let clients = par_map(&dicts.clients, |raw| Text::from(text::display(raw)));
         let visitors = (0..dicts.visitors.len() as u32)
             .into_par_iter()
             .map(|v| {

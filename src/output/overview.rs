@@ -76,7 +76,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         &["sessions", "bounce"],
         r.entry_pages.iter().take(n).map(|e| {
             (
-                e.path.as_str(),
+                e.path.as_ref(),
                 vec![thousands(e.sessions), pct(e.bounce_rate)],
             )
         }),
@@ -87,7 +87,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         &["sessions", "exit rate"],
         r.exit_pages.iter().take(n).map(|e| {
             (
-                e.path.as_str(),
+                e.path.as_ref(),
                 vec![thousands(e.sessions), pct(e.exit_rate)],
             )
         }),
@@ -102,7 +102,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
             .take(n)
             .map(|p| {
                 (
-                    p.path.as_str(),
+                    p.path.as_ref(),
                     vec![thousands(p.page_views), thousands(p.visitors)],
                 )
             }),
@@ -113,7 +113,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         &["sessions", "visitors", "bounce"],
         r.referring_sites.iter().take(n).map(|h| {
             (
-                h.host.as_str(),
+                h.host.as_ref(),
                 vec![
                     thousands(h.sessions),
                     thousands(h.visitors),
@@ -128,7 +128,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         &["status", "hits", "visitors"],
         r.errors.iter().take(n).map(|e| {
             (
-                e.path.as_str(),
+                e.path.as_ref(),
                 vec![
                     e.status.to_string(),
                     thousands(e.hits),
@@ -158,7 +158,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         &["sessions", "views", "hits"],
         r.visitors.iter().take(n).map(|v| {
             (
-                v.ip.as_str(),
+                v.ip.as_ref(),
                 vec![
                     thousands(v.sessions),
                     thousands(v.page_views),

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-/// A named table under construction.
+/// A batch of a table under construction, column by column.
+#[derive(Default)]
 pub struct Table {
-    pub name: &'static str,
     fields: Vec<Field>,
     columns: Vec<ArrayRef>,
 }
@@ -22,14 +23,6 @@ fn count(n: u64) -> i64 {
 }
 
 impl Table {
-    pub fn new(name: &'static str) -> Table {
-        Table {
-            name,
-            fields: Vec::new(),
-            columns: Vec::new(),
-        }
-    }
-
     fn push(mut self, name: &str, data_type: DataType, nullable: bool, column: ArrayRef) -> Table {
         self.fields.push(Field::new(name, data_type, nullable));
         self.columns.push(column);
@@ -39,6 +32,21 @@ impl Table {
     pub fn str<'a>(self, name: &str, values: impl Iterator<Item = &'a str>) -> Table {
         let column = Arc::new(StringArray::from_iter_values(values));
         self.push(name, DataType::Utf8, false, column)
+    }
+
+    /// A string column whose values are formatted straight into the column's buffer.
+    pub fn formatted<T>(
+        self,
+        name: &str,
+        rows: impl Iterator<Item = T>,
+        format: impl Fn(T, &mut StringBuilder) -> std::fmt::Result,
+    ) -> Table {
+        let mut builder = StringBuilder::new();
+        for row in rows {
+            format(row, &mut builder).expect("formatting into memory cannot fail");
+            builder.append_value("");
+        }
+        self.push(name, DataType::Utf8, false, Arc::new(builder.finish()))
     }
 
     pub fn opt_str<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Table {

@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: run the real `accesslens` binary as a process,
+//! and read its Parquet output back with DuckDB (the Python package, as users do).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The compiled `accesslens` binary.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_accesslens"))
+}
+
+/// Path of a committed fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Runs `accesslens` with `args` and returns its output, whatever the exit code.
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("accesslens binary runs")
+}
+
+/// Runs `accesslens analyze <inputs> --out <dir> <extra>`, asserting success.
+pub fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
+    let mut cmd = bin();
+    cmd.arg("analyze");
+    cmd.args(inputs);
+    cmd.arg("--out").arg(out).arg("--quiet");
+    cmd.args(extra);
+    let output = cmd.output().expect("accesslens binary runs");
+    assert!(
+        output.status.success(),
+        "accesslens failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs a DuckDB query through the Python `duckdb` package and returns the rows, each value
+/// rendered by Python's `str()` (`NULL` for nulls). `{out}` in `sql` is replaced by `out`, so
+/// queries read `'{out}/pages.parquet'`. Round floats in SQL before comparing them.
+pub fn duckdb_rows(out: &Path, sql: &str) -> Vec<Vec<String>> {
+    let sql = sql.replace("{out}", &out.display().to_string());
+    const SCRIPT: &str = r#"
+import sys
+try:
+    import duckdb
+except ImportError:
+    sys.stderr.write("the duckdb Python package is missing: python3 -m pip install -r tests/requirements.txt\n")
+    sys.exit(3)
+for row in duckdb.sql(sys.argv[1]).fetchall():
+    print("\t".join("NULL" if v is None else str(v) for v in row))
+"#;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(&sql)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "duckdb query failed: {sql}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("utf-8 output")
+        .lines()
+        .map(|line| line.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+/// One value from a query that returns one row of one column.
+pub fn duckdb_value(out: &Path, sql: &str) -> String {
+    let rows = duckdb_rows(out, sql);
+    assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
+    assert_eq!(
+        rows[0].len(),
+        1,
+        "expected one column from {sql}, got {rows:?}"
+    );
+    rows[0][0].clone()
+}
+
+/// Writes `contents` to `name` inside `dir` and returns the path.
+pub fn write_file(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write test file");
+    path
+}
