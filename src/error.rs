@@ -14,8 +14,8 @@ pub enum Error {
     #[error("{path} is a directory; pass the log files in it (for example {path}/access.log*)")]
     InputIsDirectory { path: String },
 
-    #[error("no input could be read (all were skipped by --keep-going)")]
-    NoReadableInput,
+    #[error("no input could be opened: {}", skipped.join("; "))]
+    NoReadableInput { skipped: Vec<String> },
 
     #[error("cannot write to the output directory {path}: {source}")]
     Output { path: String, source: io::Error },

@@ -82,7 +82,7 @@ pub fn ingest(
         }
     }
     if inputs.is_empty() {
-        return Err(Error::NoReadableInput);
+        return Err(Error::NoReadableInput { skipped });
     }
     progress.set_length(inputs.iter().map(|i| i.len).sum::<Option<u64>>());
 

@@ -17,7 +17,7 @@
 //! - [`output`]: Parquet tables, the terminal overview, progress.
 //!
 //! [`pipeline::run`] runs them in order; [`cli`] and [`config`] turn a command line into the
-//! settings the stages see.
+//! settings the stages see. [`synth`] generates realistic logs for tests and benchmarks.
 
 pub mod cli;
 pub mod config;
@@ -32,5 +32,6 @@ pub mod parse;
 pub mod sessionize;
 
 pub mod pipeline;
+pub mod synth;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! All integration tests link into this one binary (one link step instead of one per file).
 //! Shared helpers live in `util.rs`; each area has its own module.
 
+mod cli;
 mod known_answers;
 mod util;

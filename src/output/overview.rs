@@ -23,12 +23,16 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     let secs = facts.elapsed.as_secs_f64().max(1e-9);
     writeln!(
         out,
-        "accesslens {} · {} input{} · {} · {} lines in {:.2} s ({}/s, {} lines/s)",
+        "accesslens {} · {} input{} · {} · {} lines",
         env!("CARGO_PKG_VERSION"),
         facts.files.len(),
         if facts.files.len() == 1 { "" } else { "s" },
         bytes(s.input_bytes),
         thousands(s.lines),
+    )?;
+    writeln!(
+        out,
+        "analysed in {:.2} s: {}/s, {} lines/s",
         secs,
         bytes((s.input_bytes as f64 / secs) as u64),
         si(s.lines as f64 / secs),

@@ -1,0 +1,1084 @@
+//! The `accesslens` binary as a process: exit codes and messages for command-line mistakes
+//! and failed runs, the all-or-nothing output directory, unusual inputs (empty, binary,
+//! standard input, missing, a directory), the help and version text, the terminal overview,
+//! a closed standard output, tables that do not depend on threads, chunk and window sizes or
+//! memory-mapping, and line accounting on random logs.
+//!
+//! Every test writes its small inputs into its own temporary directory; generated inputs
+//! come from a seeded generator, so they are the same on every run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+use crate::util::{bin, duckdb_rows, write_file};
+
+/// Every table a run writes, in file-name order.
+const TABLES: [&str; 13] = [
+    "entry_pages",
+    "errors",
+    "exit_pages",
+    "inputs",
+    "malformed_samples",
+    "pages",
+    "referrers",
+    "referring_sites",
+    "robots",
+    "sessions",
+    "status_codes",
+    "summary",
+    "visitors",
+];
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0";
+const CHROME: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+                      (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) \
+                      AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
+                      Mobile/15E148 Safari/604.1";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const CURL: &str = "curl/8.5.0";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// SplitMix64: a small seeded generator for reproducible inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A combined-format line at `secs` seconds after 2024-03-01 00:00:00 UTC. `referrer` and
+/// `agent` are written as given (`-` for none).
+fn combined(
+    ip: &str,
+    secs: u64,
+    request: &str,
+    status: u16,
+    bytes: u64,
+    referrer: &str,
+    agent: &str,
+) -> String {
+    format!(
+        "{ip} - - [{}] \"{request}\" {status} {bytes} \"{referrer}\" \"{agent}\"",
+        clf_time(secs)
+    )
+}
+
+/// `dd/Mar/2024:HH:MM:SS +0000` for `secs` seconds after 2024-03-01 00:00:00 UTC.
+fn clf_time(secs: u64) -> String {
+    assert!(secs < 31 * 86_400, "generated times stay in March");
+    format!(
+        "{:02}/Mar/2024:{:02}:{:02}:{:02} +0000",
+        1 + secs / 86_400,
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Six hits: two human visitors and a bot. Alice (Firefox) views `/`, loads a stylesheet and
+/// views `/pricing` within two minutes: one session. Bob (iPhone) views `/`, then `/about`
+/// two hours later: two sessions. Googlebot fetches `/`.
+/// Totals: hits 6, human hits 5, page views 4, visitors 2, sessions 3.
+fn small_log() -> String {
+    [
+        combined(
+            "203.0.113.10",
+            0,
+            "GET / HTTP/1.1",
+            200,
+            5000,
+            "https://www.google.com/",
+            FIREFOX,
+        ),
+        combined(
+            "198.51.100.7",
+            30,
+            "GET / HTTP/1.1",
+            200,
+            5000,
+            "https://news.example.org/item",
+            IPHONE,
+        ),
+        combined(
+            "203.0.113.10",
+            60,
+            "GET /static/site.css HTTP/1.1",
+            200,
+            1000,
+            "-",
+            FIREFOX,
+        ),
+        combined("192.0.2.1", 90, "GET / HTTP/1.1", 200, 5000, "-", GOOGLEBOT),
+        combined(
+            "203.0.113.10",
+            120,
+            "GET /pricing HTTP/1.1",
+            200,
+            3000,
+            "-",
+            FIREFOX,
+        ),
+        combined(
+            "198.51.100.7",
+            7230,
+            "GET /about HTTP/1.1",
+            200,
+            2000,
+            "-",
+            IPHONE,
+        ),
+    ]
+    .map(|line| line + "\n")
+    .concat()
+}
+
+/// A command running the binary with standard input closed, so no test waits on a terminal.
+fn accesslens(args: &[&str]) -> Command {
+    let mut cmd = bin();
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// Runs the binary with `args` and returns its output, whatever the exit code.
+fn run(args: &[&str]) -> Output {
+    accesslens(args).output().expect("accesslens binary runs")
+}
+
+/// A path as a command-line argument (temporary directories have UTF-8 paths).
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "expected exit code {code}\nstdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The names in `dir`, sorted, hidden ones included.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("directory is readable")
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The file names a successful run leaves in `--out`.
+fn table_files() -> Vec<String> {
+    TABLES.iter().map(|t| format!("{t}.parquet")).collect()
+}
+
+/// A temporary directory with `small_log()` written to `access.log` in it.
+fn dir_with_small_log() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = write_file(dir.path(), "access.log", small_log().as_bytes());
+    (dir, log)
+}
+
+/// Runs `analyze <inputs> --out <out> --quiet <extra>` and asserts that it succeeded.
+fn analyze_ok(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["analyze"];
+    args.extend(inputs.iter().map(|p| arg(p)));
+    args.extend(["--out", arg(out), "--quiet"]);
+    args.extend(extra);
+    let output = run(&args);
+    assert_exit(&output, 0);
+    output
+}
+
+/// Line accounting as the README defines it: `\n` ends a line (a trailing `\r` is part of
+/// the terminator), a last line without one still counts, and a line of nothing but spaces,
+/// tabs, carriage returns, vertical tabs and form feeds is blank.
+/// Returns (line count, 1-based numbers of the non-blank lines).
+fn count_lines(bytes: &[u8]) -> (u64, Vec<u64>) {
+    let mut segments: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if segments.last().is_some_and(|s| s.is_empty()) {
+        segments.pop();
+    }
+    let non_blank = segments
+        .iter()
+        .zip(1..)
+        .filter(|(line, _)| {
+            !line
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c'))
+        })
+        .map(|(_, number)| number)
+        .collect();
+    (segments.len() as u64, non_blank)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn malformed_lines_exit_0_with_a_warning_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = small_log();
+    text.insert_str(
+        text.find('\n').unwrap() + 1,
+        "this is not a log line\n\n203.0.113.10 - - [no time] \"GET / HTTP/1.1\" 200 1\n",
+    );
+    let log = write_file(dir.path(), "access.log", text.as_bytes());
+    let out = dir.path().join("out");
+
+    let output = analyze_ok(&[&log], &out, &[]);
+
+    let err = stderr(&output);
+    assert!(err.contains("warning"), "{err}");
+    assert!(err.contains("2 malformed lines"), "{err}");
+    assert!(
+        err.contains(&format!("{}:2:", log.display())),
+        "the warning names the file and line 2: {err}"
+    );
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select lines, blank_lines, malformed, hits from '{out}/summary.parquet'"
+        ),
+        [["9", "1", "2", "6"]]
+    );
+}
+
+#[test]
+fn command_line_mistakes_exit_2_and_write_nothing() {
+    let (dir, log) = dir_with_small_log();
+    let out = dir.path().join("out");
+    let (log, out) = (arg(&log), arg(&out));
+    let cases: [(&[&str], &str); 7] = [
+        (&["analyze", "--out", out], "<FILES>"),
+        (&["analyze", log], "--out"),
+        (&["analyze", log, "--out", out, "--bogus"], "--bogus"),
+        (
+            &["analyze", log, "--out", out, "--format", "bogus"],
+            "--format",
+        ),
+        (
+            &["analyze", log, "--out", out, "--session-timeout", "30"],
+            "--session-timeout",
+        ),
+        (
+            &["analyze", log, "--out", out, "--session-timeout", "0m"],
+            "--session-timeout",
+        ),
+        (&["analyze", "-", "-", "--out", out], "standard input"),
+    ];
+    for (args, mention) in cases {
+        let output = run(args);
+        assert_exit(&output, 2);
+        let err = stderr(&output);
+        assert!(
+            err.contains(mention),
+            "{args:?}: stderr should name {mention:?}: {err}"
+        );
+        assert!(stdout(&output).is_empty(), "{args:?}");
+        assert_eq!(
+            entries(dir.path()),
+            ["access.log"],
+            "{args:?} wrote something"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failed runs write nothing
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn missing_input_exits_1_and_creates_no_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.log");
+    let out = dir.path().join("out");
+
+    let output = run(&["analyze", arg(&missing), "--out", arg(&out), "--quiet"]);
+
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains(arg(&missing)), "{err}");
+    assert!(!out.exists(), "--out was created by a failed run");
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn failed_run_leaves_a_previous_run_untouched() {
+    let (dir, log) = dir_with_small_log();
+    let out = dir.path().join("out");
+    analyze_ok(&[&log], &out, &[]);
+    let summary_before = std::fs::read(out.join("summary.parquet")).unwrap();
+
+    let missing = dir.path().join("nope.log");
+    let output = run(&["analyze", arg(&missing), "--out", arg(&out), "--quiet"]);
+
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains(arg(&missing)));
+    assert_eq!(entries(&out), table_files(), "no staging directory is left");
+    assert_eq!(
+        std::fs::read(out.join("summary.parquet")).unwrap(),
+        summary_before
+    );
+}
+
+#[test]
+fn one_missing_input_of_two_fails_the_whole_run() {
+    let (dir, log) = dir_with_small_log();
+    let missing = dir.path().join("nope.log");
+    let out = dir.path().join("out");
+
+    for inputs in [[&log, &missing], [&missing, &log]] {
+        let output = run(&[
+            "analyze",
+            arg(inputs[0]),
+            arg(inputs[1]),
+            "--out",
+            arg(&out),
+            "--quiet",
+        ]);
+        assert_exit(&output, 1);
+        let err = stderr(&output);
+        assert!(err.contains(arg(&missing)), "{err}");
+        assert!(!err.contains("warning"), "{err}");
+        assert!(!out.exists(), "--out was created by a failed run");
+    }
+}
+
+#[test]
+fn keep_going_skips_a_missing_input_with_a_warning() {
+    let (dir, log) = dir_with_small_log();
+    let missing = dir.path().join("nope.log");
+    let out = dir.path().join("out");
+
+    let output = analyze_ok(&[&missing, &log], &out, &["--keep-going"]);
+
+    let err = stderr(&output);
+    assert!(err.contains("warning"), "{err}");
+    assert!(err.contains(arg(&missing)), "{err}");
+    assert_eq!(
+        duckdb_rows(&out, "select file, lines, hits from '{out}/inputs.parquet'"),
+        [[arg(&log), "6", "6"]]
+    );
+    assert_eq!(entries(&out), table_files());
+}
+
+#[test]
+fn keep_going_with_no_readable_input_exits_1_naming_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.log");
+    let out = dir.path().join("out");
+
+    let output = run(&[
+        "analyze",
+        arg(&missing),
+        "--out",
+        arg(&out),
+        "--quiet",
+        "--keep-going",
+    ]);
+
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains(arg(&missing)),
+        "stderr should say which input was skipped and why: {err}"
+    );
+    assert!(!out.exists(), "--out was created by a failed run");
+}
+
+#[test]
+fn directory_as_input_exits_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let out = dir.path().join("out");
+
+    let output = run(&["analyze", arg(&logs), "--out", arg(&out), "--quiet"]);
+
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!("{} is a directory", logs.display())),
+        "{err}"
+    );
+    assert!(!out.exists(), "--out was created by a failed run");
+}
+
+#[test]
+fn output_that_is_a_regular_file_exits_1_naming_it() {
+    let (dir, log) = dir_with_small_log();
+    let file = write_file(dir.path(), "file.txt", b"keep me\n");
+
+    for out in [file.clone(), file.join("out")] {
+        let output = run(&["analyze", arg(&log), "--out", arg(&out), "--quiet"]);
+        assert_exit(&output, 1);
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!(
+                "cannot write to the output directory {}",
+                out.display()
+            )),
+            "{err}"
+        );
+        assert_eq!(entries(dir.path()), ["access.log", "file.txt"]);
+        assert_eq!(std::fs::read(&file).unwrap(), b"keep me\n");
+    }
+}
+
+#[test]
+fn a_new_run_replaces_the_previous_tables() {
+    let (dir, log) = dir_with_small_log();
+    let out = dir.path().join("out");
+    analyze_ok(&[&log], &out, &[]);
+    assert_eq!(
+        duckdb_rows(&out, "select hits, sessions from '{out}/summary.parquet'"),
+        [["6", "3"]]
+    );
+
+    let one_hit = combined("192.0.2.9", 0, "GET / HTTP/1.1", 200, 10, "-", CHROME) + "\n";
+    let other = write_file(dir.path(), "other.log", one_hit.as_bytes());
+    analyze_ok(&[&other], &out, &[]);
+
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select s.hits, s.sessions, i.file \
+             from '{out}/summary.parquet' s, '{out}/inputs.parquet' i"
+        ),
+        [["1", "1", arg(&other)]]
+    );
+    assert_eq!(entries(&out), table_files(), "no staging directory is left");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unusual inputs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_file_writes_every_table_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_file(dir.path(), "empty.log", b"");
+    let out = dir.path().join("out");
+
+    analyze_ok(&[&log], &out, &[]);
+
+    assert_eq!(entries(&out), table_files());
+    let counts = TABLES
+        .map(|t| format!("select '{t}', count(*) from '{{out}}/{t}.parquet'"))
+        .join(" union all ");
+    let mut rows = duckdb_rows(&out, &counts);
+    rows.sort();
+    let expected: Vec<Vec<String>> = TABLES
+        .iter()
+        .map(|t| {
+            let n = match *t {
+                "summary" | "inputs" => "1",
+                _ => "0",
+            };
+            vec![(*t).to_owned(), n.to_owned()]
+        })
+        .collect();
+    assert_eq!(rows, expected);
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select s.lines, s.blank_lines, s.malformed, s.hits, s.bytes, s.human_hits, \
+             s.bot_hits, s.bot_bytes, s.page_views, s.visitors, s.sessions, s.bounces, \
+             s.bounce_rate, s.engaged_sessions, s.engagement_rate, s.avg_session_s, \
+             s.median_session_s, s.pages_per_session, s.first_ts, s.last_ts, s.inputs, \
+             s.input_bytes, \
+             i.file, i.bytes, i.lines, i.blank_lines, i.hits, i.malformed \
+             from '{out}/summary.parquet' s, '{out}/inputs.parquet' i"
+        ),
+        [[
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "NULL",
+            "0",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "1",
+            "0", // summary
+            arg(&log),
+            "0",
+            "0",
+            "0",
+            "0",
+            "0" // inputs
+        ]]
+    );
+}
+
+#[test]
+fn binary_file_is_all_malformed_or_blank() {
+    let mut rng = Rng(0x5EED_0B1A);
+    let bytes: Vec<u8> = (0..64 * 1024).map(|_| rng.next_u64() as u8).collect();
+    assert!(bytes.contains(&0), "the input holds NUL bytes");
+    let (lines, non_blank) = count_lines(&bytes);
+    let malformed = non_blank.len() as u64;
+    assert!(malformed > 100, "enough lines to fill the samples");
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_file(dir.path(), "random.bin", &bytes);
+    let out = dir.path().join("out");
+    let output = analyze_ok(&[&log], &out, &[]);
+
+    assert!(
+        stderr(&output).contains(&format!("{}:{}:", log.display(), non_blank[0])),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select lines, blank_lines, malformed, hits, input_bytes, \
+             (select count(*) from '{out}/malformed_samples.parquet'), \
+             (select string_agg(line::varchar, ',' order by line) \
+              from '{out}/malformed_samples.parquet') \
+             from '{out}/summary.parquet'"
+        ),
+        [[
+            lines.to_string(),
+            (lines - malformed).to_string(),
+            malformed.to_string(),
+            "0".to_owned(),
+            bytes.len().to_string(),
+            "100".to_owned(),
+            non_blank[..100]
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ]]
+    );
+}
+
+#[test]
+fn standard_input_gives_the_same_summary_as_the_file() {
+    let (dir, log) = dir_with_small_log();
+    let from_file = dir.path().join("from-file");
+    let from_stdin = dir.path().join("from-stdin");
+    analyze_ok(&[&log], &from_file, &[]);
+
+    let mut child = bin()
+        .args(["analyze", "-", "--out", arg(&from_stdin), "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("accesslens binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(small_log().as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 0);
+
+    // Every column of both summaries as text (timestamps in UTC).
+    let summaries = duckdb_rows(
+        dir.path(),
+        "SET TimeZone = 'UTC'; \
+         select 1, columns(*)::varchar from '{out}/from-file/summary.parquet' \
+         union all \
+         select 2, columns(*)::varchar from '{out}/from-stdin/summary.parquet' order by 1",
+    );
+    assert_eq!(summaries.len(), 2);
+    assert_eq!(summaries[0][4], "6", "hits");
+    assert_eq!(summaries[1][1..], summaries[0][1..]);
+    let len = small_log().len().to_string();
+    assert_eq!(
+        duckdb_rows(&from_stdin, "select * from '{out}/inputs.parquet'"),
+        [["-", len.as_str(), "6", "0", "6", "0"]]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Help, version, overview
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn help_mentions_every_documented_option() {
+    let top = run(&["--help"]);
+    assert_exit(&top, 0);
+    assert!(stdout(&top).contains("analyze"), "{}", stdout(&top));
+
+    // The README's Usage table, and the values it lists.
+    let documented = [
+        "<FILES>",
+        "-o, --out",
+        "-f, --format",
+        "combined",
+        "common",
+        "--site-domain",
+        "--sessions",
+        "ga4",
+        "awstats",
+        "--session-timeout",
+        "-j, --threads",
+        "--top",
+        "-q, --quiet",
+        "--keep-going",
+        "--no-mmap",
+    ];
+    for args in [
+        &["analyze", "--help"][..],
+        &["analyze", "-h"],
+        &["help", "analyze"],
+    ] {
+        let output = run(args);
+        assert_exit(&output, 0);
+        let help = stdout(&output);
+        for option in documented {
+            assert!(help.contains(option), "{args:?} lacks {option}:\n{help}");
+        }
+        for hidden in ["--chunk-size", "--window-size"] {
+            assert!(!help.contains(hidden), "{args:?} shows {hidden}:\n{help}");
+        }
+    }
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    let expected = format!("accesslens {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [["--version"], ["-V"]] {
+        let output = run(&args);
+        assert_exit(&output, 0);
+        assert_eq!(stdout(&output), expected, "{args:?}");
+    }
+}
+
+/// Runs `analyze` inside `dir` with relative paths (so the `--out` path in the overview is
+/// short) and returns the output, asserting success.
+fn analyze_in(dir: &Path, args: &[&str]) -> Output {
+    let output = accesslens(&[&["analyze"][..], args].concat())
+        .current_dir(dir)
+        .output()
+        .expect("accesslens binary runs");
+    assert_exit(&output, 0);
+    output
+}
+
+#[test]
+fn overview_shows_totals_and_throughput() {
+    let (dir, _log) = dir_with_small_log();
+
+    let output = analyze_in(dir.path(), &["access.log", "--out", "out"]);
+
+    let text = stdout(&output);
+    for figure in [
+        "· 6 lines\nanalysed in ",
+        " lines/s",
+        "hits 6 ",
+        "visitors 2 ",
+        "sessions 3 ",
+        "page views 4 ",
+    ] {
+        assert!(text.contains(figure), "overview lacks {figure:?}:\n{text}");
+    }
+    assert!(text.contains("Reports written to out"), "{text}");
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+}
+
+#[test]
+fn overview_fits_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("/articles/{}", "very-long-slug-".repeat(8));
+    let mut text = small_log();
+    for (i, agent) in [FIREFOX, CHROME, IPHONE].iter().enumerate() {
+        let secs = 100 + i as u64;
+        let request = format!("GET {long}{i} HTTP/1.1");
+        let referrer = format!("https://a-rather-long-host-name-{i}.example.org/some/page");
+        text += &combined(
+            "192.0.2.77",
+            secs,
+            &request,
+            200,
+            123_456_789,
+            &referrer,
+            agent,
+        );
+        text += "\n";
+        text += &combined("192.0.2.78", secs, &request, 404, 10, &referrer, agent);
+        text += "\n";
+    }
+    text += &combined("192.0.2.79", 200, "GET / HTTP/1.1", 200, 1 << 30, "-", CURL);
+    text += "\nnot a log line\n";
+    write_file(dir.path(), "a.log", text.as_bytes());
+    write_file(dir.path(), "b.log", small_log().as_bytes());
+
+    let output = analyze_in(dir.path(), &["a.log", "b.log", "--out", "out"]);
+
+    let overview = stdout(&output);
+    assert!(overview.contains("Reports written to out"), "{overview}");
+    let too_wide: Vec<(usize, &str)> = overview
+        .lines()
+        .map(|line| (line.chars().count(), line))
+        .filter(|(width, _)| *width > 80)
+        .collect();
+    assert!(
+        too_wide.is_empty(),
+        "lines wider than 80 columns: {too_wide:#?}"
+    );
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let (dir, _log) = dir_with_small_log();
+
+    let output = analyze_in(dir.path(), &["access.log", "--out", "out", "--quiet"]);
+
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    assert_eq!(entries(&dir.path().join("out")), table_files());
+}
+
+#[test]
+fn closed_stdout_is_not_a_failure() {
+    let (dir, log) = dir_with_small_log();
+    let out = dir.path().join("out");
+
+    let mut child = accesslens(&["analyze", arg(&log), "--out", arg(&out)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("accesslens binary runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+
+    assert_exit(&output, 0);
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    assert_eq!(entries(&out), table_files());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Same tables whatever the threads, chunks, windows or reads
+// ---------------------------------------------------------------------------------------------
+
+/// `lines` combined-format lines: eighteen visitor keys (three of them bots), varied paths,
+/// query strings, methods, statuses and referrers, times increasing by 0 to 40 seconds (so
+/// some hits share a timestamp and some gaps cut sessions).
+fn generated_log(lines: usize, seed: u64) -> String {
+    const IPS: [&str; 6] = [
+        "203.0.113.10",
+        "203.0.113.11",
+        "198.51.100.7",
+        "198.51.100.8",
+        "192.0.2.44",
+        "2001:db8::1",
+    ];
+    const AGENTS: [&str; 5] = [FIREFOX, CHROME, IPHONE, GOOGLEBOT, CURL];
+    const TARGETS: [&str; 10] = [
+        "/",
+        "/pricing",
+        "/pricing?plan=pro",
+        "/features",
+        "/static/app.css",
+        "/img/hero.png",
+        "/collect?sr=1920x1080",
+        "/missing",
+        "http://www.mysite.test/docs",
+        "/shop#top",
+    ];
+    const METHODS: [&str; 4] = ["GET", "GET", "GET", "POST"];
+    const STATUSES: [u16; 8] = [200, 200, 200, 200, 304, 301, 404, 500];
+    const REFERRERS: [&str; 5] = [
+        "-",
+        "-",
+        "https://www.google.com/",
+        "https://news.example.org/item?id=7",
+        "https://www.mysite.test/pricing",
+    ];
+    let mut rng = Rng(seed);
+    let mut secs = 0;
+    let mut text = String::with_capacity(lines * 220);
+    for _ in 0..lines {
+        secs += rng.below(41);
+        let ip = rng.pick(&IPS);
+        // Three agents per IP: a key's agent depends on the IP, so there are 18 keys.
+        let agent = AGENTS
+            [(IPS.iter().position(|i| *i == ip).unwrap() + rng.below(3) as usize) % AGENTS.len()];
+        let request = format!(
+            "{} {}{} HTTP/1.1",
+            rng.pick(&METHODS),
+            rng.pick(&TARGETS),
+            if rng.below(4) == 0 { "/deep" } else { "" }
+        );
+        text += &combined(
+            ip,
+            secs,
+            &request,
+            rng.pick(&STATUSES),
+            rng.below(50_000),
+            rng.pick(&REFERRERS),
+            agent,
+        );
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn tables_do_not_depend_on_threads_chunks_windows_or_mmap() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = generated_log(10_000, 7);
+    assert!(
+        text.len() >= 1 << 20,
+        "large enough to be memory-mapped unless --no-mmap"
+    );
+    let log = write_file(dir.path(), "generated.log", text.as_bytes());
+    let runs: [(&str, &[&str]); 4] = [
+        ("a-threads-1", &["--threads", "1"]),
+        ("b-threads-4", &["--threads", "4"]),
+        (
+            "c-tiny-chunks",
+            &[
+                "--threads",
+                "4",
+                "--chunk-size",
+                "1000",
+                "--window-size",
+                "5000",
+            ],
+        ),
+        (
+            "d-no-mmap",
+            &[
+                "--threads",
+                "3",
+                "--no-mmap",
+                "--chunk-size",
+                "1000",
+                "--window-size",
+                "5000",
+            ],
+        ),
+    ];
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(name, extra)| {
+            let out = dir.path().join(name);
+            let mut args = vec!["analyze", arg(&log), "--out", arg(&out), "--quiet"];
+            args.extend(["--site-domain", "mysite.test"]);
+            args.extend(*extra);
+            accesslens(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("accesslens binary runs")
+        })
+        .collect();
+    for child in children {
+        assert_exit(&child.wait_with_output().unwrap(), 0);
+    }
+
+    // Every row of every table of every run, in file order, as text.
+    let query = runs
+        .iter()
+        .flat_map(|(name, _)| {
+            TABLES.map(|t| {
+                format!(
+                    "select '{name}' as run, '{t}' as t, file_row_number as n, \
+                     cast(x as varchar) as row \
+                     from read_parquet('{{out}}/{name}/{t}.parquet', file_row_number = true) x"
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" union all ");
+    let rows = duckdb_rows(
+        dir.path(),
+        &format!("SET TimeZone = 'UTC'; {query} order by run, t, n"),
+    );
+    let tables_of = |run: &str| -> Vec<Vec<String>> {
+        rows.iter()
+            .filter(|r| r[0] == run)
+            .map(|r| r[1..].to_vec())
+            .collect()
+    };
+    let baseline = tables_of(runs[0].0);
+    let count = |table: &str| baseline.iter().filter(|r| r[0] == table).count();
+    assert_eq!(count("summary"), 1);
+    assert_eq!(count("inputs"), 1);
+    assert!(
+        baseline
+            .iter()
+            .any(|r| r[0] == "summary" && r[2].contains("'lines': 10000,"))
+    );
+    for table in [
+        "sessions",
+        "pages",
+        "referrers",
+        "errors",
+        "robots",
+        "visitors",
+    ] {
+        assert!(count(table) > 1, "{table} has rows to compare");
+    }
+    for (name, _) in &runs[1..] {
+        let tables = tables_of(name);
+        for table in TABLES {
+            let pick = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+                rows.iter().filter(|r| r[0] == table).cloned().collect()
+            };
+            assert_eq!(
+                pick(&tables),
+                pick(&baseline),
+                "{table} differs between {} and {name}",
+                runs[0].0
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property: every line is exactly one of hit, malformed or blank
+// ---------------------------------------------------------------------------------------------
+
+/// What a random log holds, counted while it is written.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Written {
+    lines: u64,
+    valid: u64,
+    malformed: u64,
+    blank: u64,
+}
+
+/// A random small log: valid lines, malformed lines of several kinds and blank lines, with
+/// `\n` or `\r\n` endings and sometimes no final line terminator.
+fn random_log(rng: &mut Rng) -> (String, Written) {
+    let mut written = Written::default();
+    let mut text = String::new();
+    let count = 1 + rng.below(60);
+    for i in 0..count {
+        let ip = format!("192.0.2.{}", rng.below(5));
+        let secs = i * 30;
+        let valid = combined(&ip, secs, "GET /x HTTP/1.1", 200, 512, "-", FIREFOX);
+        let line = match rng.below(10) {
+            0..=5 => {
+                written.valid += 1;
+                valid
+            }
+            6 | 7 => {
+                written.malformed += 1;
+                match rng.below(6) {
+                    0 => format!("garbage line {i} without fields"),
+                    1 => valid.replace("/Mar/", "/Foo/"),
+                    2 => valid.replace("\" 200 512 ", "\" 20 512 "),
+                    3 => valid.replace(" 512 ", " 5x2 "),
+                    4 => valid.replace("\"-\"", "-"),
+                    _ => valid[..valid.find(" 200 ").unwrap()].to_owned(),
+                }
+            }
+            _ => {
+                written.blank += 1;
+                rng.pick(&["", " ", "\t", "  \t  "]).to_string()
+            }
+        };
+        written.lines += 1;
+        text += &line;
+        let last = i + 1 == count;
+        if !(last && !line.is_empty() && rng.below(2) == 0) {
+            text += if rng.below(3) == 0 { "\r\n" } else { "\n" };
+        }
+    }
+    (text, written)
+}
+
+#[test]
+fn prop_every_line_is_a_hit_a_malformed_line_or_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = 0..10u64;
+    let mut expected = Vec::new();
+    let mut children = Vec::new();
+    for seed in seeds.clone() {
+        let (text, written) = random_log(&mut Rng(seed));
+        let log = write_file(dir.path(), &format!("seed-{seed:02}.log"), text.as_bytes());
+        let out = dir.path().join(format!("out-{seed:02}"));
+        let args = ["analyze", arg(&log), "--out", arg(&out), "--quiet"];
+        children.push(
+            accesslens(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("accesslens binary runs"),
+        );
+        expected.push(written);
+    }
+    for child in children {
+        assert_exit(&child.wait_with_output().unwrap(), 0);
+    }
+    let total = |kind: fn(&Written) -> u64| expected.iter().map(kind).sum::<u64>();
+    assert!(total(|w| w.valid) > 0, "valid lines are written");
+    assert!(total(|w| w.malformed) > 0, "malformed lines are written");
+    assert!(total(|w| w.blank) > 0, "blank lines are written");
+
+    let rows = duckdb_rows(
+        dir.path(),
+        "select lines, hits, malformed, blank_lines \
+         from read_parquet('{out}/out-*/summary.parquet', filename = true) order by filename",
+    );
+    assert_eq!(rows.len(), expected.len());
+    for ((seed, row), written) in seeds.zip(&rows).zip(&expected) {
+        let [lines, hits, malformed, blank] = [0, 1, 2, 3].map(|i| row[i].parse::<u64>().unwrap());
+        assert_eq!(lines, hits + malformed + blank, "seed {seed}: {row:?}");
+        let got = Written {
+            lines,
+            valid: hits,
+            malformed,
+            blank,
+        };
+        assert_eq!(got, *written, "seed {seed}");
+    }
+}
