@@ -2,5 +2,7 @@
 //! Shared helpers live in `util.rs`; each area has its own module.
 
 mod cli;
+mod determinism;
 mod known_answers;
+mod parquet_schema;
 mod util;
