@@ -13,7 +13,7 @@ fuzz_target!(|line: &[u8]| {
         for field in [parsed.client, parsed.user, parsed.request, parsed.referrer, parsed.user_agent] {
             assert!(field.is_empty() || line.as_ptr_range().contains(&field.as_ptr()));
         }
-        assert!((100..=999).contains(&parsed.status));
+        assert!(parsed.status <= 999, "status is three digits");
         request::classify(parsed.request, &request::PathRules::default());
         let site = SiteDomains::new(["example.com"]);
         referrer::classify(&text::display(parsed.referrer), &site);

@@ -268,6 +268,18 @@ mod tests {
     }
 
     #[test]
+    fn any_three_digit_status_is_kept() {
+        // Some servers log 000 for a client that left before the response (found by fuzzing:
+        // the status is data, not a reason to drop the line).
+        for (text, status) in [("000", 0), ("099", 99), ("499", 499), ("999", 999)] {
+            let line = format!(
+                r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" {text} 0 "-" "-""#
+            );
+            assert_eq!(combined(&line).unwrap().status, status);
+        }
+    }
+
+    #[test]
     fn malformed_lines_say_why() {
         let cases: &[(&[u8], Malformed)] = &[
             (b"", Malformed::NoClient),
