@@ -13,32 +13,8 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-use crate::util::{bin, duckdb_rows, write_file};
+use crate::util::{CHROME_MAC, FIREFOX_WIN, SAFARI_IPHONE, TABLES, bin, duckdb_rows, write_file};
 
-/// Every table a run writes, in file-name order.
-const TABLES: [&str; 13] = [
-    "entry_pages",
-    "errors",
-    "exit_pages",
-    "inputs",
-    "malformed_samples",
-    "pages",
-    "referrers",
-    "referring_sites",
-    "robots",
-    "sessions",
-    "status_codes",
-    "summary",
-    "visitors",
-];
-
-const FIREFOX: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0";
-const CHROME: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
-                      (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) \
-                      AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
-                      Mobile/15E148 Safari/604.1";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 const CURL: &str = "curl/8.5.0";
 
@@ -109,7 +85,7 @@ fn small_log() -> String {
             200,
             5000,
             "https://www.google.com/",
-            FIREFOX,
+            FIREFOX_WIN,
         ),
         combined(
             "198.51.100.7",
@@ -118,7 +94,7 @@ fn small_log() -> String {
             200,
             5000,
             "https://news.example.org/item",
-            IPHONE,
+            SAFARI_IPHONE,
         ),
         combined(
             "203.0.113.10",
@@ -127,7 +103,7 @@ fn small_log() -> String {
             200,
             1000,
             "-",
-            FIREFOX,
+            FIREFOX_WIN,
         ),
         combined("192.0.2.1", 90, "GET / HTTP/1.1", 200, 5000, "-", GOOGLEBOT),
         combined(
@@ -137,7 +113,7 @@ fn small_log() -> String {
             200,
             3000,
             "-",
-            FIREFOX,
+            FIREFOX_WIN,
         ),
         combined(
             "198.51.100.7",
@@ -146,7 +122,7 @@ fn small_log() -> String {
             200,
             2000,
             "-",
-            IPHONE,
+            SAFARI_IPHONE,
         ),
     ]
     .map(|line| line + "\n")
@@ -474,7 +450,7 @@ fn a_new_run_replaces_the_previous_tables() {
         [["6", "3"]]
     );
 
-    let one_hit = combined("192.0.2.9", 0, "GET / HTTP/1.1", 200, 10, "-", CHROME) + "\n";
+    let one_hit = combined("192.0.2.9", 0, "GET / HTTP/1.1", 200, 10, "-", CHROME_MAC) + "\n";
     let other = write_file(dir.path(), "other.log", one_hit.as_bytes());
     analyze_ok(&[&other], &out, &[]);
 
@@ -736,7 +712,7 @@ fn overview_fits_80_columns() {
     let dir = tempfile::tempdir().unwrap();
     let long = format!("/articles/{}", "very-long-slug-".repeat(8));
     let mut text = small_log();
-    for (i, agent) in [FIREFOX, CHROME, IPHONE].iter().enumerate() {
+    for (i, agent) in [FIREFOX_WIN, CHROME_MAC, SAFARI_IPHONE].iter().enumerate() {
         let secs = 100 + i as u64;
         let request = format!("GET {long}{i} HTTP/1.1");
         let referrer = format!("https://a-rather-long-host-name-{i}.example.org/some/page");
@@ -818,7 +794,7 @@ fn generated_log(lines: usize, seed: u64) -> String {
         "192.0.2.44",
         "2001:db8::1",
     ];
-    const AGENTS: [&str; 5] = [FIREFOX, CHROME, IPHONE, GOOGLEBOT, CURL];
+    const AGENTS: [&str; 5] = [FIREFOX_WIN, CHROME_MAC, SAFARI_IPHONE, GOOGLEBOT, CURL];
     const TARGETS: [&str; 10] = [
         "/",
         "/pricing",
@@ -1004,7 +980,7 @@ fn random_log(rng: &mut Rng) -> (String, Written) {
     for i in 0..count {
         let ip = format!("192.0.2.{}", rng.below(5));
         let secs = i * 30;
-        let valid = combined(&ip, secs, "GET /x HTTP/1.1", 200, 512, "-", FIREFOX);
+        let valid = combined(&ip, secs, "GET /x HTTP/1.1", 200, 512, "-", FIREFOX_WIN);
         let line = match rng.below(10) {
             0..=5 => {
                 written.valid += 1;

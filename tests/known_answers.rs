@@ -12,13 +12,6 @@ use tempfile::TempDir;
 
 use crate::util::*;
 
-const FIREFOX_WIN: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0";
-const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
-                          (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
-const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) \
-                             AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
-                             Mobile/15E148 Safari/604.1";
 const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:122.0) Gecko/20100101 Firefox/122.0";
 const EDGE_WIN: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \

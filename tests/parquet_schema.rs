@@ -15,7 +15,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::util::{analyze, duckdb_rows, fixture};
+use crate::util::{TABLES, analyze, duckdb_rows, fixture};
 
 // ---------------------------------------------------------------------------------------------
 // The documented schema
@@ -192,24 +192,7 @@ fn the_readme_documents_every_table_written() {
     let tables = documented_tables();
     let mut documented: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
     documented.sort_unstable();
-    assert_eq!(
-        documented,
-        [
-            "entry_pages",
-            "errors",
-            "exit_pages",
-            "inputs",
-            "malformed_samples",
-            "pages",
-            "referrers",
-            "referring_sites",
-            "robots",
-            "sessions",
-            "status_codes",
-            "summary",
-            "visitors",
-        ]
-    );
+    assert_eq!(documented, TABLES);
 
     let run = analyze_sample_for_example_com();
     let mut written: Vec<String> = std::fs::read_dir(&run.out)

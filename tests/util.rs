@@ -6,6 +6,32 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every table a run writes, in file-name order.
+pub const TABLES: [&str; 13] = [
+    "entry_pages",
+    "errors",
+    "exit_pages",
+    "inputs",
+    "malformed_samples",
+    "pages",
+    "referrers",
+    "referring_sites",
+    "robots",
+    "sessions",
+    "status_codes",
+    "summary",
+    "visitors",
+];
+
+/// Browser user agents the hand-made logs use.
+pub const FIREFOX_WIN: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0";
+pub const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+                              (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
+pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) \
+                                 AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
+                                 Mobile/15E148 Safari/604.1";
+
 /// The compiled `accesslens` binary.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_accesslens"))
