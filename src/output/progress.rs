@@ -17,8 +17,11 @@ impl Progress {
             return Progress::hidden();
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-        bar.enable_steady_tick(Duration::from_millis(125));
-        Progress { bar }
+        let progress = Progress { bar };
+        progress.set_length(None);
+        progress.message("reading");
+        progress.bar.enable_steady_tick(Duration::from_millis(125));
+        progress
     }
 
     pub fn hidden() -> Progress {
@@ -32,9 +35,9 @@ impl Progress {
         let template = match total {
             Some(total) => {
                 self.bar.set_length(total);
-                "{spinner} reading [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}"
+                "{spinner} {msg:11} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}"
             }
-            None => "{spinner} reading {bytes} {binary_bytes_per_sec}",
+            None => "{spinner} {msg:11} {bytes} {binary_bytes_per_sec}",
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
             self.bar.set_style(style.progress_chars("=> "));
