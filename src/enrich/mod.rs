@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod intern;
+pub mod query;
 pub mod referrer;
 pub mod request;
 pub mod text;
