@@ -12,6 +12,7 @@ pub mod intern;
 pub mod query;
 pub mod referrer;
 pub mod request;
+pub mod sources;
 pub mod text;
 
 use std::sync::{Arc, Mutex};
