@@ -41,31 +41,62 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Log format of the inputs.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
-    pub format: FormatArg,
+    /// Settings file (TOML; see accesslens.example.toml). Options given on the command line
+    /// win over the file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format of the inputs [default: combined].
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
 
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]
     pub site_domains: Vec<String>,
 
-    /// Session rules: `ga4` cuts a session after 30 minutes without a page view, `awstats`
-    /// after 60.
-    #[arg(long, value_enum, default_value_t = SessionsArg::Ga4)]
-    pub sessions: SessionsArg,
+    /// Session rules [default: ga4]: `ga4` cuts a session after 30 minutes without a page
+    /// view; `ua` (Universal Analytics, Matomo) also when the traffic source changes and at
+    /// midnight in the log's time zone; `awstats` after 60 minutes.
+    #[arg(long, value_enum)]
+    pub sessions: Option<SessionsArg>,
 
     /// Inactivity that ends a session, overriding the preset's: `30m`, `1h`, `90s`, `1h30m`.
     #[arg(long, value_name = "DURATION")]
     pub session_timeout: Option<String>,
 
+    /// Start a new session when a page view arrives from another campaign or external source
+    /// (overrides the preset: on for `ua`, off otherwise).
+    #[arg(long, value_name = "BOOL")]
+    pub new_session_on_source_change: Option<bool>,
+
+    /// Start a new session at midnight in the log's time zone (overrides the preset: on for
+    /// `ua`, off otherwise).
+    #[arg(long, value_name = "BOOL")]
+    pub new_session_at_midnight: Option<bool>,
+
+    /// A conversion goal, NAME=PATTERN (repeatable): a path prefix (`purchase=/thank-you`), a
+    /// glob (`signup=/signup/*/done`) or a regular expression (`lead=re:^/demo/(sent|ok)$`).
+    /// A session converts when one of its page views matches.
+    #[arg(long = "goal", value_name = "NAME=PATTERN")]
+    pub goals: Vec<String>,
+
+    /// Query parameter of a goal page's URL holding the conversion's value (e.g. `value` for
+    /// `/thank-you?order=7&value=49.90`).
+    #[arg(long, value_name = "NAME")]
+    pub goal_value_param: Option<String>,
+
+    /// How far back attribution looks for a converting visitor's earlier sessions [default: 30d].
+    #[arg(long, value_name = "DURATION")]
+    pub attribution_lookback: Option<String>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Rows per table in the terminal overview.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
+    /// Rows per table in the terminal overview [default: 10].
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
 
     /// Print no overview and no progress; only warnings and errors.
     #[arg(short, long)]
@@ -101,6 +132,8 @@ pub enum FormatArg {
 pub enum SessionsArg {
     /// Google Analytics 4: 30 minutes of inactivity.
     Ga4,
+    /// Universal Analytics and Matomo: 30 minutes, a new traffic source, or midnight.
+    Ua,
     /// AWStats: 60 minutes of inactivity.
     Awstats,
 }

@@ -1,9 +1,17 @@
-//! What the program will do: the command line resolved and validated into settings. Stages
-//! see only this, never the clap structs.
+//! What the program will do: the command line and the settings file resolved and validated
+//! into settings. Stages see only this, never the clap structs or the file.
+//!
+//! Precedence: an option given on the command line, then the `--config` file, then the
+//! default. A list given on the command line (`--goal`, `--site-domain`) replaces the file's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
+use serde::Deserialize;
+
+use crate::aggregate::attribution::AttributionRules;
 use crate::cli::{AnalyzeArgs, FormatArg, SessionsArg};
+use crate::enrich::goals::{Goal, Goals};
 use crate::enrich::{EnrichRules, PathRules, SiteDomains};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
@@ -23,13 +31,72 @@ pub struct Config {
     pub ingest: IngestOptions,
     pub enrich: EnrichRules,
     pub sessions: SessionRules,
+    pub attribution: AttributionRules,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
 }
 
+/// The settings file: the same settings as the command line, in snake_case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    format: Option<String>,
+    site_domains: Option<Vec<String>>,
+    sessions: Option<String>,
+    session_timeout: Option<String>,
+    new_session_on_source_change: Option<bool>,
+    new_session_at_midnight: Option<bool>,
+    goals: Option<Vec<String>>,
+    goal_value_param: Option<String>,
+    attribution_lookback: Option<String>,
+    threads: Option<usize>,
+    top: Option<usize>,
+}
+
+impl FileConfig {
+    fn load(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
 impl Config {
     pub fn from_args(args: AnalyzeArgs) -> Result<Config> {
+        let file = match &args.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let file_name = args.config.as_ref().map(|p| p.display().to_string());
+        // Where a setting came from, for error messages.
+        let origin = |flag: &'static str, from_cli: bool| -> &'static str {
+            if from_cli || file_name.is_none() {
+                flag
+            } else {
+                config_key(flag)
+            }
+        };
+        let invalid = |flag: &'static str, from_cli: bool, value: &str, reason: String| {
+            let flag = origin(flag, from_cli);
+            match (&file_name, from_cli) {
+                (Some(file), false) => Error::Config {
+                    path: file.clone(),
+                    message: format!("invalid {flag} {value:?}: {reason}"),
+                },
+                _ => Error::InvalidOption {
+                    flag,
+                    value: value.to_owned(),
+                    reason,
+                },
+            }
+        };
+
         let inputs: Vec<Source> = args.files.iter().map(|f| Source::from_arg(f)).collect();
         if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
             return Err(Error::InvalidOption {
@@ -38,25 +105,114 @@ impl Config {
                 reason: "standard input can be read only once".into(),
             });
         }
-        let preset = match args.sessions {
-            SessionsArg::Ga4 => SessionPreset::Ga4,
-            SessionsArg::Awstats => SessionPreset::Awstats,
-        };
-        let timeout_ms = match &args.session_timeout {
-            Some(text) => parse_duration_ms(text).map_err(|reason| Error::InvalidOption {
-                flag: "--session-timeout",
-                value: text.clone(),
-                reason,
+
+        let format = match (args.format, &file.format) {
+            (Some(f), _) => f,
+            (None, Some(text)) => FormatArg::from_str(text, true).map_err(|_| {
+                invalid(
+                    "--format",
+                    false,
+                    text,
+                    "expected combined or common".into(),
+                )
             })?,
-            None => preset.default_timeout_ms(),
+            (None, None) => FormatArg::Combined,
         };
-        let threads = match args.threads {
-            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            Some(n) => n,
-        };
-        let format = match args.format {
+        let format = match format {
             FormatArg::Combined => Format::Combined,
             FormatArg::Common => Format::Common,
+        };
+
+        let preset = match (args.sessions, &file.sessions) {
+            (Some(p), _) => p,
+            (None, Some(text)) => SessionsArg::from_str(text, true).map_err(|_| {
+                invalid(
+                    "--sessions",
+                    false,
+                    text,
+                    "expected ga4, ua or awstats".into(),
+                )
+            })?,
+            (None, None) => SessionsArg::Ga4,
+        };
+        let preset = match preset {
+            SessionsArg::Ga4 => SessionPreset::Ga4,
+            SessionsArg::Ua => SessionPreset::Ua,
+            SessionsArg::Awstats => SessionPreset::Awstats,
+        };
+        let from_cli = args.session_timeout.is_some();
+        let timeout_ms = match args
+            .session_timeout
+            .as_ref()
+            .or(file.session_timeout.as_ref())
+        {
+            Some(text) => parse_duration_ms(text)
+                .map_err(|reason| invalid("--session-timeout", from_cli, text, reason))?,
+            None => preset.default_timeout_ms(),
+        };
+        let defaults = SessionRules::preset(preset);
+        let sessions = SessionRules {
+            preset,
+            timeout_ms,
+            split_on_source_change: args
+                .new_session_on_source_change
+                .or(file.new_session_on_source_change)
+                .unwrap_or(defaults.split_on_source_change),
+            split_at_midnight: args
+                .new_session_at_midnight
+                .or(file.new_session_at_midnight)
+                .unwrap_or(defaults.split_at_midnight),
+        };
+
+        let from_cli = !args.goals.is_empty();
+        let goal_specs = if from_cli {
+            args.goals.clone()
+        } else {
+            file.goals.clone().unwrap_or_default()
+        };
+        let goals = goal_specs
+            .iter()
+            .map(|spec| {
+                Goal::parse(spec).map_err(|reason| invalid("--goal", from_cli, spec, reason))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut names: Vec<&str> = goals.iter().map(|g| g.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(invalid(
+                "--goal",
+                from_cli,
+                w[0],
+                "two goals have this name".into(),
+            ));
+        }
+        let goals = Goals {
+            goals,
+            value_param: args
+                .goal_value_param
+                .clone()
+                .or(file.goal_value_param.clone()),
+        };
+
+        let from_cli = args.attribution_lookback.is_some();
+        let lookback_ms = match args
+            .attribution_lookback
+            .as_ref()
+            .or(file.attribution_lookback.as_ref())
+        {
+            Some(text) => parse_duration_ms(text)
+                .map_err(|reason| invalid("--attribution-lookback", from_cli, text, reason))?,
+            None => AttributionRules::default().lookback_ms,
+        };
+
+        let site_domains = if args.site_domains.is_empty() {
+            file.site_domains.clone().unwrap_or_default()
+        } else {
+            args.site_domains.clone()
+        };
+        let threads = match args.threads.or(file.threads) {
+            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
         };
         if args.chunk_size == Some(0) || args.window_size == Some(0) {
             return Err(Error::InvalidOption {
@@ -79,17 +235,31 @@ impl Config {
             },
             enrich: EnrichRules {
                 paths: PathRules::default(),
-                site: SiteDomains::new(&args.site_domains),
+                site: SiteDomains::new(&site_domains),
+                goals,
             },
-            sessions: SessionRules { preset, timeout_ms },
+            sessions,
+            attribution: AttributionRules { lookback_ms },
             threads,
-            top: args.top,
+            top: args.top.or(file.top).unwrap_or(10),
             quiet: args.quiet,
         })
     }
 }
 
-/// Parses a humane duration (`30m`, `1h30m`, `90s`, `1500ms`, `2h`) into milliseconds.
+/// The settings-file key of a command-line flag (`--session-timeout` → `session_timeout`).
+fn config_key(flag: &'static str) -> &'static str {
+    match flag {
+        "--format" => "format",
+        "--sessions" => "sessions",
+        "--session-timeout" => "session_timeout",
+        "--goal" => "goals",
+        "--attribution-lookback" => "attribution_lookback",
+        other => other,
+    }
+}
+
+/// Parses a humane duration (`30m`, `1h30m`, `90s`, `1500ms`, `2h`, `30d`) into milliseconds.
 pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
     let s = text.trim();
     if s.is_empty() {
@@ -129,7 +299,7 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
             .ok_or_else(|| "duration too large".to_string())?;
     }
     if total <= 0 {
-        return Err("the timeout must be longer than zero".into());
+        return Err("the duration must be longer than zero".into());
     }
     Ok(total)
 }
@@ -137,6 +307,7 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn durations() {
@@ -158,5 +329,141 @@ mod tests {
         ] {
             assert!(parse_duration_ms(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn config(args: &[&str], file: Option<&str>) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["accesslens", "analyze", "x.log", "--out", "out"];
+        let path = dir.path().join("accesslens.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+            argv.extend(["--config", path.to_str().unwrap()]);
+        }
+        argv.extend(args);
+        let crate::cli::Command::Analyze(args) = crate::cli::Cli::parse_from(argv).command;
+        Config::from_args(args)
+    }
+
+    #[test]
+    fn presets_and_their_parts() {
+        let c = config(&[], None).unwrap();
+        assert_eq!(c.sessions, SessionRules::preset(SessionPreset::Ga4));
+        let c = config(&["--sessions", "ua"], None).unwrap();
+        assert!(c.sessions.split_on_source_change && c.sessions.split_at_midnight);
+        assert_eq!(c.sessions.timeout_ms, 1_800_000);
+        let c = config(
+            &[
+                "--sessions",
+                "ua",
+                "--new-session-at-midnight",
+                "false",
+                "--session-timeout",
+                "45m",
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(c.sessions.split_on_source_change && !c.sessions.split_at_midnight);
+        assert_eq!(c.sessions.timeout_ms, 2_700_000);
+        let c = config(&["--sessions", "awstats"], None).unwrap();
+        assert_eq!(c.sessions.timeout_ms, 3_600_000);
+        assert!(!c.sessions.split_on_source_change);
+    }
+
+    #[test]
+    fn file_settings_and_command_line_precedence() {
+        let file = r#"
+            format = "common"
+            site_domains = ["example.com"]
+            sessions = "ua"
+            session_timeout = "20m"
+            goals = ["purchase=/checkout/thank-you", "signup=/signup/*/done"]
+            goal_value_param = "value"
+            attribution_lookback = "7d"
+            top = 5
+        "#;
+        let c = config(&[], Some(file)).unwrap();
+        assert_eq!(c.ingest.format, Format::Common);
+        assert!(c.enrich.site.is_internal("www.example.com"));
+        assert_eq!(c.sessions.preset, SessionPreset::Ua);
+        assert_eq!(c.sessions.timeout_ms, 1_200_000);
+        assert_eq!(c.enrich.goals.goals.len(), 2);
+        assert_eq!(c.enrich.goals.value_param.as_deref(), Some("value"));
+        assert_eq!(c.attribution.lookback_ms, 7 * 86_400_000);
+        assert_eq!(c.top, 5);
+
+        let c = config(
+            &[
+                "--format",
+                "combined",
+                "--goal",
+                "lead=/contact/sent",
+                "--top",
+                "3",
+            ],
+            Some(file),
+        )
+        .unwrap();
+        assert_eq!(c.ingest.format, Format::Combined);
+        let names: Vec<&str> = c
+            .enrich
+            .goals
+            .goals
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
+        assert_eq!(names, ["lead"]);
+        assert_eq!(c.top, 3);
+    }
+
+    #[test]
+    fn the_example_settings_file_is_valid() {
+        let text = include_str!("../accesslens.example.toml");
+        let c = config(&[], Some(text)).unwrap();
+        assert_eq!(c.enrich.goals.goals.len(), 3);
+        assert_eq!(c.enrich.goals.value_param.as_deref(), Some("value"));
+        assert!(c.enrich.site.is_internal("shop.example-shop.com"));
+        assert_eq!(c.attribution.lookback_ms, 30 * 86_400_000);
+    }
+
+    #[test]
+    fn bad_settings_name_the_option_or_the_file_line() {
+        let err = config(&["--goal", "x=re:("], None).unwrap_err().to_string();
+        assert!(
+            err.contains("--goal") && err.contains("invalid regular expression"),
+            "{err}"
+        );
+        let err = config(&["--goal", "a=/x", "--goal", "a=/y"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("two goals"), "{err}");
+        let err = config(&[], Some("goals = [\"nope\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("accesslens.toml")
+                && err.contains("goals")
+                && err.contains("NAME=PATTERN"),
+            "{err}"
+        );
+        let err = config(&[], Some("sessions = \"weekly\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sessions") && err.contains("ga4, ua or awstats"),
+            "{err}"
+        );
+        let err = config(&[], Some("top = 3\nunknown_key = 1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown_key") && err.contains("line 2"),
+            "{err}"
+        );
+        let err = config(&[], Some("top = \n")).unwrap_err().to_string();
+        assert!(
+            err.contains("accesslens.toml") && err.contains("line 1"),
+            "{err}"
+        );
     }
 }

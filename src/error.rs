@@ -26,6 +26,9 @@ pub enum Error {
         source: parquet::errors::ParquetError,
     },
 
+    #[error("{path}: {message}")]
+    Config { path: String, message: String },
+
     #[error("invalid {flag} {value:?}: {reason}")]
     InvalidOption {
         flag: &'static str,

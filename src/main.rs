@@ -58,6 +58,7 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
         samples: &outcome.samples,
         elapsed: outcome.elapsed,
         top: config.top,
+        goals: config.enrich.goals.goals.len(),
         out_dir: &config.out_dir.display().to_string(),
     };
     let mut stdout = io::stdout().lock();

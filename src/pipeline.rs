@@ -51,12 +51,13 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     let lookups = Lookups::build(&ingested.dicts, &config.enrich);
     trace.stage("classify");
     progress.message("sessions");
-    let partial = aggregate::aggregate(
-        ingested.shards.into_pieces(),
-        &ingested.dicts,
-        &lookups,
-        &config.sessions,
-    );
+    let context = aggregate::Context {
+        dicts: &ingested.dicts,
+        lookups: &lookups,
+        sessions: &config.sessions,
+        attribution: &config.attribution,
+    };
+    let partial = aggregate::aggregate(ingested.shards.into_pieces(), &context);
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 

@@ -20,24 +20,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::Fields;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::util::{analyze, write_file};
-
-/// Every table a run writes.
-const TABLES: [&str; 13] = [
-    "summary",
-    "pages",
-    "entry_pages",
-    "exit_pages",
-    "referrers",
-    "referring_sites",
-    "errors",
-    "status_codes",
-    "visitors",
-    "robots",
-    "sessions",
-    "inputs",
-    "malformed_samples",
-];
+use crate::util::{TABLES, analyze, write_file};
 
 /// Tables with one row per input file or per malformed line of a file.
 const PER_FILE: [&str; 2] = ["inputs", "malformed_samples"];

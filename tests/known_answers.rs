@@ -345,13 +345,122 @@ fn sessions_log_sessions_table() {
         "0"
     );
 
-    // The classification columns are documented as not yet filled.
+    // Source, medium and channel follow from each entry referrer (see Definitions): no
+    // referrer or an internal one (blog.mysite.test) is (direct)/(none) → Direct; Google
+    // without a query is google/organic with the keyword (not provided) → Organic Search;
+    // any other external site is host/referral → Referral. No campaign tags, no goals.
     assert_eq!(
-        run.value(
-            "select count(*) from '{out}/sessions.parquet' where channel is not null \
-             or source is not null or medium is not null or campaign is not null \
-             or keyword is not null or converted is not null or resolution is not null"
+        run.rows(
+            "select ip, channel, source, medium, coalesce(keyword, '-'), \
+             coalesce(search_engine, '-'), coalesce(campaign, '-'), converted, value \
+             from '{out}/sessions.parquet' order by ip, start"
         ),
+        [
+            [
+                "192.0.2.44",
+                "Direct",
+                "(direct)",
+                "(none)",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "192.0.2.44",
+                "Referral",
+                "news.example.org",
+                "referral",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "192.0.2.55",
+                "Referral",
+                "notmysite.test",
+                "referral",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "198.51.100.7",
+                "Organic Search",
+                "google",
+                "organic",
+                "(not provided)",
+                "Google",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "198.51.100.7",
+                "Organic Search",
+                "google",
+                "organic",
+                "(not provided)",
+                "Google",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "203.0.113.10",
+                "Organic Search",
+                "google",
+                "organic",
+                "(not provided)",
+                "Google",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "203.0.113.10",
+                "Referral",
+                "news.example.org",
+                "referral",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "203.0.113.10",
+                "Referral",
+                "news.example.org",
+                "referral",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+            [
+                "203.0.113.10",
+                "Direct",
+                "(direct)",
+                "(none)",
+                "-",
+                "-",
+                "-",
+                "False",
+                "0.0"
+            ],
+        ]
+        .map(|row| row.map(str::to_owned).to_vec())
+    );
+    // Screen resolution is not collected yet.
+    assert_eq!(
+        run.value("select count(*) from '{out}/sessions.parquet' where resolution is not null"),
         "0"
     );
 }

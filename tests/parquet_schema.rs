@@ -144,8 +144,15 @@ fn analyze_sample(extra: &[&str]) -> SampleRun {
     SampleRun { _dir: dir, out }
 }
 
+/// The sample with the site's domain and a goal the sample reaches, so that every table,
+/// `goals` and `attribution` included, has rows.
 fn analyze_sample_for_example_com() -> SampleRun {
-    analyze_sample(&["--site-domain", "example.com"])
+    analyze_sample(&[
+        "--site-domain",
+        "example.com",
+        "--goal",
+        "purchase=/checkout/thank-you",
+    ])
 }
 
 /// The table a Parquet file holds, from its path in DuckDB's `file_name` column.

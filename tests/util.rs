@@ -7,17 +7,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Every table a run writes, in file-name order.
-pub const TABLES: [&str; 13] = [
+pub const TABLES: [&str; 21] = [
+    "attribution",
+    "campaigns",
+    "channels",
     "entry_pages",
     "errors",
     "exit_pages",
+    "goals",
     "inputs",
+    "landing_pages_by_channel",
     "malformed_samples",
     "pages",
     "referrers",
     "referring_sites",
     "robots",
+    "search_engines",
+    "search_keywords",
     "sessions",
+    "sources",
     "status_codes",
     "summary",
     "visitors",

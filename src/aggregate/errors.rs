@@ -4,6 +4,7 @@
 //! sent people there are counted, so a broken inbound link shows the page that links to it.
 
 use super::{IdMap, Merge, count_distinct, sort_rows};
+use crate::enrich::channel::Channel;
 use crate::enrich::{Hit, Lookups, Text};
 
 /// Counts for one (path, status) error.
@@ -14,6 +15,8 @@ pub struct ErrorCounts {
     pub referred_hits: u64,
     /// Hits per referrer id.
     pub referrers: IdMap<u32, u64>,
+    /// Hits per channel of the referrer (Direct when there is none).
+    pub channels: IdMap<Channel, u64>,
 }
 
 impl Merge for ErrorCounts {
@@ -22,6 +25,7 @@ impl Merge for ErrorCounts {
         self.visitors += o.visitors;
         self.referred_hits += o.referred_hits;
         self.referrers.merge(o.referrers);
+        self.channels.merge(o.channels);
     }
 }
 
@@ -89,7 +93,11 @@ impl Errors {
                 let key = (lookups.request(hit.request).path, hit.status);
                 let e = self.errors.entry(key).or_default();
                 e.hits += 1;
-                if !lookups.referrer(hit.referrer).text.is_empty() {
+                let referrer = lookups.referrer(hit.referrer);
+                *e.channels
+                    .entry(lookups.acquisition(referrer.acquisition).channel)
+                    .or_default() += 1;
+                if !referrer.text.is_empty() {
                     e.referred_hits += 1;
                     *e.referrers.entry(hit.referrer).or_default() += 1;
                 }
@@ -113,6 +121,8 @@ pub struct ErrorRow {
     pub top_referrer: Option<Text>,
     pub top_referrer_hits: u64,
     pub top_referrer_internal: Option<bool>,
+    /// The channel that sent most of the hits (by their referrer).
+    pub top_channel: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +166,12 @@ pub fn finish(errors: &Errors, lookups: &Lookups) -> (Vec<ErrorRow>, Vec<StatusR
                 top_referrer: top.map(|(_, r)| r.text.clone()),
                 top_referrer_hits: top.map_or(0, |(n, _)| n),
                 top_referrer_internal: top.map(|(_, r)| r.internal),
+                top_channel: e
+                    .channels
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                    .map_or(Channel::Direct, |(&c, _)| c)
+                    .name(),
             }
         })
         .collect();

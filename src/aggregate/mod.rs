@@ -11,6 +11,8 @@
 //! `sources` (referrers, referring sites), `errors` (errors, status codes), `visitors`
 //! (visitors, robots, sessions).
 
+pub mod acquisition;
+pub mod attribution;
 pub mod errors;
 pub mod pages;
 pub mod sources;
@@ -25,7 +27,8 @@ use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use crate::enrich::{Dictionaries, Hit, Lookups, Method, PathKind};
-use crate::sessionize::{self, SessionRules};
+use crate::sessionize::{self, SessionRules, ViewMark};
+use attribution::AttributionRules;
 
 /// A map with a fast hash for the small integer keys used here.
 pub type IdMap<K, V> = HashMap<K, V, FxBuildHasher>;
@@ -68,6 +71,8 @@ impl<T> Merge for Vec<T> {
 #[derive(Debug, Clone, Copy)]
 pub struct View {
     pub ts_ms: i64,
+    pub offset_min: i16,
+    pub request: u32,
     pub path: u32,
     pub referrer: u32,
 }
@@ -88,6 +93,8 @@ pub struct Partial {
     pub sources: sources::Sources,
     pub errors: errors::Errors,
     pub visitors: visitors::Visitors,
+    pub acquisitions: acquisition::Acquisitions,
+    pub attribution: attribution::Attribution,
 }
 
 impl Merge for Partial {
@@ -97,6 +104,8 @@ impl Merge for Partial {
         self.sources.merge(other.sources);
         self.errors.merge(other.errors);
         self.visitors.merge(other.visitors);
+        self.acquisitions.merge(other.acquisitions);
+        self.attribution.merge(other.attribution);
     }
 }
 
@@ -107,6 +116,8 @@ pub struct Scratch {
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
     pairs: Vec<(u32, u16)>,
+    goal_requests: Vec<u32>,
+    acquisition: acquisition::AcquisitionScratch,
 }
 
 /// A session as the aggregation sees it: ids, not text.
@@ -119,6 +130,12 @@ pub struct Session {
     pub exit: u32,
     pub page_views: u32,
     pub referrer: u32,
+    /// Id into [`Lookups::acquisitions`].
+    pub acquisition: u32,
+    /// The first goal the session reached.
+    pub goal: Option<u16>,
+    /// Conversion value (millionths): the values of the distinct goal pages it reached.
+    pub value_micro: i64,
 }
 
 impl Session {
@@ -128,22 +145,30 @@ impl Session {
     pub fn bounce(&self) -> bool {
         self.page_views == 1
     }
-    /// GA4's engaged session: over 10 seconds, or 2+ page views (conversions come later).
+    /// GA4's engaged session: over 10 seconds, 2+ page views, or a conversion.
     pub fn engaged(&self) -> bool {
-        self.duration_ms() > 10_000 || self.page_views >= 2
+        self.duration_ms() > 10_000 || self.page_views >= 2 || self.goal.is_some()
     }
+}
+
+/// What aggregation needs besides the hits.
+pub struct Context<'a> {
+    pub dicts: &'a Dictionaries,
+    pub lookups: &'a Lookups,
+    pub sessions: &'a SessionRules,
+    pub attribution: &'a AttributionRules,
 }
 
 impl Partial {
     /// Adds one visitor's hits, sorted by time.
     pub fn add_visitor(
         &mut self,
-        lookups: &Lookups,
-        rules: &SessionRules,
+        ctx: &Context<'_>,
         visitor: u32,
         hits: &[Hit],
         scratch: &mut Scratch,
     ) {
+        let lookups = ctx.lookups;
         self.traffic.add_hits(hits);
         if let Some(bot) = lookups.bot_of(visitor) {
             self.errors.add_bot_hits(hits);
@@ -162,6 +187,8 @@ impl Partial {
             if is_page_view(request.method, request.kind, hit.status) {
                 scratch.views.push(View {
                     ts_ms: hit.ts_ms,
+                    offset_min: hit.offset_min,
+                    request: hit.request,
                     path: request.path,
                     referrer: hit.referrer,
                 });
@@ -171,11 +198,21 @@ impl Partial {
             .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.ids);
 
         // Page views → sessions.
-        rules.cut(scratch.views.iter().map(|v| v.ts_ms), &mut scratch.sessions);
+        let marks = scratch.views.iter().map(|v| ViewMark {
+            ts_ms: v.ts_ms,
+            offset_min: v.offset_min,
+            source: ctx
+                .sessions
+                .split_on_source_change
+                .then(|| lookups.view_source(v.request, v.referrer))
+                .flatten(),
+        });
+        ctx.sessions.cut(marks, &mut scratch.sessions);
         let first_session = self.visitors.sessions.len();
         for range in &scratch.sessions {
             let views = &scratch.views[range.clone()];
             let (first, last) = (views[0], views[views.len() - 1]);
+            let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_requests);
             let session = Session {
                 visitor,
                 start_ms: first.ts_ms,
@@ -184,15 +221,21 @@ impl Partial {
                 exit: last.path,
                 page_views: views.len() as u32,
                 referrer: first.referrer,
+                acquisition: lookups.session_acquisition(first.request, first.referrer),
+                goal,
+                value_micro,
             };
             self.pages.add_session(&session);
-            self.sources.add_session(lookups, &session);
             self.traffic.add_session(&session);
             self.visitors.sessions.push(session);
         }
         let sessions = &self.visitors.sessions[first_session..];
         self.sources
             .add_visitor(lookups, sessions, &mut scratch.ids);
+        self.acquisitions
+            .add_visitor(sessions, lookups, &mut scratch.acquisition);
+        self.attribution
+            .add_visitor(sessions, lookups, ctx.attribution);
         self.pages.add_views(&scratch.views, &mut scratch.ids);
         self.visitors
             .add_human(visitor, hits, scratch.views.len(), scratch.sessions.len());
@@ -201,21 +244,41 @@ impl Partial {
     }
 }
 
-/// Sessionizes and aggregates all shards in parallel.
-pub fn aggregate(
-    shards: Vec<Vec<Vec<Hit>>>,
-    dicts: &Dictionaries,
+/// The first goal a session's page views reach, and the summed value of the distinct goal
+/// pages (a reloaded thank-you page is counted once).
+fn conversion(
+    views: &[View],
     lookups: &Lookups,
-    rules: &SessionRules,
-) -> Partial {
+    goal_requests: &mut Vec<u32>,
+) -> (Option<u16>, i64) {
+    goal_requests.clear();
+    let mut goal = None;
+    for v in views {
+        let request = lookups.request(v.request);
+        if request.goal.is_some() {
+            goal = goal.or(request.goal);
+            goal_requests.push(v.request);
+        }
+    }
+    goal_requests.sort_unstable();
+    goal_requests.dedup();
+    let value = goal_requests
+        .iter()
+        .filter_map(|&r| lookups.request(r).value_micro)
+        .sum();
+    (goal, value)
+}
+
+/// Sessionizes and aggregates all shards in parallel.
+pub fn aggregate(shards: Vec<Vec<Vec<Hit>>>, ctx: &Context<'_>) -> Partial {
     shards
         .into_par_iter()
         .fold(
             || (Partial::default(), Scratch::default()),
             |(mut partial, mut scratch), pieces| {
-                let hits = sessionize::sorted_shard(pieces, dicts);
+                let hits = sessionize::sorted_shard(pieces, ctx.dicts);
                 sessionize::for_each_visitor(&hits, |visitor, hits| {
-                    partial.add_visitor(lookups, rules, visitor, hits, &mut scratch);
+                    partial.add_visitor(ctx, visitor, hits, &mut scratch);
                 });
                 (partial, scratch)
             },
@@ -241,6 +304,8 @@ pub struct Reports {
     pub robots: Vec<visitors::RobotRow>,
     /// Sessions in output order; [`visitors::session_row`] gives their text.
     pub sessions: Vec<Session>,
+    pub acquisition: acquisition::AcquisitionReports,
+    pub attribution: Vec<attribution::AttributionRow>,
 }
 
 /// Turns the merged partial into report rows.
@@ -251,6 +316,7 @@ pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotal
     let (pages, entry_pages, exit_pages) = pages::finish(&partial.pages, lookups, summary.sessions);
     let (referrers, referring_sites) = sources::finish(&partial.sources, lookups);
     let (errors, status_codes) = errors::finish(&partial.errors, lookups);
+    let acquisition = acquisition::finish(&partial.acquisitions, lookups, summary.sessions);
     Reports {
         summary,
         pages,
@@ -263,6 +329,8 @@ pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotal
         visitors: visitors::finish_visitors(&partial.visitors, lookups),
         robots: visitors::finish_robots(&partial.visitors, lookups),
         sessions,
+        acquisition,
+        attribution: attribution::finish(&partial.attribution),
     }
 }
 

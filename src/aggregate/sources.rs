@@ -1,42 +1,18 @@
-//! Traffic sources: the `referrers` and `referring_sites` tables.
+//! Referring sites: the `referrers` and `referring_sites` tables.
 //!
-//! A session's source is the referrer of its entry page view, when that referrer is external
-//! (present, and not the site's own). Channels, campaigns and keywords build on this.
+//! A session's referrer is the referrer of its entry page view; it counts here when it is
+//! external (present, and not the site's own). The channel shown is the one a session
+//! arriving from that referrer without campaign tags gets.
 
-use super::{IdMap, Merge, Session, count_distinct, ratio, sort_rows};
+use super::acquisition::{Keyed, Rates, SessionMetrics};
+use super::{IdMap, Merge, Session, sort_rows};
 use crate::enrich::{Lookups, Text};
 
-/// Counts for one source (a referrer URL or a host).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SourceCounts {
-    pub sessions: u64,
-    pub visitors: u64,
-    pub page_views: u64,
-    pub bounces: u64,
-}
-
-impl Merge for SourceCounts {
-    fn merge(&mut self, o: Self) {
-        self.sessions += o.sessions;
-        self.visitors += o.visitors;
-        self.page_views += o.page_views;
-        self.bounces += o.bounces;
-    }
-}
-
-impl SourceCounts {
-    fn add(&mut self, s: &Session) {
-        self.sessions += 1;
-        self.page_views += u64::from(s.page_views);
-        self.bounces += u64::from(s.bounce());
-    }
-}
-
-/// Counts per external referrer id and per host id.
+/// Sessions per external referrer id and per host id.
 #[derive(Default)]
 pub struct Sources {
-    pub referrers: IdMap<u32, SourceCounts>,
-    pub hosts: IdMap<u32, SourceCounts>,
+    pub referrers: Keyed<u32>,
+    pub hosts: Keyed<u32>,
 }
 
 impl Merge for Sources {
@@ -47,38 +23,20 @@ impl Merge for Sources {
 }
 
 impl Sources {
-    pub fn add_session(&mut self, lookups: &Lookups, s: &Session) {
-        let referrer = lookups.referrer(s.referrer);
-        if !referrer.is_external() {
-            return;
-        }
-        self.referrers.entry(s.referrer).or_default().add(s);
-        if let Some(host) = referrer.host {
-            self.hosts.entry(host).or_default().add(s);
-        }
-    }
-
-    /// Counts a visitor once per distinct external referrer and host of its sessions.
+    /// One visitor's sessions.
     pub fn add_visitor(&mut self, lookups: &Lookups, sessions: &[Session], scratch: &mut Vec<u32>) {
-        scratch.clear();
-        scratch.extend(
-            sessions
-                .iter()
-                .map(|s| s.referrer)
-                .filter(|&r| lookups.referrer(r).is_external()),
+        let external = |s: &Session| {
+            lookups
+                .referrer(s.referrer)
+                .is_external()
+                .then_some(s.referrer)
+        };
+        self.referrers.add_visitor(sessions, external, scratch);
+        self.hosts.add_visitor(
+            sessions,
+            |s| external(s).and_then(|r| lookups.referrer(r).host),
+            scratch,
         );
-        count_distinct(scratch, |r| {
-            self.referrers.entry(r).or_default().visitors += 1
-        });
-        scratch.clear();
-        scratch.extend(
-            sessions
-                .iter()
-                .map(|s| lookups.referrer(s.referrer))
-                .filter(|r| r.is_external())
-                .filter_map(|r| r.host),
-        );
-        count_distinct(scratch, |h| self.hosts.entry(h).or_default().visitors += 1);
     }
 }
 
@@ -86,63 +44,71 @@ impl Sources {
 pub struct ReferrerRow {
     pub referrer: Text,
     pub host: Option<Text>,
-    pub sessions: u64,
-    pub visitors: u64,
-    pub page_views: u64,
-    pub bounces: u64,
-    pub bounce_rate: Option<f64>,
+    pub channel: &'static str,
+    pub metrics: SessionMetrics,
+    pub rates: Rates,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteRow {
     pub host: Text,
-    pub sessions: u64,
-    pub visitors: u64,
-    pub page_views: u64,
-    pub bounces: u64,
-    pub bounce_rate: Option<f64>,
+    pub channel: &'static str,
+    pub metrics: SessionMetrics,
+    pub rates: Rates,
     pub referrers: u64,
 }
 
 pub fn finish(sources: &Sources, lookups: &Lookups) -> (Vec<ReferrerRow>, Vec<SiteRow>) {
-    let mut urls_per_host: IdMap<u32, u64> = IdMap::default();
+    // Every referrer of a host has the same channel (the host decides the source); keep the
+    // channel of its first referrer in id order, and count its distinct URLs.
+    let mut per_host: IdMap<u32, (u64, u32)> = IdMap::default();
     let mut referrers: Vec<ReferrerRow> = sources
         .referrers
+        .by
         .iter()
-        .map(|(&id, c)| {
+        .map(|(&id, m)| {
             let r = lookups.referrer(id);
             if let Some(h) = r.host {
-                *urls_per_host.entry(h).or_default() += 1;
+                let entry = per_host.entry(h).or_insert((0, id));
+                entry.0 += 1;
+                entry.1 = entry.1.min(id);
             }
             ReferrerRow {
                 referrer: r.text.clone(),
                 host: r.host.map(|h| lookups.hosts[h as usize].clone()),
-                sessions: c.sessions,
-                visitors: c.visitors,
-                page_views: c.page_views,
-                bounces: c.bounces,
-                bounce_rate: ratio(c.bounces, c.sessions),
+                channel: lookups.acquisition(r.acquisition).channel.name(),
+                metrics: *m,
+                rates: m.rates(),
             }
         })
         .collect();
     let mut sites: Vec<SiteRow> = sources
         .hosts
+        .by
         .iter()
-        .map(|(&h, c)| SiteRow {
-            host: lookups.hosts[h as usize].clone(),
-            sessions: c.sessions,
-            visitors: c.visitors,
-            page_views: c.page_views,
-            bounces: c.bounces,
-            bounce_rate: ratio(c.bounces, c.sessions),
-            referrers: urls_per_host.get(&h).copied().unwrap_or(0),
+        .map(|(&h, m)| {
+            let (urls, first) = per_host.get(&h).copied().unwrap_or((0, 0));
+            SiteRow {
+                host: lookups.hosts[h as usize].clone(),
+                channel: lookups
+                    .acquisition(lookups.referrer(first).acquisition)
+                    .channel
+                    .name(),
+                metrics: *m,
+                rates: m.rates(),
+                referrers: urls,
+            }
         })
         .collect();
     sort_rows(
         &mut referrers,
-        |r| r.sessions,
+        |r| r.metrics.sessions,
         |a, b| a.referrer.cmp(&b.referrer),
     );
-    sort_rows(&mut sites, |r| r.sessions, |a, b| a.host.cmp(&b.host));
+    sort_rows(
+        &mut sites,
+        |r| r.metrics.sessions,
+        |a, b| a.host.cmp(&b.host),
+    );
     (referrers, sites)
 }

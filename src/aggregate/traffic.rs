@@ -18,6 +18,8 @@ pub struct Traffic {
     pub bounces: u64,
     pub engaged: u64,
     pub duration_ms: u64,
+    pub conversions: u64,
+    pub value_micro: i64,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     /// Session durations in milliseconds (3 significant digits).
@@ -38,6 +40,8 @@ impl Default for Traffic {
             bounces: 0,
             engaged: 0,
             duration_ms: 0,
+            conversions: 0,
+            value_micro: 0,
             first_ms: None,
             last_ms: None,
             durations: Histogram::new(3).expect("3 significant digits is valid"),
@@ -58,6 +62,8 @@ impl Merge for Traffic {
         self.bounces += other.bounces;
         self.engaged += other.engaged;
         self.duration_ms += other.duration_ms;
+        self.conversions += other.conversions;
+        self.value_micro += other.value_micro;
         self.first_ms = min_opt(self.first_ms, other.first_ms);
         self.last_ms = max_opt(self.last_ms, other.last_ms);
         self.durations
@@ -92,6 +98,8 @@ impl Traffic {
         self.sessions += 1;
         self.bounces += u64::from(s.bounce());
         self.engaged += u64::from(s.engaged());
+        self.conversions += u64::from(s.goal.is_some());
+        self.value_micro += s.value_micro;
         let ms = s.duration_ms().max(0) as u64;
         self.duration_ms += ms;
         if self.durations.record(ms).is_err() {
@@ -131,6 +139,9 @@ pub struct SummaryRow {
     pub avg_session_s: Option<f64>,
     pub median_session_s: Option<f64>,
     pub pages_per_session: Option<f64>,
+    pub conversions: u64,
+    pub conversion_rate: Option<f64>,
+    pub value: f64,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     pub inputs: u64,
@@ -158,6 +169,9 @@ pub fn finish(t: &Traffic, read: &ReadTotals) -> SummaryRow {
         median_session_s: (t.sessions > 0)
             .then(|| t.durations.value_at_quantile(0.5) as f64 / 1000.0),
         pages_per_session: ratio(t.page_views, t.sessions),
+        conversions: t.conversions,
+        conversion_rate: ratio(t.conversions, t.sessions),
+        value: t.value_micro as f64 / 1e6,
         first_ms: t.first_ms,
         last_ms: t.last_ms,
         inputs: read.inputs,

@@ -131,6 +131,17 @@ pub struct SessionRow<'a> {
     pub referrer: Option<&'a str>,
     pub referrer_host: Option<&'a str>,
     pub referrer_internal: Option<bool>,
+    pub channel: &'static str,
+    pub source: &'a str,
+    pub medium: &'a str,
+    pub campaign: Option<&'a str>,
+    pub term: Option<&'a str>,
+    pub content: Option<&'a str>,
+    pub search_engine: Option<&'a str>,
+    pub keyword: Option<&'a str>,
+    pub converted: bool,
+    pub goal: Option<&'a str>,
+    pub value: f64,
     pub browser: &'a str,
     pub os: &'a str,
     pub device: &'a str,
@@ -226,6 +237,7 @@ pub fn session_row<'a>(s: &Session, lookups: &'a Lookups) -> SessionRow<'a> {
     let agent = lookups.agent_of(s.visitor);
     let referrer = lookups.referrer(s.referrer);
     let has_referrer = !referrer.text.is_empty();
+    let acquisition = lookups.acquisition(s.acquisition);
     SessionRow {
         visitor_hash: info.hash,
         ip: &lookups.clients[info.client as usize],
@@ -240,6 +252,19 @@ pub fn session_row<'a>(s: &Session, lookups: &'a Lookups) -> SessionRow<'a> {
         referrer: has_referrer.then_some(&*referrer.text),
         referrer_host: referrer.host.map(|h| &*lookups.hosts[h as usize]),
         referrer_internal: has_referrer.then_some(referrer.internal),
+        channel: acquisition.channel.name(),
+        source: lookups.label(acquisition.source),
+        medium: lookups.label(acquisition.medium),
+        campaign: acquisition.campaign.map(|l| lookups.label(l)),
+        term: acquisition.term.map(|l| lookups.label(l)),
+        content: acquisition.content.map(|l| lookups.label(l)),
+        search_engine: referrer.engine.map(|l| lookups.label(l)),
+        keyword: referrer.keyword.map(|l| lookups.label(l)),
+        converted: s.goal.is_some(),
+        goal: s
+            .goal
+            .map(|g| lookups.goals.goals[g as usize].name.as_str()),
+        value: s.value_micro as f64 / 1e6,
         browser: &agent.browser,
         os: &agent.os,
         device: &agent.device,

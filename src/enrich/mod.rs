@@ -8,7 +8,11 @@
 //! visitor keys into their XXH64 hash. Later stages look these up by id.
 
 pub mod agent;
+pub mod campaign;
+pub mod channel;
+pub mod goals;
 pub mod intern;
+pub mod lookups;
 pub mod query;
 pub mod referrer;
 pub mod request;
@@ -18,12 +22,12 @@ pub mod text;
 use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
-use rayon::prelude::*;
 
 use crate::parse::LogLine;
 use intern::{Interner, LocalInterner};
 
 pub use agent::{AgentInfo, Bot};
+pub use lookups::{AcquisitionIds, EnrichRules, Lookups, ReferrerInfo, RequestInfo, VisitorInfo};
 pub use referrer::SiteDomains;
 pub use request::{Method, PathKind, PathRules};
 
@@ -216,184 +220,6 @@ impl<'a> ChunkHits<'a> {
         }
         hits
     }
-}
-
-/// A distinct request, classified.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestInfo {
-    pub method: Method,
-    /// Id into [`Lookups::paths`].
-    pub path: u32,
-    pub kind: PathKind,
-}
-
-/// A distinct referrer, classified.
-#[derive(Debug, Clone)]
-pub struct ReferrerInfo {
-    /// Display text (empty when the line had none).
-    pub text: Text,
-    /// Id into [`Lookups::hosts`], when the referrer is a URL.
-    pub host: Option<u32>,
-    pub internal: bool,
-}
-
-impl ReferrerInfo {
-    /// An external referrer: a traffic source.
-    pub fn is_external(&self) -> bool {
-        !self.text.is_empty() && !self.internal
-    }
-}
-
-/// A distinct visitor key, classified.
-#[derive(Debug, Clone, Copy)]
-pub struct VisitorInfo {
-    pub client: u32,
-    pub agent: u32,
-    /// XXH64 (seed 42) of the visitor key.
-    pub hash: u64,
-}
-
-/// What every distinct value means, by id.
-pub struct Lookups {
-    pub requests: Vec<RequestInfo>,
-    /// Distinct paths (display text), indexed by [`RequestInfo::path`].
-    pub paths: Vec<Text>,
-    pub referrers: Vec<ReferrerInfo>,
-    /// Distinct referrer hosts (lower case), indexed by [`ReferrerInfo::host`].
-    pub hosts: Vec<Text>,
-    pub agents: Vec<AgentInfo>,
-    /// Distinct bots, sorted by name.
-    pub bots: Vec<Bot>,
-    /// For each user agent, its id in [`Lookups::bots`] when it is a bot.
-    pub agent_bots: Vec<Option<u32>>,
-    /// Client addresses (display text).
-    pub clients: Vec<Text>,
-    /// User agents (display text).
-    pub agent_texts: Vec<Text>,
-    pub visitors: Vec<VisitorInfo>,
-}
-
-/// Settings the classification needs.
-#[derive(Debug, Clone, Default)]
-pub struct EnrichRules {
-    pub paths: PathRules,
-    pub site: SiteDomains,
-}
-
-impl Lookups {
-    /// Classifies every distinct value (in parallel where it is expensive).
-    pub fn build(dicts: &Dictionaries, rules: &EnrichRules) -> Lookups {
-        let mut path_ids = Interner::default();
-        let requests: Vec<RequestInfo> = dicts
-            .requests
-            .iter()
-            .map(|raw| {
-                let parts = request::classify(raw, &rules.paths);
-                RequestInfo {
-                    method: parts.method,
-                    path: path_ids.intern(&parts.path),
-                    kind: parts.kind,
-                }
-            })
-            .collect();
-        let paths = path_ids
-            .iter()
-            .map(|p| Text::from(String::from_utf8_lossy(p)))
-            .collect();
-
-        let classified: Vec<(Text, referrer::ReferrerParts)> = par_map(&dicts.referrers, |raw| {
-            let text = text::display(raw);
-            let parts = referrer::classify(&text, &rules.site);
-            (Text::from(text), parts)
-        });
-        let mut host_ids = Interner::default();
-        let referrers = classified
-            .into_iter()
-            .map(|(text, parts)| ReferrerInfo {
-                text,
-                host: parts.host.map(|h| host_ids.intern(h.as_bytes())),
-                internal: parts.internal,
-            })
-            .collect();
-        let hosts = host_ids
-            .iter()
-            .map(|h| Text::from(String::from_utf8_lossy(h)))
-            .collect();
-        let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| Text::from(text::display(raw)));
-        let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
-        let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
-        bots.sort();
-        bots.dedup();
-        let agent_bots = agents
-            .iter()
-            .map(|a| {
-                let bot = a.bot.as_ref()?;
-                bots.binary_search(bot).ok().map(|i| i as u32)
-            })
-            .collect();
-        let clients = par_map(&dicts.clients, |raw| Text::from(text::display(raw)));
-        let visitors = (0..dicts.visitors.len() as u32)
-            .into_par_iter()
-            .map(|v| {
-                let (client, agent) = dicts.visitors.key(v);
-                let hash = visitor_hash(dicts.clients.get(client), dicts.agents.get(agent));
-                VisitorInfo {
-                    client,
-                    agent,
-                    hash,
-                }
-            })
-            .collect();
-        Lookups {
-            requests,
-            paths,
-            referrers,
-            hosts,
-            agents,
-            bots,
-            agent_bots,
-            clients,
-            agent_texts,
-            visitors,
-        }
-    }
-
-    #[inline]
-    pub fn request(&self, id: u32) -> &RequestInfo {
-        &self.requests[id as usize]
-    }
-
-    #[inline]
-    pub fn visitor(&self, id: u32) -> &VisitorInfo {
-        &self.visitors[id as usize]
-    }
-
-    #[inline]
-    pub fn agent_of(&self, visitor: u32) -> &AgentInfo {
-        &self.agents[self.visitors[visitor as usize].agent as usize]
-    }
-
-    /// The bot id of a visitor, `None` for a human.
-    #[inline]
-    pub fn bot_of(&self, visitor: u32) -> Option<u32> {
-        self.agent_bots[self.visitors[visitor as usize].agent as usize]
-    }
-
-    #[inline]
-    pub fn referrer(&self, id: u32) -> &ReferrerInfo {
-        &self.referrers[id as usize]
-    }
-
-    pub fn path(&self, id: u32) -> &str {
-        &self.paths[id as usize]
-    }
-}
-
-fn par_map<T: Send>(dict: &Interner, f: impl Fn(&[u8]) -> T + Sync + Send) -> Vec<T> {
-    (0..dict.len() as u32)
-        .into_par_iter()
-        .map(|id| f(dict.get(id)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use encoding_rs::Encoding;
 
-/// The query part of a URL or request target: after the first `?`, before any `#`.
-/// Without a `?`, the whole input is taken as a query when it looks like one (`a=b&c=d`).
+/// The query part of a URL or request target: after the first `?`, before any `#`; empty
+/// when there is no `?`.
 pub fn query_of(url: &[u8]) -> &[u8] {
     let url = match memchr::memchr(b'#', url) {
         Some(i) => &url[..i],
@@ -54,14 +54,20 @@ pub fn param<'a>(query: &'a [u8], name: &str) -> Option<&'a [u8]> {
 /// Resolves `%hh` escapes, and `+` as a space when `plus_is_space` (form encoding, as search
 /// engines use). A `%` not followed by two hex digits is kept as it is.
 pub fn percent_decode(raw: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    if !raw.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+    if !raw
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
         return Cow::Borrowed(raw);
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
-            b'%' => match (raw.get(i + 1).and_then(|&c| hex(c)), raw.get(i + 2).and_then(|&c| hex(c))) {
+            b'%' => match (
+                raw.get(i + 1).and_then(|&c| hex(c)),
+                raw.get(i + 2).and_then(|&c| hex(c)),
+            ) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
                     i += 3;
@@ -132,7 +138,15 @@ mod tests {
         assert_eq!(query_of(url), b"q=a+b&ie=UTF-8&empty=&flag");
         assert_eq!(fragment_of(url), b"frag");
         let pairs: Vec<_> = params(query_of(url)).collect();
-        assert_eq!(pairs, [(&b"q"[..], &b"a+b"[..]), (b"ie", b"UTF-8"), (b"empty", b""), (b"flag", b"")]);
+        assert_eq!(
+            pairs,
+            [
+                (&b"q"[..], &b"a+b"[..]),
+                (b"ie", b"UTF-8"),
+                (b"empty", b""),
+                (b"flag", b"")
+            ]
+        );
         assert_eq!(param(query_of(url), "IE"), Some(&b"UTF-8"[..]));
         assert_eq!(param(query_of(url), "missing"), None);
         assert_eq!(query_of(b"/path"), b"");
@@ -157,8 +171,14 @@ mod tests {
         let utf8 = percent_decode(b"%ED%95%9C%EA%B5%AD", true);
         assert_eq!(decode_text(&utf8, charset(b"euc-kr")), "한국");
         // Shift_JIS "日本" is 93 FA 96 7B; GBK "中文" is D6 D0 CE C4.
-        assert_eq!(decode_text(&percent_decode(b"%93%FA%96%7B", true), charset(b"sjis")), "日本");
-        assert_eq!(decode_text(&percent_decode(b"%D6%D0%CE%C4", true), charset(b"gbk")), "中文");
+        assert_eq!(
+            decode_text(&percent_decode(b"%93%FA%96%7B", true), charset(b"sjis")),
+            "日本"
+        );
+        assert_eq!(
+            decode_text(&percent_decode(b"%D6%D0%CE%C4", true), charset(b"gbk")),
+            "中文"
+        );
         // No fallback, or a fallback that fails too: replacement characters, never an error.
         assert_eq!(decode_text(&[0xff, b'a'], None), "\u{fffd}a");
         assert!(charset(b"no-such-charset").is_none());

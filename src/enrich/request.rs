@@ -26,6 +26,8 @@ pub struct RequestParts {
     /// The path: target without query and fragment, escapes resolved.
     pub path: Vec<u8>,
     pub kind: PathKind,
+    /// The whole request target (path and query), escapes resolved.
+    pub target: Vec<u8>,
 }
 
 /// What counts as an asset or a beacon.
@@ -96,7 +98,12 @@ pub fn classify(raw: &[u8], rules: &PathRules) -> RequestParts {
     };
     let path = path_of(target).to_vec();
     let kind = rules.kind(&path);
-    RequestParts { method, path, kind }
+    RequestParts {
+        method,
+        path,
+        kind,
+        target: target.to_vec(),
+    }
 }
 
 fn method_of(m: &[u8]) -> Method {
@@ -111,14 +118,14 @@ fn method_of(m: &[u8]) -> Method {
 /// Target → path: drops `scheme://host` of an absolute target, then query and fragment.
 fn path_of(target: &[u8]) -> &[u8] {
     let mut t = target;
-    if let Some(i) = memchr::memmem::find(t, b"://") {
-        if t[..i].iter().all(|b| b.is_ascii_alphabetic()) {
-            let after = &t[i + 3..];
-            t = match memchr::memchr(b'/', after) {
-                Some(j) => &after[j..],
-                None => b"/",
-            };
-        }
+    if let Some(i) = memchr::memmem::find(t, b"://")
+        && t[..i].iter().all(|b| b.is_ascii_alphabetic())
+    {
+        let after = &t[i + 3..];
+        t = match memchr::memchr(b'/', after) {
+            Some(j) => &after[j..],
+            None => b"/",
+        };
     }
     let end = memchr::memchr2(b'?', b'#', t).unwrap_or(t.len());
     &t[..end]

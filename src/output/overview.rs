@@ -16,6 +16,8 @@ pub struct RunFacts<'a> {
     pub elapsed: Duration,
     pub top: usize,
     pub out_dir: &'a str,
+    /// Number of goals configured.
+    pub goals: usize,
 }
 
 pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Result<()> {
@@ -72,8 +74,59 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         duration(s.avg_session_s),
         duration(s.median_session_s)
     )?;
+    if s.conversions > 0 || facts.goals > 0 {
+        writeln!(
+            out,
+            "  conversions {}  ·  conversion rate {}  ·  value {}",
+            thousands(s.conversions),
+            pct(s.conversion_rate),
+            money(s.value)
+        )?;
+    }
 
     let n = facts.top;
+    let a = &r.acquisition;
+    table(
+        out,
+        "Channels",
+        &["sessions", "bounce", "conv.", "conv. rate"],
+        a.channels.iter().take(n).map(|c| {
+            (
+                c.key,
+                vec![
+                    thousands(c.metrics.sessions),
+                    pct(c.rates.bounce_rate),
+                    thousands(c.metrics.conversions),
+                    pct(c.rates.conversion_rate),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Sources / media",
+        &["sessions", "conv."],
+        a.sources.iter().take(n).map(|c| {
+            (
+                format!("{} / {}", c.key.0, c.key.1),
+                vec![
+                    thousands(c.metrics.sessions),
+                    thousands(c.metrics.conversions),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Search keywords",
+        &["engine", "sessions"],
+        a.search_keywords.iter().take(n).map(|c| {
+            (
+                c.key.1.as_ref(),
+                vec![c.key.0.to_string(), thousands(c.metrics.sessions)],
+            )
+        }),
+    )?;
     table(
         out,
         "Entry pages",
@@ -119,9 +172,9 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
             (
                 h.host.as_ref(),
                 vec![
-                    thousands(h.sessions),
-                    thousands(h.visitors),
-                    pct(h.bounce_rate),
+                    thousands(h.metrics.sessions),
+                    thousands(h.metrics.visitors),
+                    pct(h.rates.bounce_rate),
                 ],
             )
         }),
@@ -277,12 +330,19 @@ fn duration(seconds: Option<f64>) -> String {
     }
 }
 
+/// A conversion value with two decimals and thousands separators: "1,234.50".
+fn money(v: f64) -> String {
+    let cents = (v.abs() * 100.0).round() as u64;
+    let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", thousands(cents / 100), cents % 100)
+}
+
 /// 1234567 → "1,234,567".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -332,5 +392,8 @@ mod tests {
         assert_eq!(duration(Some(3725.0)), "1h 02m");
         assert_eq!(pct(Some(0.4567)), "45.7%");
         assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(money(1234.5), "1,234.50");
+        assert_eq!(money(-0.004), "0.00");
+        assert_eq!(money(-2.5), "-2.50");
     }
 }

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::table::Table;
 use crate::aggregate::Reports;
+use crate::aggregate::acquisition::{Rates, SessionMetrics};
 use crate::aggregate::visitors::{SessionRow, session_row};
 use crate::enrich::Lookups;
 use crate::error::{Error, Result};
@@ -84,6 +85,9 @@ pub fn tables<'a>(
                 .opt_float("avg_session_s", s.iter().map(|s| s.avg_session_s))
                 .opt_float("median_session_s", s.iter().map(|s| s.median_session_s))
                 .opt_float("pages_per_session", s.iter().map(|s| s.pages_per_session))
+                .count("conversions", s.iter().map(|s| s.conversions))
+                .opt_float("conversion_rate", s.iter().map(|s| s.conversion_rate))
+                .float("value", s.iter().map(|s| s.value))
                 .opt_time("first_ts", s.iter().map(|s| s.first_ms))
                 .opt_time("last_ts", s.iter().map(|s| s.last_ms))
                 .count("inputs", s.iter().map(|s| s.inputs))
@@ -120,23 +124,17 @@ pub fn tables<'a>(
                 .opt_float("exit_rate", x.iter().map(|r| r.exit_rate))
         }),
         TableSpec::new("referrers", &r.referrers, |f| {
-            Table::default()
+            let t = Table::default()
                 .str("referrer", f.iter().map(|r| &*r.referrer))
                 .opt_str("host", f.iter().map(|r| r.host.as_deref()))
-                .count("sessions", f.iter().map(|r| r.sessions))
-                .count("visitors", f.iter().map(|r| r.visitors))
-                .count("page_views", f.iter().map(|r| r.page_views))
-                .count("bounces", f.iter().map(|r| r.bounces))
-                .opt_float("bounce_rate", f.iter().map(|r| r.bounce_rate))
+                .str("channel", f.iter().map(|r| r.channel));
+            metrics(t, f, |r| (&r.metrics, &r.rates))
         }),
         TableSpec::new("referring_sites", &r.referring_sites, |h| {
-            Table::default()
+            let t = Table::default()
                 .str("host", h.iter().map(|r| &*r.host))
-                .count("sessions", h.iter().map(|r| r.sessions))
-                .count("visitors", h.iter().map(|r| r.visitors))
-                .count("page_views", h.iter().map(|r| r.page_views))
-                .count("bounces", h.iter().map(|r| r.bounces))
-                .opt_float("bounce_rate", h.iter().map(|r| r.bounce_rate))
+                .str("channel", h.iter().map(|r| r.channel));
+            metrics(t, h, |r| (&r.metrics, &r.rates))
                 .count("referrers", h.iter().map(|r| r.referrers))
         }),
         TableSpec::new("errors", &r.errors, |e| {
@@ -152,6 +150,7 @@ pub fn tables<'a>(
                     "top_referrer_internal",
                     e.iter().map(|r| r.top_referrer_internal),
                 )
+                .str("top_channel", e.iter().map(|r| r.top_channel))
         }),
         TableSpec::new("status_codes", &r.status_codes, |s| {
             Table::default()
@@ -209,16 +208,83 @@ pub fn tables<'a>(
                 .opt_str("referrer", ss.iter().map(|r| r.referrer))
                 .opt_str("referrer_host", ss.iter().map(|r| r.referrer_host))
                 .opt_bool("referrer_internal", ss.iter().map(|r| r.referrer_internal))
-                .null_str("channel", n)
-                .null_str("source", n)
-                .null_str("medium", n)
-                .null_str("campaign", n)
-                .null_str("keyword", n)
-                .null_bool("converted", n)
+                .str("channel", ss.iter().map(|r| r.channel))
+                .str("source", ss.iter().map(|r| r.source))
+                .str("medium", ss.iter().map(|r| r.medium))
+                .opt_str("campaign", ss.iter().map(|r| r.campaign))
+                .opt_str("term", ss.iter().map(|r| r.term))
+                .opt_str("content", ss.iter().map(|r| r.content))
+                .opt_str("search_engine", ss.iter().map(|r| r.search_engine))
+                .opt_str("keyword", ss.iter().map(|r| r.keyword))
+                .bool("converted", ss.iter().map(|r| r.converted))
+                .opt_str("goal", ss.iter().map(|r| r.goal))
+                .float("value", ss.iter().map(|r| r.value))
                 .str("browser", ss.iter().map(|r| r.browser))
                 .str("os", ss.iter().map(|r| r.os))
                 .str("device", ss.iter().map(|r| r.device))
                 .null_str("resolution", n)
+        }),
+        TableSpec::new("channels", &r.acquisition.channels, |c| {
+            metrics(
+                Table::default().str("channel", c.iter().map(|r| r.key)),
+                c,
+                |r| (&r.metrics, &r.rates),
+            )
+        }),
+        TableSpec::new("sources", &r.acquisition.sources, |c| {
+            let t = Table::default()
+                .str("source", c.iter().map(|r| &*r.key.0))
+                .str("medium", c.iter().map(|r| &*r.key.1));
+            metrics(t, c, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("campaigns", &r.acquisition.campaigns, |c| {
+            let t = Table::default()
+                .str("source", c.iter().map(|r| &*r.key.source))
+                .str("medium", c.iter().map(|r| &*r.key.medium))
+                .str("campaign", c.iter().map(|r| &*r.key.campaign))
+                .opt_str("term", c.iter().map(|r| r.key.term.as_deref()))
+                .opt_str("content", c.iter().map(|r| r.key.content.as_deref()))
+                .str("channel", c.iter().map(|r| r.key.channel));
+            metrics(t, c, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("search_engines", &r.acquisition.search_engines, |c| {
+            metrics(
+                Table::default().str("engine", c.iter().map(|r| &*r.key)),
+                c,
+                |r| (&r.metrics, &r.rates),
+            )
+        }),
+        TableSpec::new("search_keywords", &r.acquisition.search_keywords, |c| {
+            let t = Table::default()
+                .str("engine", c.iter().map(|r| &*r.key.0))
+                .str("keyword", c.iter().map(|r| &*r.key.1));
+            metrics(t, c, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new(
+            "landing_pages_by_channel",
+            &r.acquisition.landing_pages,
+            |c| {
+                let t = Table::default()
+                    .str("path", c.iter().map(|r| &*r.key.0))
+                    .str("channel", c.iter().map(|r| r.key.1));
+                metrics(t, c, |r| (&r.metrics, &r.rates))
+            },
+        ),
+        TableSpec::new("goals", &r.acquisition.goals, |g| {
+            Table::default()
+                .str("goal", g.iter().map(|r| r.goal.as_str()))
+                .str("pattern", g.iter().map(|r| r.pattern.as_str()))
+                .count("conversions", g.iter().map(|r| r.conversions))
+                .count("visitors", g.iter().map(|r| r.visitors))
+                .opt_float("conversion_rate", g.iter().map(|r| r.conversion_rate))
+                .float("value", g.iter().map(|r| r.value))
+        }),
+        TableSpec::new("attribution", &r.attribution, |a| {
+            Table::default()
+                .str("model", a.iter().map(|r| r.model))
+                .str("channel", a.iter().map(|r| r.channel))
+                .float("conversions", a.iter().map(|r| r.conversions))
+                .float("value", a.iter().map(|r| r.value))
         }),
         TableSpec::new("inputs", files, |f| {
             Table::default()
@@ -237,6 +303,28 @@ pub fn tables<'a>(
                 .str("text", m.iter().map(|m| m.text.as_str()))
         }),
     ]
+}
+
+/// Appends the session metrics every acquisition table shares, in the documented order.
+fn metrics<'a, T>(
+    table: Table,
+    rows: &'a [T],
+    get: impl Fn(&'a T) -> (&'a SessionMetrics, &'a Rates),
+) -> Table {
+    let m = || rows.iter().map(|r| get(r).0);
+    let rates = || rows.iter().map(|r| get(r).1);
+    table
+        .count("sessions", m().map(|m| m.sessions))
+        .count("visitors", m().map(|m| m.visitors))
+        .count("page_views", m().map(|m| m.page_views))
+        .count("bounces", m().map(|m| m.bounces))
+        .opt_float("bounce_rate", rates().map(|r| r.bounce_rate))
+        .count("engaged_sessions", m().map(|m| m.engaged))
+        .opt_float("engagement_rate", rates().map(|r| r.engagement_rate))
+        .opt_float("avg_session_s", rates().map(|r| r.avg_session_s))
+        .count("conversions", m().map(|m| m.conversions))
+        .opt_float("conversion_rate", rates().map(|r| r.conversion_rate))
+        .float("value", rates().map(|r| r.value))
 }
 
 /// Writes each table to `dir/<name>.parquet`, tables in parallel, each in batches.

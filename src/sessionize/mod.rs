@@ -97,6 +97,9 @@ pub enum SessionPreset {
     /// Google Analytics 4: 30 minutes of inactivity.
     #[default]
     Ga4,
+    /// Universal Analytics and Matomo: 30 minutes of inactivity, a new traffic source, or
+    /// midnight in the log's time zone.
+    Ua,
     /// AWStats: 60 minutes of inactivity.
     Awstats,
 }
@@ -105,13 +108,14 @@ impl SessionPreset {
     pub fn name(self) -> &'static str {
         match self {
             SessionPreset::Ga4 => "ga4",
+            SessionPreset::Ua => "ua",
             SessionPreset::Awstats => "awstats",
         }
     }
 
     pub fn default_timeout_ms(self) -> i64 {
         match self {
-            SessionPreset::Ga4 => 30 * 60 * 1000,
+            SessionPreset::Ga4 | SessionPreset::Ua => 30 * 60 * 1000,
             SessionPreset::Awstats => 60 * 60 * 1000,
         }
     }
@@ -123,33 +127,71 @@ pub struct SessionRules {
     pub preset: SessionPreset,
     /// A gap longer than this (in milliseconds) starts a new session; an equal gap does not.
     pub timeout_ms: i64,
+    /// A page view from another campaign or external source starts a new session.
+    pub split_on_source_change: bool,
+    /// A page view on another calendar day (in the log's time zone) starts a new session.
+    pub split_at_midnight: bool,
 }
 
 impl Default for SessionRules {
     fn default() -> Self {
-        let preset = SessionPreset::default();
-        SessionRules {
-            preset,
-            timeout_ms: preset.default_timeout_ms(),
-        }
+        SessionRules::preset(SessionPreset::default())
+    }
+}
+
+/// What session cutting needs to know of a page view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewMark {
+    pub ts_ms: i64,
+    /// The logged UTC offset, in minutes.
+    pub offset_min: i16,
+    /// The traffic source the page view arrived from, when it names one (campaign tags or an
+    /// external referrer); `None` for direct and internal navigation, which never change it.
+    pub source: Option<u32>,
+}
+
+impl ViewMark {
+    fn local_day(&self) -> i64 {
+        (self.ts_ms + i64::from(self.offset_min) * 60_000).div_euclid(86_400_000)
     }
 }
 
 impl SessionRules {
-    /// Cuts time-ordered page-view timestamps into sessions: index ranges into `times`.
-    pub fn cut(&self, times: impl IntoIterator<Item = i64>, out: &mut Vec<Range<usize>>) {
+    /// A preset's rules.
+    pub fn preset(preset: SessionPreset) -> SessionRules {
+        let ua = preset == SessionPreset::Ua;
+        SessionRules {
+            preset,
+            timeout_ms: preset.default_timeout_ms(),
+            split_on_source_change: ua,
+            split_at_midnight: ua,
+        }
+    }
+
+    /// Cuts a visitor's time-ordered page views into sessions: index ranges into `views`.
+    pub fn cut(&self, views: impl IntoIterator<Item = ViewMark>, out: &mut Vec<Range<usize>>) {
         out.clear();
         let mut start = 0;
-        let mut prev: Option<i64> = None;
+        let mut prev: Option<ViewMark> = None;
+        let mut source: Option<u32> = None;
         let mut len = 0;
-        for (i, t) in times.into_iter().enumerate() {
+        for (i, view) in views.into_iter().enumerate() {
             if let Some(p) = prev {
-                if t - p > self.timeout_ms {
+                let new_session = view.ts_ms - p.ts_ms > self.timeout_ms
+                    || (self.split_at_midnight && view.local_day() != p.local_day())
+                    || (self.split_on_source_change
+                        && view.source.is_some()
+                        && view.source != source);
+                if new_session {
                     out.push(start..i);
                     start = i;
+                    source = None;
                 }
             }
-            prev = Some(t);
+            if view.source.is_some() {
+                source = view.source;
+            }
+            prev = Some(view);
             len = i + 1;
         }
         if len > start {
@@ -164,10 +206,25 @@ mod tests {
 
     const MIN: i64 = 60_000;
 
-    fn cut(times: &[i64]) -> Vec<Range<usize>> {
+    fn at(ts_ms: i64) -> ViewMark {
+        ViewMark {
+            ts_ms,
+            offset_min: 0,
+            source: None,
+        }
+    }
+
+    fn cut_with(rules: SessionRules, views: &[ViewMark]) -> Vec<Range<usize>> {
         let mut out = Vec::new();
-        SessionRules::default().cut(times.iter().copied(), &mut out);
+        rules.cut(views.iter().copied(), &mut out);
         out
+    }
+
+    fn cut(times: &[i64]) -> Vec<Range<usize>> {
+        cut_with(
+            SessionRules::default(),
+            &times.iter().map(|&t| at(t)).collect::<Vec<_>>(),
+        )
     }
 
     #[test]
@@ -185,12 +242,67 @@ mod tests {
 
     #[test]
     fn awstats_preset_waits_an_hour() {
-        let rules = SessionRules {
-            preset: SessionPreset::Awstats,
-            timeout_ms: SessionPreset::Awstats.default_timeout_ms(),
+        let views: Vec<ViewMark> = [0, 59 * MIN, 120 * MIN].map(at).to_vec();
+        assert_eq!(
+            cut_with(SessionRules::preset(SessionPreset::Awstats), &views),
+            [0..2, 2..3]
+        );
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn ua_cuts_at_local_midnight() {
+        // 23:50 and 00:10 in UTC+9 are 14:50 and 15:10 UTC: one session under ga4, two under ua.
+        let day = 86_400_000 * 20_000;
+        let views = [
+            ViewMark {
+                ts_ms: day + 14 * 60 * MIN + 50 * MIN,
+                offset_min: 540,
+                source: None,
+            },
+            ViewMark {
+                ts_ms: day + 15 * 60 * MIN + 10 * MIN,
+                offset_min: 540,
+                source: None,
+            },
+        ];
+        assert_eq!(cut_with(SessionRules::default(), &views), [0..2]);
+        assert_eq!(
+            cut_with(SessionRules::preset(SessionPreset::Ua), &views),
+            [0..1, 1..2]
+        );
+        // Midnight UTC is not midnight in UTC+9.
+        let views = [at(day - 10 * MIN), at(day + 10 * MIN)].map(|v| ViewMark {
+            offset_min: 540,
+            ..v
+        });
+        assert_eq!(
+            cut_with(SessionRules::preset(SessionPreset::Ua), &views),
+            [0..2]
+        );
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn ua_cuts_when_the_source_changes_but_not_on_direct_or_internal_views() {
+        let v = |min: i64, source: Option<u32>| ViewMark {
+            ts_ms: min * MIN,
+            offset_min: 0,
+            source,
         };
-        let mut out = Vec::new();
-        rules.cut([0, 59 * MIN, 120 * MIN], &mut out);
-        assert_eq!(out, [0..2, 2..3]);
+        // Campaign 7, then internal clicks, then campaign 7 again, then campaign 8, then direct.
+        let views = [
+            v(0, Some(7)),
+            v(1, None),
+            v(2, Some(7)),
+            v(3, Some(8)),
+            v(4, None),
+        ];
+        let ua = SessionRules::preset(SessionPreset::Ua);
+        assert_eq!(cut_with(ua, &views), [0..3, 3..5]);
+        assert_eq!(cut_with(SessionRules::default(), &views), [0..5]);
+        // A direct session interrupted by a campaign arrival.
+        let views = [v(0, None), v(1, Some(3)), v(2, None)];
+        assert_eq!(cut_with(ua, &views), [0..1, 1..3]);
     }
 }

@@ -1,0 +1,348 @@
+//! What every distinct value means: the classification stage, run once per distinct
+//! request, referrer, user agent and visitor after all input is read.
+//!
+//! Requests become method, path, kind, campaign tags and goal; referrers become host,
+//! internal or external, known source, search keyword and acquisition; user agents become
+//! browser, OS, device and bot. Acquisitions (source, medium, campaign tags, channel) are
+//! interned, so a session carries one id and reports group by it.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::channel::{self, Arrival, Channel};
+use super::goals::Goals;
+use super::intern::Interner;
+use super::{
+    AgentInfo, Bot, Dictionaries, Method, PathKind, PathRules, SiteDomains, Text, agent, campaign,
+    referrer, request, sources, text, visitor_hash,
+};
+
+/// Settings the classification needs.
+#[derive(Debug, Clone, Default)]
+pub struct EnrichRules {
+    pub paths: PathRules,
+    pub site: SiteDomains,
+    pub goals: Goals,
+}
+
+/// A distinct request, classified.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo {
+    pub method: Method,
+    /// Id into [`Lookups::paths`].
+    pub path: u32,
+    pub kind: PathKind,
+    /// The acquisition its campaign tags or click id name, when it has any.
+    pub campaign: Option<u32>,
+    /// The goal its path reaches (index into [`Lookups::goals`]).
+    pub goal: Option<u16>,
+    /// The conversion value in its goal-value parameter, in millionths.
+    pub value_micro: Option<i64>,
+}
+
+/// A distinct referrer, classified.
+#[derive(Debug, Clone)]
+pub struct ReferrerInfo {
+    /// Display text (empty when the line had none).
+    pub text: Text,
+    /// Id into [`Lookups::hosts`], when the referrer is a URL.
+    pub host: Option<u32>,
+    pub internal: bool,
+    /// The acquisition of a session entering with this referrer and no campaign tags.
+    pub acquisition: u32,
+    /// Search engine name and keyword (label ids), for a search-engine referrer.
+    pub engine: Option<u32>,
+    pub keyword: Option<u32>,
+}
+
+impl ReferrerInfo {
+    /// An external referrer: a traffic source.
+    pub fn is_external(&self) -> bool {
+        !self.text.is_empty() && !self.internal
+    }
+}
+
+/// A distinct visitor key, classified.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorInfo {
+    pub client: u32,
+    pub agent: u32,
+    /// XXH64 (seed 42) of the visitor key.
+    pub hash: u64,
+}
+
+/// Where a session came from: label ids and the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AcquisitionIds {
+    pub source: u32,
+    pub medium: u32,
+    pub campaign: Option<u32>,
+    pub term: Option<u32>,
+    pub content: Option<u32>,
+    pub channel: Channel,
+}
+
+/// What every distinct value means, by id.
+pub struct Lookups {
+    pub requests: Vec<RequestInfo>,
+    /// Distinct paths (display text), indexed by [`RequestInfo::path`].
+    pub paths: Vec<Text>,
+    pub referrers: Vec<ReferrerInfo>,
+    /// Distinct referrer hosts (lower case), indexed by [`ReferrerInfo::host`].
+    pub hosts: Vec<Text>,
+    pub agents: Vec<AgentInfo>,
+    /// Distinct bots, sorted by name.
+    pub bots: Vec<Bot>,
+    /// For each user agent, its id in [`Lookups::bots`] when it is a bot.
+    pub agent_bots: Vec<Option<u32>>,
+    /// Client addresses (display text).
+    pub clients: Vec<Text>,
+    /// User agents (display text).
+    pub agent_texts: Vec<Text>,
+    pub visitors: Vec<VisitorInfo>,
+    /// Distinct acquisitions; id 0 is direct.
+    pub acquisitions: Vec<AcquisitionIds>,
+    /// Source, medium, campaign, engine and keyword texts, by label id.
+    pub labels: Vec<Text>,
+    pub goals: Goals,
+}
+
+/// The acquisition of direct traffic: always id 0.
+pub const DIRECT: u32 = 0;
+
+/// Interns acquisitions and their texts.
+#[derive(Default)]
+struct AcquisitionTable {
+    labels: Interner,
+    ids: HashMap<AcquisitionIds, u32>,
+    list: Vec<AcquisitionIds>,
+}
+
+impl AcquisitionTable {
+    fn label(&mut self, text: &str) -> u32 {
+        self.labels.intern(text.as_bytes())
+    }
+
+    fn intern(&mut self, a: &channel::Acquisition) -> u32 {
+        let ids = AcquisitionIds {
+            source: self.label(&a.source),
+            medium: self.label(&a.medium),
+            campaign: a.campaign.as_deref().map(|t| self.label(t)),
+            term: a.term.as_deref().map(|t| self.label(t)),
+            content: a.content.as_deref().map(|t| self.label(t)),
+            channel: a.channel,
+        };
+        *self.ids.entry(ids).or_insert_with(|| {
+            self.list.push(ids);
+            (self.list.len() - 1) as u32
+        })
+    }
+}
+
+impl Lookups {
+    /// Classifies every distinct value (in parallel where it is expensive).
+    pub fn build(dicts: &Dictionaries, rules: &EnrichRules) -> Lookups {
+        let mut acquisitions = AcquisitionTable::default();
+        let direct = acquisitions.intern(&channel::acquisition(None, Arrival::Direct));
+        debug_assert_eq!(direct, DIRECT);
+
+        // Requests: split and parse in parallel, then intern paths and acquisitions in order.
+        let parsed: Vec<(request::RequestParts, Option<channel::Acquisition>)> =
+            par_map(&dicts.requests, |raw| {
+                let parts = request::classify(raw, &rules.paths);
+                let tagged = campaign::campaign_of(&parts.target)
+                    .filter(|c| {
+                        c.source.is_some()
+                            || c.medium.is_some()
+                            || c.campaign.is_some()
+                            || c.click_id.is_some()
+                    })
+                    .map(|c| channel::acquisition(Some(&c), Arrival::Direct));
+                (parts, tagged)
+            });
+        let mut path_ids = Interner::default();
+        let mut path_goals: Vec<Option<u16>> = Vec::new();
+        let requests: Vec<RequestInfo> = parsed
+            .iter()
+            .map(|(parts, tagged)| {
+                let path = path_ids.intern(&parts.path);
+                if path as usize == path_goals.len() {
+                    path_goals.push(rules.goals.goal_of(&String::from_utf8_lossy(&parts.path)));
+                }
+                let goal = path_goals[path as usize];
+                RequestInfo {
+                    method: parts.method,
+                    path,
+                    kind: parts.kind,
+                    campaign: tagged.as_ref().map(|a| acquisitions.intern(a)),
+                    goal,
+                    value_micro: goal
+                        .and_then(|_| rules.goals.value_of(&parts.target))
+                        .map(|v| (v * 1e6).round() as i64),
+                }
+            })
+            .collect();
+        drop(parsed);
+        let paths = path_ids
+            .iter()
+            .map(|p| Text::from(String::from_utf8_lossy(p)))
+            .collect();
+
+        // Referrers: host, internal, known source and keyword in parallel.
+        let classified: Vec<(Text, referrer::ReferrerParts, sources::ReferrerSource)> =
+            par_map(&dicts.referrers, |raw| {
+                let unescaped = text::unescape(raw);
+                let text = String::from_utf8_lossy(&unescaped).into_owned();
+                let parts = referrer::classify(&text, &rules.site);
+                let source = match &parts.host {
+                    Some(host) if !parts.internal => sources::classify_referrer(host, &unescaped),
+                    _ => sources::ReferrerSource::default(),
+                };
+                (Text::from(text), parts, source)
+            });
+        let mut host_ids = Interner::default();
+        let referrers = classified
+            .into_iter()
+            .map(|(text, parts, source)| {
+                let acquisition = match &parts.host {
+                    Some(host) if !parts.internal => acquisitions.intern(&channel::acquisition(
+                        None,
+                        Arrival::External {
+                            host,
+                            referrer: &source,
+                        },
+                    )),
+                    _ => DIRECT,
+                };
+                let engine = source
+                    .known
+                    .filter(|k| k.category == sources::SourceCategory::Search)
+                    .map(|k| acquisitions.label(k.name));
+                let keyword = engine
+                    .and(source.keyword.as_deref())
+                    .map(|k| acquisitions.label(k));
+                ReferrerInfo {
+                    text,
+                    host: parts.host.map(|h| host_ids.intern(h.as_bytes())),
+                    internal: parts.internal,
+                    acquisition,
+                    engine,
+                    keyword,
+                }
+            })
+            .collect();
+        let hosts = host_ids
+            .iter()
+            .map(|h| Text::from(String::from_utf8_lossy(h)))
+            .collect();
+
+        let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| Text::from(text::display(raw)));
+        let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
+        let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
+        bots.sort();
+        bots.dedup();
+        let agent_bots = agents
+            .iter()
+            .map(|a| {
+                let bot = a.bot.as_ref()?;
+                bots.binary_search(bot).ok().map(|i| i as u32)
+            })
+            .collect();
+        let clients = par_map(&dicts.clients, |raw| Text::from(text::display(raw)));
+        let visitors = (0..dicts.visitors.len() as u32)
+            .into_par_iter()
+            .map(|v| {
+                let (client, agent) = dicts.visitors.key(v);
+                let hash = visitor_hash(dicts.clients.get(client), dicts.agents.get(agent));
+                VisitorInfo {
+                    client,
+                    agent,
+                    hash,
+                }
+            })
+            .collect();
+        let labels = acquisitions
+            .labels
+            .iter()
+            .map(|l| Text::from(String::from_utf8_lossy(l)))
+            .collect();
+        Lookups {
+            requests,
+            paths,
+            referrers,
+            hosts,
+            agents,
+            bots,
+            agent_bots,
+            clients,
+            agent_texts,
+            visitors,
+            acquisitions: acquisitions.list,
+            labels,
+            goals: rules.goals.clone(),
+        }
+    }
+
+    #[inline]
+    pub fn request(&self, id: u32) -> &RequestInfo {
+        &self.requests[id as usize]
+    }
+
+    #[inline]
+    pub fn visitor(&self, id: u32) -> &VisitorInfo {
+        &self.visitors[id as usize]
+    }
+
+    #[inline]
+    pub fn agent_of(&self, visitor: u32) -> &AgentInfo {
+        &self.agents[self.visitors[visitor as usize].agent as usize]
+    }
+
+    /// The bot id of a visitor, `None` for a human.
+    #[inline]
+    pub fn bot_of(&self, visitor: u32) -> Option<u32> {
+        self.agent_bots[self.visitors[visitor as usize].agent as usize]
+    }
+
+    #[inline]
+    pub fn referrer(&self, id: u32) -> &ReferrerInfo {
+        &self.referrers[id as usize]
+    }
+
+    pub fn path(&self, id: u32) -> &str {
+        &self.paths[id as usize]
+    }
+
+    #[inline]
+    pub fn acquisition(&self, id: u32) -> &AcquisitionIds {
+        &self.acquisitions[id as usize]
+    }
+
+    pub fn label(&self, id: u32) -> &str {
+        &self.labels[id as usize]
+    }
+
+    /// The traffic source a page view names, for session rules that split on a source change:
+    /// its campaign tags, else its external referrer; direct and internal views name none.
+    pub fn view_source(&self, request: u32, referrer: u32) -> Option<u32> {
+        self.request(request).campaign.or_else(|| {
+            let r = self.referrer(referrer);
+            (r.acquisition != DIRECT).then_some(r.acquisition)
+        })
+    }
+
+    /// The acquisition of a session that enters with `request` from `referrer`.
+    pub fn session_acquisition(&self, request: u32, referrer: u32) -> u32 {
+        self.request(request)
+            .campaign
+            .unwrap_or(self.referrer(referrer).acquisition)
+    }
+}
+
+pub(super) fn par_map<T: Send>(dict: &Interner, f: impl Fn(&[u8]) -> T + Sync + Send) -> Vec<T> {
+    (0..dict.len() as u32)
+        .into_par_iter()
+        .map(|id| f(dict.get(id)))
+        .collect()
+}
