@@ -2,7 +2,8 @@
 //! the fields that parsed: nothing may panic, and what parses must be consistent.
 #![no_main]
 
-use accesslens::enrich::{SiteDomains, agent, referrer, request, text};
+use accesslens::enrich::channel::{self, Arrival};
+use accesslens::enrich::{SiteDomains, agent, campaign, referrer, request, sources, text};
 use accesslens::parse::Format;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,9 +15,23 @@ fuzz_target!(|line: &[u8]| {
             assert!(field.is_empty() || line.as_ptr_range().contains(&field.as_ptr()));
         }
         assert!(parsed.status <= 999, "status is three digits");
-        request::classify(parsed.request, &request::PathRules::default());
+        let parts = request::classify(parsed.request, &request::PathRules::default());
+        let tags = campaign::campaign_of(&parts.target);
         let site = SiteDomains::new(["example.com"]);
-        referrer::classify(&text::display(parsed.referrer), &site);
+        let unescaped = text::unescape(parsed.referrer);
+        let referrer_text = String::from_utf8_lossy(&unescaped);
+        let parts = referrer::classify(&referrer_text, &site);
+        let source = parts
+            .host
+            .as_deref()
+            .map(|host| sources::classify_referrer(host, &unescaped))
+            .unwrap_or_default();
+        let arrival = match &parts.host {
+            Some(host) if !parts.internal => Arrival::External { host, referrer: &source },
+            _ => Arrival::Direct,
+        };
+        let acquisition = channel::acquisition(tags.as_ref(), arrival);
+        assert!(!acquisition.source.is_empty() && !acquisition.medium.is_empty());
         agent::classify(&text::display(parsed.user_agent));
     }
 });

@@ -108,6 +108,17 @@ pub struct Lookups {
     pub goals: Goals,
 }
 
+/// Longest search keyword kept, in characters: a longer one (a pasted document, an attack
+/// string) is cut, so one referrer cannot bloat the keyword tables.
+pub const MAX_KEYWORD_CHARS: usize = 200;
+
+fn clip_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// The acquisition of direct traffic: always id 0.
 pub const DIRECT: u32 = 0;
 
@@ -221,7 +232,7 @@ impl Lookups {
                     .map(|k| acquisitions.label(k.name));
                 let keyword = engine
                     .and(source.keyword.as_deref())
-                    .map(|k| acquisitions.label(k));
+                    .map(|k| acquisitions.label(clip_chars(k, MAX_KEYWORD_CHARS)));
                 ReferrerInfo {
                     text,
                     host: parts.host.map(|h| host_ids.intern(h.as_bytes())),
@@ -345,4 +356,19 @@ pub(super) fn par_map<T: Send>(dict: &Interner, f: impl Fn(&[u8]) -> T + Sync + 
         .into_par_iter()
         .map(|id| f(dict.get(id)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_keywords_are_cut_at_a_character_boundary() {
+        assert_eq!(clip_chars("abc", 5), "abc");
+        assert_eq!(clip_chars("한국어", 2), "한국");
+        assert_eq!(
+            clip_chars(&"x".repeat(1000), MAX_KEYWORD_CHARS).len(),
+            MAX_KEYWORD_CHARS
+        );
+    }
 }
