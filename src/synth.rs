@@ -1828,7 +1828,9 @@ impl Sim {
                 out.push_str(r.text(&["guides", "news", "design", "how-to"]));
             }
             Kind::ThankYou => {
-                let _ = write!(out, "?order={}", 100_000 + r.below(900_000));
+                let order = 100_000 + r.below(900_000);
+                let (units, cents) = (12 + r.below(480), r.below(100));
+                let _ = write!(out, "?order={order}&value={units}.{cents:02}");
             }
             _ => {}
         }

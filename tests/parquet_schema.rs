@@ -554,12 +554,13 @@ fn every_table_has_rows_on_the_sample() {
     assert_eq!(counts.len(), tables.len());
     assert_eq!(counts["summary"], 1);
     assert_eq!(counts["inputs"], 1);
-    assert_eq!(counts["malformed_samples"], 3);
+    // The generator reported 2 malformed lines when it wrote the sample (genlog, seed 7).
+    assert_eq!(counts["malformed_samples"], 2);
     assert_eq!(
         duckdb_rows(
             &run.out,
             "SELECT lines, malformed, inputs FROM '{out}/summary.parquet'"
         ),
-        [["2000", "3", "1"]]
+        [["2000", "2", "1"]]
     );
 }

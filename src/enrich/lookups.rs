@@ -162,13 +162,11 @@ impl Lookups {
         let parsed: Vec<(request::RequestParts, Option<channel::Acquisition>)> =
             par_map(&dicts.requests, |raw| {
                 let parts = request::classify(raw, &rules.paths);
-                let tagged = campaign::campaign_of(&parts.target)
-                    .filter(|c| {
-                        c.source.is_some()
-                            || c.medium.is_some()
-                            || c.campaign.is_some()
-                            || c.click_id.is_some()
-                    })
+                // Campaign tags matter only where a session can start: on pages.
+                let tagged = (parts.kind == PathKind::Page)
+                    .then(|| campaign::campaign_of(&parts.target))
+                    .flatten()
+                    .filter(|c| c.is_tagged() || c.click_id.is_some())
                     .map(|c| channel::acquisition(Some(&c), Arrival::Direct));
                 (parts, tagged)
             });
