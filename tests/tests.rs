@@ -1,6 +1,7 @@
 //! All integration tests link into this one binary (one link step instead of one per file).
 //! Shared helpers live in `util.rs`; each area has its own module.
 
+mod acquisition;
 mod cli;
 mod determinism;
 mod known_answers;

@@ -304,7 +304,7 @@ pub fn finish(a: &Acquisitions, lookups: &Lookups, sessions: u64) -> Acquisition
                 campaign: acq
                     .campaign
                     .map(label)
-                    .unwrap_or_else(|| Text::from("(not set)")),
+                    .unwrap_or_else(|| Text::from(crate::enrich::lookups::NOT_SET)),
                 term: acq.term.map(label),
                 content: acq.content.map(label),
                 channel: acq.channel.name(),

@@ -119,6 +119,9 @@ fn clip_chars(text: &str, max: usize) -> &str {
     }
 }
 
+/// The name of a campaign whose tags do not name it.
+pub const NOT_SET: &str = "(not set)";
+
 /// The acquisition of direct traffic: always id 0.
 pub const DIRECT: u32 = 0;
 
@@ -135,11 +138,18 @@ impl AcquisitionTable {
         self.labels.intern(text.as_bytes())
     }
 
-    fn intern(&mut self, a: &channel::Acquisition) -> u32 {
+    /// Interns an acquisition. One decided by campaign tags always has a campaign name:
+    /// `(not set)` when the tags name none, so it is a row of the `campaigns` table.
+    fn intern(&mut self, a: &channel::Acquisition, tagged: bool) -> u32 {
+        let campaign = match a.campaign.as_deref() {
+            Some(name) => Some(name),
+            None if tagged => Some(NOT_SET),
+            None => None,
+        };
         let ids = AcquisitionIds {
             source: self.label(&a.source),
             medium: self.label(&a.medium),
-            campaign: a.campaign.as_deref().map(|t| self.label(t)),
+            campaign: campaign.map(|t| self.label(t)),
             term: a.term.as_deref().map(|t| self.label(t)),
             content: a.content.as_deref().map(|t| self.label(t)),
             channel: a.channel,
@@ -155,11 +165,11 @@ impl Lookups {
     /// Classifies every distinct value (in parallel where it is expensive).
     pub fn build(dicts: &Dictionaries, rules: &EnrichRules) -> Lookups {
         let mut acquisitions = AcquisitionTable::default();
-        let direct = acquisitions.intern(&channel::acquisition(None, Arrival::Direct));
+        let direct = acquisitions.intern(&channel::acquisition(None, Arrival::Direct), false);
         debug_assert_eq!(direct, DIRECT);
 
         // Requests: split and parse in parallel, then intern paths and acquisitions in order.
-        let parsed: Vec<(request::RequestParts, Option<channel::Acquisition>)> =
+        let parsed: Vec<(request::RequestParts, Option<(channel::Acquisition, bool)>)> =
             par_map(&dicts.requests, |raw| {
                 let parts = request::classify(raw, &rules.paths);
                 // Campaign tags matter only where a session can start: on pages.
@@ -167,7 +177,12 @@ impl Lookups {
                     .then(|| campaign::campaign_of(&parts.target))
                     .flatten()
                     .filter(|c| c.is_tagged() || c.click_id.is_some())
-                    .map(|c| channel::acquisition(Some(&c), Arrival::Direct));
+                    .map(|c| {
+                        (
+                            channel::acquisition(Some(&c), Arrival::Direct),
+                            c.is_tagged(),
+                        )
+                    });
                 (parts, tagged)
             });
         let mut path_ids = Interner::default();
@@ -184,7 +199,7 @@ impl Lookups {
                     method: parts.method,
                     path,
                     kind: parts.kind,
-                    campaign: tagged.as_ref().map(|a| acquisitions.intern(a)),
+                    campaign: tagged.as_ref().map(|(a, t)| acquisitions.intern(a, *t)),
                     goal,
                     value_micro: goal
                         .and_then(|_| rules.goals.value_of(&parts.target))
@@ -215,13 +230,16 @@ impl Lookups {
             .into_iter()
             .map(|(text, parts, source)| {
                 let acquisition = match &parts.host {
-                    Some(host) if !parts.internal => acquisitions.intern(&channel::acquisition(
-                        None,
-                        Arrival::External {
-                            host,
-                            referrer: &source,
-                        },
-                    )),
+                    Some(host) if !parts.internal => acquisitions.intern(
+                        &channel::acquisition(
+                            None,
+                            Arrival::External {
+                                host,
+                                referrer: &source,
+                            },
+                        ),
+                        false,
+                    ),
                     _ => DIRECT,
                 };
                 let engine = source
