@@ -1,7 +1,8 @@
 //! End-to-end benchmark: `accesslens analyze` on a generated log, every stage included
-//! (memory-mapped input, parallel parse, classification, sessions, all reports, Parquet
-//! written to disk). The log is generated once into a temporary file (seed 7, 1,000,000 lines
-//! by default; `ACCESSLENS_BENCH_LINES` changes it) and never committed.
+//! (memory-mapped input, parallel parse, classification, sessions, channels, a goal with
+//! values and attribution, all reports, Parquet written to disk). The log is generated once
+//! into a temporary file (seed 7, 1,000,000 lines by default; `ACCESSLENS_BENCH_LINES`
+//! changes it) and never committed.
 //!
 //! Run: `cargo bench --bench pipeline`. Throughput is reported in bytes of log per second;
 //! lines per second follow from the line count printed at the start.
@@ -47,6 +48,10 @@ fn end_to_end(c: &mut Criterion) {
         log.to_str().unwrap(),
         "--site-domain",
         "example.com",
+        "--goal",
+        "purchase=/checkout/thank-you",
+        "--goal-value-param",
+        "value",
         "--quiet",
         "--out",
     ];
