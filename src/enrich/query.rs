@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use encoding_rs::Encoding;
 
+use super::text::hex;
+
 /// The query part of a URL or request target: after the first `?`, before any `#`; empty
 /// when there is no `?`.
 pub fn query_of(url: &[u8]) -> &[u8] {
@@ -117,15 +119,6 @@ pub fn charset(label: &[u8]) -> Option<&'static Encoding> {
 /// Collapses runs of whitespace to one space and trims the ends.
 pub fn normalize_space(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

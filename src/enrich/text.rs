@@ -47,7 +47,8 @@ pub fn display(raw: &[u8]) -> String {
     String::from_utf8_lossy(&unescape(raw)).into_owned()
 }
 
-fn hex(c: u8) -> Option<u8> {
+/// The value of one hexadecimal digit.
+pub(super) fn hex(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
