@@ -4,6 +4,7 @@
 mod acquisition;
 mod cli;
 mod determinism;
+mod edge_cases;
 mod known_answers;
 mod parquet_schema;
 mod util;

@@ -34,7 +34,7 @@ impl Merge for SessionMetrics {
         self.engaged += o.engaged;
         self.duration_ms += o.duration_ms;
         self.conversions += o.conversions;
-        self.value_micro += o.value_micro;
+        self.value_micro = self.value_micro.saturating_add(o.value_micro);
     }
 }
 
@@ -46,7 +46,7 @@ impl SessionMetrics {
         self.engaged += u64::from(s.engaged());
         self.duration_ms += s.duration_ms().max(0) as u64;
         self.conversions += u64::from(s.goal.is_some());
-        self.value_micro += s.value_micro;
+        self.value_micro = self.value_micro.saturating_add(s.value_micro);
     }
 
     /// The rates and averages every acquisition table shows.
@@ -122,7 +122,7 @@ impl Merge for GoalCounts {
     fn merge(&mut self, o: Self) {
         self.conversions += o.conversions;
         self.visitors += o.visitors;
-        self.value_micro += o.value_micro;
+        self.value_micro = self.value_micro.saturating_add(o.value_micro);
     }
 }
 
@@ -209,7 +209,7 @@ impl Acquisitions {
             if let Some(goal) = s.goal {
                 let g = self.goals.entry(goal).or_default();
                 g.conversions += 1;
-                g.value_micro += s.value_micro;
+                g.value_micro = g.value_micro.saturating_add(s.value_micro);
                 scratch.goals.push(goal);
             }
         }

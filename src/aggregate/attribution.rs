@@ -159,7 +159,7 @@ impl Attribution {
             if conversion.goal.is_none() {
                 continue;
             }
-            let from = conversion.start_ms - rules.lookback_ms;
+            let from = conversion.start_ms.saturating_sub(rules.lookback_ms);
             touches.clear();
             touches.extend(
                 sessions[..=i]

@@ -42,7 +42,7 @@ pub struct StatusCounts {
 impl Merge for StatusCounts {
     fn merge(&mut self, o: Self) {
         self.hits += o.hits;
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.human_hits += o.human_hits;
         self.bot_hits += o.bot_hits;
         self.visitors += o.visitors;
@@ -68,7 +68,7 @@ impl Errors {
         for hit in hits {
             let s = self.statuses.entry(hit.status).or_default();
             s.hits += 1;
-            s.bytes += hit.bytes;
+            s.bytes = s.bytes.saturating_add(hit.bytes);
             s.bot_hits += 1;
         }
     }
@@ -86,7 +86,7 @@ impl Errors {
         for hit in hits {
             let s = self.statuses.entry(hit.status).or_default();
             s.hits += 1;
-            s.bytes += hit.bytes;
+            s.bytes = s.bytes.saturating_add(hit.bytes);
             s.human_hits += 1;
             statuses.push(u32::from(hit.status));
             if hit.status >= 400 {
@@ -99,7 +99,7 @@ impl Errors {
                     .or_default() += 1;
                 if !referrer.text.is_empty() {
                     e.referred_hits += 1;
-                    *e.referrers.entry(hit.referrer).or_default() += 1;
+                    *e.referrers.entry(referrer.canonical).or_default() += 1;
                 }
                 pairs.push(key);
             }

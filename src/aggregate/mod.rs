@@ -116,7 +116,7 @@ pub struct Scratch {
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
     pairs: Vec<(u32, u16)>,
-    goal_requests: Vec<u32>,
+    goal_targets: Vec<(u32, i64)>,
     acquisition: acquisition::AcquisitionScratch,
 }
 
@@ -130,6 +130,9 @@ pub struct Session {
     pub exit: u32,
     pub page_views: u32,
     pub referrer: u32,
+    /// Its place among the visitor's sessions that start at the same millisecond (0 but
+    /// for a session a source change cut at the very moment another began, under `ua`).
+    pub same_start: u32,
     /// Id into [`Lookups::acquisitions`].
     pub acquisition: u32,
     /// The first goal the session reached.
@@ -209,10 +212,18 @@ impl Partial {
         });
         ctx.sessions.cut(marks, &mut scratch.sessions);
         let first_session = self.visitors.sessions.len();
+        let mut previous_start = None;
+        let mut same_start = 0;
         for range in &scratch.sessions {
             let views = &scratch.views[range.clone()];
             let (first, last) = (views[0], views[views.len() - 1]);
-            let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_requests);
+            let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_targets);
+            same_start = if previous_start == Some(first.ts_ms) {
+                same_start + 1
+            } else {
+                0
+            };
+            previous_start = Some(first.ts_ms);
             let session = Session {
                 visitor,
                 start_ms: first.ts_ms,
@@ -221,6 +232,7 @@ impl Partial {
                 exit: last.path,
                 page_views: views.len() as u32,
                 referrer: first.referrer,
+                same_start,
                 acquisition: lookups.session_acquisition(first.request, first.referrer),
                 goal,
                 value_micro,
@@ -249,23 +261,22 @@ impl Partial {
 fn conversion(
     views: &[View],
     lookups: &Lookups,
-    goal_requests: &mut Vec<u32>,
+    goal_targets: &mut Vec<(u32, i64)>,
 ) -> (Option<u16>, i64) {
-    goal_requests.clear();
+    goal_targets.clear();
     let mut goal = None;
     for v in views {
         let request = lookups.request(v.request);
-        if request.goal.is_some() {
+        if let Some(target) = request.goal_target {
             goal = goal.or(request.goal);
-            goal_requests.push(v.request);
+            goal_targets.push((target, request.value_micro.unwrap_or(0)));
         }
     }
-    goal_requests.sort_unstable();
-    goal_requests.dedup();
-    let value = goal_requests
+    goal_targets.sort_unstable();
+    goal_targets.dedup();
+    let value = goal_targets
         .iter()
-        .filter_map(|&r| lookups.request(r).value_micro)
-        .sum();
+        .fold(0i64, |sum, &(_, v)| sum.saturating_add(v));
     (goal, value)
 }
 
@@ -341,6 +352,12 @@ pub(crate) fn count_distinct<K: Ord + Copy>(keys: &mut Vec<K>, mut count: impl F
     for &k in keys.iter() {
         count(k);
     }
+}
+
+/// Response bytes of some hits. Sums saturate instead of overflowing: a log can claim any
+/// size, and with only non-negative terms a saturated sum is the same in any order.
+pub fn bytes_of(hits: &[Hit]) -> u64 {
+    hits.iter().fold(0u64, |sum, h| sum.saturating_add(h.bytes))
 }
 
 /// `num / den`, or `None` when `den` is zero.

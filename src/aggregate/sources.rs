@@ -26,10 +26,8 @@ impl Sources {
     /// One visitor's sessions.
     pub fn add_visitor(&mut self, lookups: &Lookups, sessions: &[Session], scratch: &mut Vec<u32>) {
         let external = |s: &Session| {
-            lookups
-                .referrer(s.referrer)
-                .is_external()
-                .then_some(s.referrer)
+            let r = lookups.referrer(s.referrer);
+            r.is_external().then_some(r.canonical)
         };
         self.referrers.add_visitor(sessions, external, scratch);
         self.hosts.add_visitor(

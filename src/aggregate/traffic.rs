@@ -2,7 +2,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::{Merge, Session, ratio};
+use super::{Merge, Session, bytes_of, ratio};
 use crate::enrich::Hit;
 
 /// Totals over all traffic, and over humans.
@@ -52,9 +52,9 @@ impl Default for Traffic {
 impl Merge for Traffic {
     fn merge(&mut self, other: Self) {
         self.hits += other.hits;
-        self.bytes += other.bytes;
+        self.bytes = self.bytes.saturating_add(other.bytes);
         self.bot_hits += other.bot_hits;
-        self.bot_bytes += other.bot_bytes;
+        self.bot_bytes = self.bot_bytes.saturating_add(other.bot_bytes);
         self.human_hits += other.human_hits;
         self.page_views += other.page_views;
         self.visitors += other.visitors;
@@ -63,7 +63,7 @@ impl Merge for Traffic {
         self.engaged += other.engaged;
         self.duration_ms += other.duration_ms;
         self.conversions += other.conversions;
-        self.value_micro += other.value_micro;
+        self.value_micro = self.value_micro.saturating_add(other.value_micro);
         self.first_ms = min_opt(self.first_ms, other.first_ms);
         self.last_ms = max_opt(self.last_ms, other.last_ms);
         self.durations
@@ -76,7 +76,7 @@ impl Traffic {
     /// Any visitor's hits, sorted by time.
     pub fn add_hits(&mut self, hits: &[Hit]) {
         self.hits += hits.len() as u64;
-        self.bytes += hits.iter().map(|h| h.bytes).sum::<u64>();
+        self.bytes = self.bytes.saturating_add(bytes_of(hits));
         if let (Some(first), Some(last)) = (hits.first(), hits.last()) {
             self.first_ms = min_opt(self.first_ms, Some(first.ts_ms));
             self.last_ms = max_opt(self.last_ms, Some(last.ts_ms));
@@ -85,7 +85,7 @@ impl Traffic {
 
     pub fn add_bot_hits(&mut self, hits: &[Hit]) {
         self.bot_hits += hits.len() as u64;
-        self.bot_bytes += hits.iter().map(|h| h.bytes).sum::<u64>();
+        self.bot_bytes = self.bot_bytes.saturating_add(bytes_of(hits));
     }
 
     pub fn add_human(&mut self, hits: &[Hit], page_views: usize, is_visitor: bool) {
@@ -99,7 +99,7 @@ impl Traffic {
         self.bounces += u64::from(s.bounce());
         self.engaged += u64::from(s.engaged());
         self.conversions += u64::from(s.goal.is_some());
-        self.value_micro += s.value_micro;
+        self.value_micro = self.value_micro.saturating_add(s.value_micro);
         let ms = s.duration_ms().max(0) as u64;
         self.duration_ms += ms;
         if self.durations.record(ms).is_err() {

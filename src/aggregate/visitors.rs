@@ -3,7 +3,7 @@
 //! A visitor lives in one shard, so its row is complete when its shard is done; partials
 //! merge by concatenation, and rows are ordered only at the end.
 
-use super::{IdMap, Merge, Session, sort_rows};
+use super::{IdMap, Merge, Session, bytes_of, sort_rows};
 use crate::enrich::{Hit, Lookups, Text};
 
 /// One human visitor with at least one page view.
@@ -31,7 +31,7 @@ pub struct BotCounts {
 impl Merge for BotCounts {
     fn merge(&mut self, o: Self) {
         self.hits += o.hits;
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.visitors += o.visitors;
         self.first_ms = self.first_ms.min(o.first_ms);
         self.last_ms = self.last_ms.max(o.last_ms);
@@ -65,7 +65,7 @@ impl Visitors {
             sessions: sessions as u64,
             page_views: page_views as u64,
             hits: hits.len() as u64,
-            bytes: hits.iter().map(|h| h.bytes).sum(),
+            bytes: bytes_of(hits),
             first_ms: hits[0].ts_ms,
             last_ms: hits[hits.len() - 1].ts_ms,
         });
@@ -74,7 +74,7 @@ impl Visitors {
     pub fn add_bot(&mut self, bot: u32, hits: &[Hit]) {
         let counts = BotCounts {
             hits: hits.len() as u64,
-            bytes: hits.iter().map(|h| h.bytes).sum(),
+            bytes: bytes_of(hits),
             visitors: 1,
             first_ms: hits[0].ts_ms,
             last_ms: hits[hits.len() - 1].ts_ms,
@@ -119,6 +119,7 @@ pub struct RobotRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow<'a> {
     pub visitor_hash: u64,
+    pub same_start: u32,
     pub ip: &'a str,
     pub start_ms: i64,
     pub end_ms: i64,
@@ -149,9 +150,14 @@ pub struct SessionRow<'a> {
 
 impl SessionRow<'_> {
     /// `<visitor hash as 16 hex digits>-<start in ms>`: the same in any engine that has the
-    /// visitor hash and the start time.
-    pub fn session_id(&self) -> String {
-        format!("{:016x}-{}", self.visitor_hash, self.start_ms)
+    /// visitor hash and the start time. A second session of the visitor starting at the same
+    /// millisecond (only a `ua` source change can cut one there) gets `-1`, a third `-2`.
+    pub fn write_session_id(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write!(out, "{:016x}-{}", self.visitor_hash, self.start_ms)?;
+        if self.same_start > 0 {
+            write!(out, "-{}", self.same_start)?;
+        }
+        Ok(())
     }
 }
 
@@ -218,17 +224,10 @@ pub fn finish_robots(v: &Visitors, lookups: &Lookups) -> Vec<RobotRow> {
     rows
 }
 
-/// Puts sessions in output order: start time, then visitor hash (unique in practice, and
-/// independent of input order).
+/// Puts sessions in output order: start time, visitor hash, then the place among the
+/// visitor's sessions starting at that millisecond; all independent of input order.
 pub fn sort_sessions(sessions: &mut [Session], lookups: &Lookups) {
-    sessions.sort_unstable_by_key(|s| {
-        (
-            s.start_ms,
-            lookups.visitor(s.visitor).hash,
-            s.end_ms,
-            s.entry,
-        )
-    });
+    sessions.sort_unstable_by_key(|s| (s.start_ms, lookups.visitor(s.visitor).hash, s.same_start));
 }
 
 /// A session's row, its text borrowed from `lookups`.
@@ -240,6 +239,7 @@ pub fn session_row<'a>(s: &Session, lookups: &'a Lookups) -> SessionRow<'a> {
     let acquisition = lookups.acquisition(s.acquisition);
     SessionRow {
         visitor_hash: info.hash,
+        same_start: s.same_start,
         ip: &lookups.clients[info.client as usize],
         start_ms: s.start_ms,
         end_ms: s.end_ms,

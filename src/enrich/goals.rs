@@ -107,8 +107,8 @@ impl Goals {
     }
 
     /// The value a goal page's request target carries in the value parameter: a decimal
-    /// number (`49.90`, `1,299.00` with thousands separators, `12.5EUR` with a trailing
-    /// currency), or `None` when absent or not a number.
+    /// number from 0 to [`MAX_VALUE`] (`49.90`, `1,299.00` with thousands separators,
+    /// `12.5EUR` with a trailing currency), or `None` when absent or not such a number.
     pub fn value_of(&self, target: &[u8]) -> Option<f64> {
         let name = self.value_param.as_deref()?;
         let raw = query::param(query::query_of(target), name)?;
@@ -124,8 +124,12 @@ fn parse_value(raw: &[u8]) -> Option<f64> {
         .filter(|&c| c != ',')
         .collect();
     let value: f64 = number.parse().ok()?;
-    value.is_finite().then_some(value)
+    (value.is_finite() && (0.0..=MAX_VALUE).contains(&value)).then_some(value)
 }
+
+/// The largest conversion value taken (a trillion): a larger or negative one is not a
+/// value but a typo or an attack, and is ignored.
+pub const MAX_VALUE: f64 = 1e12;
 
 #[cfg(test)]
 mod tests {
@@ -197,6 +201,9 @@ mod tests {
         assert_eq!(goals.value_of(b"/t?value=12.5EUR"), Some(12.5));
         assert_eq!(goals.value_of(b"/t?value=abc"), None);
         assert_eq!(goals.value_of(b"/t?value=inf"), None);
+        assert_eq!(goals.value_of(b"/t?value=-5"), None);
+        assert_eq!(goals.value_of(b"/t?value=1e13"), None);
+        assert_eq!(goals.value_of(b"/t?value=1e12"), Some(1e12));
         assert_eq!(goals.value_of(b"/t"), None);
         assert_eq!(Goals::default().value_of(b"/t?value=1"), None);
     }

@@ -39,6 +39,9 @@ pub struct RequestInfo {
     pub goal: Option<u16>,
     /// The conversion value in its goal-value parameter, in millionths.
     pub value_micro: Option<i64>,
+    /// For a goal page: its target (path and query) as an id, so that a session counts a
+    /// goal URL's value once however the request line around it was written.
+    pub goal_target: Option<u32>,
 }
 
 /// A distinct referrer, classified.
@@ -46,6 +49,9 @@ pub struct RequestInfo {
 pub struct ReferrerInfo {
     /// Display text (empty when the line had none).
     pub text: Text,
+    /// The first referrer id with the same display text: reports key referrers by it, so
+    /// two logged spellings of one URL (`\"` and `\x22`, two invalid bytes) make one row.
+    pub canonical: u32,
     /// Id into [`Lookups::hosts`], when the referrer is a URL.
     pub host: Option<u32>,
     pub internal: bool,
@@ -186,13 +192,17 @@ impl Lookups {
                 (parts, tagged)
             });
         let mut path_ids = Interner::default();
+        let mut goal_targets = Interner::default();
         let mut path_goals: Vec<Option<u16>> = Vec::new();
         let requests: Vec<RequestInfo> = parsed
             .iter()
             .map(|(parts, tagged)| {
-                let path = path_ids.intern(&parts.path);
+                // Paths are keyed by the text reports show, so that two byte sequences shown
+                // alike (invalid UTF-8) are one path.
+                let path_text = String::from_utf8_lossy(&parts.path);
+                let path = path_ids.intern(path_text.as_bytes());
                 if path as usize == path_goals.len() {
-                    path_goals.push(rules.goals.goal_of(&String::from_utf8_lossy(&parts.path)));
+                    path_goals.push(rules.goals.goal_of(&path_text));
                 }
                 let goal = path_goals[path as usize];
                 RequestInfo {
@@ -204,6 +214,7 @@ impl Lookups {
                     value_micro: goal
                         .and_then(|_| rules.goals.value_of(&parts.target))
                         .map(|v| (v * 1e6).round() as i64),
+                    goal_target: goal.map(|_| goal_targets.intern(&parts.target)),
                 }
             })
             .collect();
@@ -225,10 +236,18 @@ impl Lookups {
                 };
                 (Text::from(text), parts, source)
             });
+        let mut referrer_texts = Interner::default();
+        let mut canonical_ids: Vec<u32> = Vec::new();
         let mut host_ids = Interner::default();
         let referrers = classified
             .into_iter()
-            .map(|(text, parts, source)| {
+            .enumerate()
+            .map(|(id, (text, parts, source))| {
+                let text_id = referrer_texts.intern(text.as_bytes());
+                if text_id as usize == canonical_ids.len() {
+                    canonical_ids.push(id as u32);
+                }
+                let canonical = canonical_ids[text_id as usize];
                 let acquisition = match &parts.host {
                     Some(host) if !parts.internal => acquisitions.intern(
                         &channel::acquisition(
@@ -251,6 +270,7 @@ impl Lookups {
                     .map(|k| acquisitions.label(clip_chars(k, MAX_KEYWORD_CHARS)));
                 ReferrerInfo {
                     text,
+                    canonical,
                     host: parts.host.map(|h| host_ids.intern(h.as_bytes())),
                     internal: parts.internal,
                     acquisition,

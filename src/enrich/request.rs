@@ -1,5 +1,7 @@
 //! Request lines → method, path and kind (page, asset or beacon), once per distinct request.
 
+use std::borrow::Cow;
+
 use super::text::unescape;
 
 /// The HTTP method, reduced to what the definitions need.
@@ -26,7 +28,8 @@ pub struct RequestParts {
     /// The path: target without query and fragment, escapes resolved.
     pub path: Vec<u8>,
     pub kind: PathKind,
-    /// The whole request target (path and query), escapes resolved.
+    /// The request target in origin form (path and query; an absolute target loses its
+    /// scheme and host), escapes resolved.
     pub target: Vec<u8>,
 }
 
@@ -96,7 +99,8 @@ pub fn classify(raw: &[u8], rules: &PathRules) -> RequestParts {
         }
         None => (Method::Other, request),
     };
-    let path = path_of(target).to_vec();
+    let target = origin_form(target);
+    let path = path_of(&target).to_vec();
     let kind = rules.kind(&path);
     RequestParts {
         method,
@@ -115,20 +119,27 @@ fn method_of(m: &[u8]) -> Method {
     }
 }
 
-/// Target → path: drops `scheme://host` of an absolute target, then query and fragment.
-fn path_of(target: &[u8]) -> &[u8] {
-    let mut t = target;
-    if let Some(i) = memchr::memmem::find(t, b"://")
-        && t[..i].iter().all(|b| b.is_ascii_alphabetic())
+/// An absolute target (`http://host/x?y`, as proxies log) in origin form (`/x?y`); other
+/// targets as they are.
+fn origin_form(target: &[u8]) -> Cow<'_, [u8]> {
+    if let Some(i) = memchr::memmem::find(target, b"://")
+        && target[..i].iter().all(|b| b.is_ascii_alphabetic())
     {
-        let after = &t[i + 3..];
-        t = match memchr::memchr(b'/', after) {
-            Some(j) => &after[j..],
-            None => b"/",
+        let after = &target[i + 3..];
+        return match memchr::memchr3(b'/', b'?', b'#', after) {
+            Some(j) if after[j] == b'/' => Cow::Borrowed(&after[j..]),
+            // `http://host?x`: the path is `/`.
+            Some(j) => Cow::Owned([&b"/"[..], &after[j..]].concat()),
+            None => Cow::Borrowed(b"/"),
         };
     }
-    let end = memchr::memchr2(b'?', b'#', t).unwrap_or(t.len());
-    &t[..end]
+    Cow::Borrowed(target)
+}
+
+/// Target in origin form → path: drops query and fragment.
+fn path_of(target: &[u8]) -> &[u8] {
+    let end = memchr::memchr2(b'?', b'#', target).unwrap_or(target.len());
+    &target[..end]
 }
 
 #[cfg(test)]
@@ -168,6 +179,19 @@ mod tests {
     fn absolute_targets_become_paths() {
         assert_eq!(parts("GET http://example.com/x?y HTTP/1.1").1, "/x");
         assert_eq!(parts("GET https://example.com HTTP/1.1").1, "/");
+        let p = classify(
+            b"GET https://example.com/a?b=1 HTTP/1.1",
+            &PathRules::default(),
+        );
+        assert_eq!(p.target, b"/a?b=1");
+        let p = classify(
+            b"GET http://example.com?utm_source=x HTTP/1.1",
+            &PathRules::default(),
+        );
+        assert_eq!(
+            (p.path.as_slice(), p.target.as_slice()),
+            (&b"/"[..], &b"/?utm_source=x"[..])
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! millions of sessions holds one batch of Arrow arrays at a time, not the whole table.
 //! All Parquet code lives in this module and `table.rs`.
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
@@ -198,9 +197,7 @@ pub fn tables<'a>(
                 sessions.iter().map(|s| session_row(s, lookups)).collect();
             let n = ss.len();
             Table::default()
-                .formatted("session_id", ss.iter(), |r, w| {
-                    write!(w, "{:016x}-{}", r.visitor_hash, r.start_ms)
-                })
+                .formatted("session_id", ss.iter(), |r, w| r.write_session_id(w))
                 .int("visitor", ss.iter().map(|r| r.visitor_hash as i64))
                 .str("ip", ss.iter().map(|r| r.ip))
                 .time("start", ss.iter().map(|r| r.start_ms))
