@@ -106,14 +106,6 @@ impl Interner {
             .iter()
             .map(|&(start, end)| &self.arena[start..end])
     }
-
-    /// Bytes held, for memory accounting.
-    pub fn heap_bytes(&self) -> usize {
-        self.arena.capacity()
-            + self.spans.capacity() * 16
-            + self.hashes.capacity() * 8
-            + self.table.capacity() * 5
-    }
 }
 
 #[cfg(test)]
