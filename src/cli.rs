@@ -90,6 +90,26 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "DURATION")]
     pub attribution_lookback: Option<String>,
 
+    /// A tracking-beacon path (repeatable; replaces the defaults `/collect`, `/matomo.php`,
+    /// `/piwik.php`, `/js/awstats_misc_tracker.js`). Beacons carry screen resolution and
+    /// colour depth; they are not page views.
+    #[arg(long = "beacon-path", value_name = "PATH", value_delimiter = ',')]
+    pub beacon_paths: Vec<String>,
+
+    /// A query parameter carrying an internal site-search term (repeatable; replaces the
+    /// defaults q, query, s, search, searchword, k, keyword; an empty value turns site search off).
+    #[arg(long = "site-search-param", value_name = "NAME", value_delimiter = ',')]
+    pub site_search_params: Vec<String>,
+
+    /// Page views per sequence in the paths table, 1 to 8 [default: 3].
+    #[arg(long, value_name = "N")]
+    pub path_depth: Option<usize>,
+
+    /// Pages named in paths and transitions: the N most viewed; the others are `(other)`
+    /// [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub path_pages: Option<usize>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

@@ -10,9 +10,10 @@ use clap::ValueEnum;
 use serde::Deserialize;
 
 use crate::aggregate::attribution::AttributionRules;
+use crate::aggregate::journeys::{self, JourneyRules};
 use crate::cli::{AnalyzeArgs, FormatArg, SessionsArg};
 use crate::enrich::goals::{Goal, Goals};
-use crate::enrich::{EnrichRules, PathRules, SiteDomains};
+use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
 use crate::input::{ReadOptions, Source};
@@ -32,6 +33,7 @@ pub struct Config {
     pub enrich: EnrichRules,
     pub sessions: SessionRules,
     pub attribution: AttributionRules,
+    pub journeys: JourneyRules,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -50,6 +52,10 @@ struct FileConfig {
     goals: Option<Vec<String>>,
     goal_value_param: Option<String>,
     attribution_lookback: Option<String>,
+    beacon_paths: Option<Vec<String>>,
+    site_search_params: Option<Vec<String>>,
+    path_depth: Option<usize>,
+    path_pages: Option<usize>,
     threads: Option<usize>,
     top: Option<usize>,
 }
@@ -210,6 +216,46 @@ impl Config {
         } else {
             args.site_domains.clone()
         };
+        let mut paths = PathRules::default();
+        let beacon_paths = if args.beacon_paths.is_empty() {
+            file.beacon_paths.clone()
+        } else {
+            Some(args.beacon_paths.clone())
+        };
+        if let Some(list) = beacon_paths {
+            paths.beacon_paths = list.into_iter().filter(|p| !p.is_empty()).collect();
+        }
+        let mut site_search = SiteSearch::default();
+        let search_params = if args.site_search_params.is_empty() {
+            file.site_search_params.clone()
+        } else {
+            Some(args.site_search_params.clone())
+        };
+        if let Some(list) = search_params {
+            site_search.params = list.into_iter().filter(|p| !p.is_empty()).collect();
+        }
+        let from_cli = args.path_depth.is_some();
+        let defaults = JourneyRules::default();
+        let depth = args
+            .path_depth
+            .or(file.path_depth)
+            .unwrap_or(defaults.depth);
+        if !(1..=journeys::MAX_DEPTH).contains(&depth) {
+            return Err(invalid(
+                "--path-depth",
+                from_cli,
+                &depth.to_string(),
+                format!("must be 1 to {}", journeys::MAX_DEPTH),
+            ));
+        }
+        let journeys = JourneyRules {
+            depth,
+            max_pages: args
+                .path_pages
+                .or(file.path_pages)
+                .unwrap_or(defaults.max_pages),
+        };
+
         let threads = match args.threads.or(file.threads) {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
@@ -234,12 +280,14 @@ impl Config {
                 keep_going: args.keep_going,
             },
             enrich: EnrichRules {
-                paths: PathRules::default(),
+                paths,
                 site: SiteDomains::new(&site_domains),
                 goals,
+                site_search,
             },
             sessions,
             attribution: AttributionRules { lookback_ms },
+            journeys,
             threads,
             top: args.top.or(file.top).unwrap_or(10),
             quiet: args.quiet,
@@ -255,6 +303,7 @@ fn config_key(flag: &'static str) -> &'static str {
         "--session-timeout" => "session_timeout",
         "--goal" => "goals",
         "--attribution-lookback" => "attribution_lookback",
+        "--path-depth" => "path_depth",
         other => other,
     }
 }

@@ -56,6 +56,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         lookups: &lookups,
         sessions: &config.sessions,
         attribution: &config.attribution,
+        journeys: &config.journeys,
     };
     let partial = aggregate::aggregate(ingested.shards.into_pieces(), &context);
     drop(ingested.dicts);
@@ -97,11 +98,16 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
     let definitions = format!(
         "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
          \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
-         \"bots\":\"excluded from every table but robots, status_codes and the summary's all-traffic columns\"}}",
+         \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
+         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(config.ingest.format.name()),
         json_string(s.preset.name()),
         s.timeout_ms,
         json_strings(config.enrich.site.as_slice()),
+        json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
+        json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
+        config.journeys.depth,
+        config.journeys.max_pages,
     );
     let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
         (Some(first), Some(last)) => {

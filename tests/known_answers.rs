@@ -458,10 +458,12 @@ fn sessions_log_sessions_table() {
         ]
         .map(|row| row.map(str::to_owned).to_vec())
     );
-    // Screen resolution is not collected yet.
-    assert_eq!(
-        run.value("select count(*) from '{out}/sessions.parquet' where resolution is not null"),
-        "0"
+    // One beacon (/collect?…&sr=1920x1080, no colour depth), three seconds into the
+    // Firefox visitor's 09:00 session: that session, and only it, has screen data.
+    run.assert_rows(
+        "select strftime(start, '%H:%M:%S'), entry_page, resolution, color_depth \
+         from '{out}/sessions.parquet' where resolution is not null or color_depth is not null",
+        &[&["09:00:00", "/", "1920x1080", "NULL"]],
     );
 }
 

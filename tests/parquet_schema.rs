@@ -2,7 +2,8 @@
 //! `### `table`` heading and its `| `column` | type | meaning |` rows are parsed here, so the
 //! documentation and the files cannot drift apart. DuckDB must describe every table with
 //! exactly the documented columns, in order, with the documented types; every column must be
-//! zstd-compressed, counts signed 64-bit integers and timestamps microseconds in UTC; every
+//! zstd-compressed, counts signed 64-bit integers, timestamps microseconds (in UTC, or
+//! wall-clock without a zone where documented so) and dates days since the epoch; every
 //! file must carry the promised key-value metadata; and pyarrow, what pandas uses, must read
 //! the same tables with the same row counts.
 //!
@@ -29,6 +30,9 @@ enum Type {
     Utf8,
     Boolean,
     TimestampMicrosUtc,
+    /// Wall-clock time without a zone (the log's own clock).
+    TimestampMicros,
+    Date32,
 }
 
 impl Type {
@@ -39,6 +43,8 @@ impl Type {
             "Utf8" => Type::Utf8,
             "Boolean" => Type::Boolean,
             "Timestamp(µs, UTC)" => Type::TimestampMicrosUtc,
+            "Timestamp(µs)" => Type::TimestampMicros,
+            "Date32" => Type::Date32,
             _ => return None,
         })
     }
@@ -51,6 +57,8 @@ impl Type {
             Type::Utf8 => "VARCHAR",
             Type::Boolean => "BOOLEAN",
             Type::TimestampMicrosUtc => "TIMESTAMP WITH TIME ZONE",
+            Type::TimestampMicros => "TIMESTAMP",
+            Type::Date32 => "DATE",
         }
     }
 
@@ -62,6 +70,8 @@ impl Type {
             Type::Utf8 => "string",
             Type::Boolean => "bool",
             Type::TimestampMicrosUtc => "timestamp[us, tz=UTC]",
+            Type::TimestampMicros => "timestamp[us]",
+            Type::Date32 => "date32[day]",
         }
     }
 }
@@ -267,7 +277,7 @@ fn duckdb_describes_every_table_as_documented() {
 }
 
 #[test]
-fn columns_are_zstd_compressed_with_signed_64_bit_counts_and_utc_microsecond_timestamps() {
+fn columns_are_zstd_compressed_with_signed_64_bit_counts_microsecond_timestamps_and_dates() {
     let tables = documented_tables();
     let run = analyze_sample_for_example_com();
 
@@ -329,6 +339,15 @@ fn columns_are_zstd_compressed_with_signed_64_bit_counts_and_utc_microsecond_tim
                         && converted == "TIMESTAMP_MICROS"
                         && logical.contains("isAdjustedToUTC=1")
                         && logical.contains("MICROS=MicroSeconds()")
+                }
+                Type::TimestampMicros => {
+                    physical == "INT64"
+                        && converted == "TIMESTAMP_MICROS"
+                        && logical.contains("isAdjustedToUTC=0")
+                        && logical.contains("MICROS=MicroSeconds()")
+                }
+                Type::Date32 => {
+                    physical == "INT32" && converted == "DATE" && logical == "DateType()"
                 }
                 Type::Float64 => physical == "DOUBLE" && converted == "NULL",
                 Type::Utf8 => physical == "BYTE_ARRAY" && converted == "UTF8",

@@ -2,6 +2,8 @@
 //! Shared helpers live in `util.rs`; each area has its own module.
 
 mod acquisition;
+mod audience;
+mod beacon;
 mod cli;
 mod determinism;
 mod edge_cases;

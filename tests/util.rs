@@ -7,20 +7,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Every table a run writes, in file-name order.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 35] = [
     "attribution",
+    "browsers",
     "campaigns",
     "channels",
+    "color_depths",
+    "devices",
     "entry_pages",
     "errors",
     "exit_pages",
     "goals",
     "inputs",
+    "internal_search",
     "landing_pages_by_channel",
     "malformed_samples",
+    "operating_systems",
     "pages",
+    "paths",
     "referrers",
     "referring_sites",
+    "resolutions",
+    "retention",
     "robots",
     "search_engines",
     "search_keywords",
@@ -28,6 +36,12 @@ pub const TABLES: [&str; 21] = [
     "sources",
     "status_codes",
     "summary",
+    "traffic_by_day",
+    "traffic_by_hour",
+    "transitions",
+    "visit_frequency",
+    "visit_recency",
+    "visitor_types",
     "visitors",
 ];
 

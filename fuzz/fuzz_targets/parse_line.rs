@@ -3,7 +3,9 @@
 #![no_main]
 
 use accesslens::enrich::channel::{self, Arrival};
-use accesslens::enrich::{SiteDomains, agent, campaign, referrer, request, sources, text};
+use accesslens::enrich::{
+    SiteDomains, SiteSearch, agent, campaign, query, referrer, request, screen, sources, text,
+};
 use accesslens::parse::Format;
 use libfuzzer_sys::fuzz_target;
 
@@ -17,6 +19,15 @@ fuzz_target!(|line: &[u8]| {
         assert!(parsed.status <= 999, "status is three digits");
         let parts = request::classify(parsed.request, &request::PathRules::default());
         let tags = campaign::campaign_of(&parts.target);
+        // Beacon screen parameters and site-search terms: any query, valid or not.
+        let q = query::query_of(&parts.target);
+        let screen = screen::screen_of(q);
+        if let Some((w, h)) = screen.resolution {
+            assert!((1..=screen::MAX_SIDE).contains(&w) && (1..=screen::MAX_SIDE).contains(&h));
+        }
+        if let Some(term) = SiteSearch::default().term_of(q) {
+            assert!(!term.is_empty() && term.chars().count() <= 200);
+        }
         let site = SiteDomains::new(["example.com"]);
         let unescaped = text::unescape(parsed.referrer);
         let referrer_text = String::from_utf8_lossy(&unescaped);

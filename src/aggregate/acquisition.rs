@@ -99,9 +99,29 @@ impl<K: Hash + Eq + Ord + Copy> Keyed<K> {
         key: impl Fn(&Session) -> Option<K>,
         scratch: &mut Vec<K>,
     ) {
+        self.add_indexed(sessions, |_, s| key(s), scratch);
+    }
+
+    /// Adds all of one visitor's sessions under one key.
+    pub fn add_all(&mut self, sessions: &[Session], key: K) {
+        if sessions.is_empty() {
+            return;
+        }
+        let m = self.by.entry(key).or_default();
+        sessions.iter().for_each(|s| m.add(s));
+        m.visitors += 1;
+    }
+
+    /// [`Keyed::add_visitor`] with the session's index among `sessions` given to `key`.
+    pub fn add_indexed(
+        &mut self,
+        sessions: &[Session],
+        key: impl Fn(usize, &Session) -> Option<K>,
+        scratch: &mut Vec<K>,
+    ) {
         scratch.clear();
-        for s in sessions {
-            if let Some(k) = key(s) {
+        for (i, s) in sessions.iter().enumerate() {
+            if let Some(k) = key(i, s) {
                 self.by.entry(k).or_default().add(s);
                 scratch.push(k);
             }
@@ -259,7 +279,7 @@ pub struct AcquisitionReports {
     pub goals: Vec<GoalRow>,
 }
 
-fn rows<K: Copy, R: Ord>(keyed: &Keyed<K>, key: impl Fn(K) -> R) -> Vec<MetricsRow<R>> {
+pub(super) fn rows<K: Copy, R: Ord>(keyed: &Keyed<K>, key: impl Fn(K) -> R) -> Vec<MetricsRow<R>> {
     let mut rows: Vec<MetricsRow<R>> = keyed
         .by
         .iter()

@@ -13,9 +13,14 @@
 
 pub mod acquisition;
 pub mod attribution;
+pub mod audience;
 pub mod errors;
+pub mod journeys;
+pub mod loyalty;
 pub mod pages;
+pub mod site_search;
 pub mod sources;
+pub mod time;
 pub mod traffic;
 pub mod visitors;
 
@@ -26,9 +31,10 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
-use crate::enrich::{Dictionaries, Hit, Lookups, Method, PathKind};
+use crate::enrich::{BeaconScreen, Dictionaries, Hit, Lookups, Method, PathKind};
 use crate::sessionize::{self, SessionRules, ViewMark};
 use attribution::AttributionRules;
+use journeys::{JourneyRules, Vocabulary};
 
 /// A map with a fast hash for the small integer keys used here.
 pub type IdMap<K, V> = HashMap<K, V, FxBuildHasher>;
@@ -95,6 +101,11 @@ pub struct Partial {
     pub visitors: visitors::Visitors,
     pub acquisitions: acquisition::Acquisitions,
     pub attribution: attribution::Attribution,
+    pub audience: audience::Audience,
+    pub loyalty: loyalty::Loyalty,
+    pub journeys: journeys::Journeys,
+    pub site_search: site_search::SiteSearches,
+    pub time: time::Time,
 }
 
 impl Merge for Partial {
@@ -106,6 +117,11 @@ impl Merge for Partial {
         self.visitors.merge(other.visitors);
         self.acquisitions.merge(other.acquisitions);
         self.attribution.merge(other.attribution);
+        self.audience.merge(other.audience);
+        self.loyalty.merge(other.loyalty);
+        self.journeys.merge(other.journeys);
+        self.site_search.merge(other.site_search);
+        self.time.merge(other.time);
     }
 }
 
@@ -117,7 +133,13 @@ pub struct Scratch {
     ids: Vec<u32>,
     pairs: Vec<(u32, u16)>,
     goal_targets: Vec<(u32, i64)>,
+    beacons: Vec<(i64, BeaconScreen)>,
     acquisition: acquisition::AcquisitionScratch,
+    audience: audience::AudienceScratch,
+    loyalty: loyalty::LoyaltyScratch,
+    journeys: journeys::JourneyScratch,
+    site_search: site_search::SearchScratch,
+    time: time::TimeScratch,
 }
 
 /// A session as the aggregation sees it: ids, not text.
@@ -126,6 +148,12 @@ pub struct Session {
     pub visitor: u32,
     pub start_ms: i64,
     pub end_ms: i64,
+    /// The UTC offset logged with its first page view, in minutes.
+    pub offset_min: i16,
+    /// Its place among the visitor's sessions in the period: 1 for the first.
+    pub number: u32,
+    /// Whole days since the visitor's previous session ended (none for the first).
+    pub days_since_last: Option<u32>,
     pub entry: u32,
     pub exit: u32,
     pub page_views: u32,
@@ -139,6 +167,9 @@ pub struct Session {
     pub goal: Option<u16>,
     /// Conversion value (millionths): the values of the distinct goal pages it reached.
     pub value_micro: i64,
+    /// Screen resolution (id into [`Lookups::resolutions`]) and colour depth from a beacon.
+    pub resolution: Option<u32>,
+    pub color_depth: Option<u8>,
 }
 
 impl Session {
@@ -160,6 +191,7 @@ pub struct Context<'a> {
     pub lookups: &'a Lookups,
     pub sessions: &'a SessionRules,
     pub attribution: &'a AttributionRules,
+    pub journeys: &'a JourneyRules,
 }
 
 impl Partial {
@@ -167,13 +199,16 @@ impl Partial {
     pub fn add_visitor(
         &mut self,
         ctx: &Context<'_>,
+        vocabulary: &Vocabulary,
         visitor: u32,
         hits: &[Hit],
         scratch: &mut Scratch,
     ) {
         let lookups = ctx.lookups;
         self.traffic.add_hits(hits);
-        if let Some(bot) = lookups.bot_of(visitor) {
+        let bot = lookups.bot_of(visitor);
+        self.time.add_hits(hits, bot.is_some());
+        if let Some(bot) = bot {
             self.errors.add_bot_hits(hits);
             self.visitors.add_bot(bot, hits);
             self.traffic.add_bot_hits(hits);
@@ -182,10 +217,19 @@ impl Partial {
 
         // Hits: per status, per page path, per error; collect the page views.
         scratch.views.clear();
+        scratch.beacons.clear();
         for hit in hits {
             let request = lookups.request(hit.request);
-            if request.kind == PathKind::Page {
-                self.pages.add_hit(request.path);
+            match request.kind {
+                PathKind::Page => self.pages.add_hit(request.path),
+                PathKind::Beacon => {
+                    let screen = request.screen;
+                    self.traffic.add_beacon(screen.invalid);
+                    if screen.resolution.is_some() || screen.color_depth.is_some() {
+                        scratch.beacons.push((hit.ts_ms, screen));
+                    }
+                }
+                PathKind::Asset => {}
             }
             if is_page_view(request.method, request.kind, hit.status) {
                 scratch.views.push(View {
@@ -224,10 +268,17 @@ impl Partial {
                 0
             };
             previous_start = Some(first.ts_ms);
+            let number = (self.visitors.sessions.len() - first_session) as u32 + 1;
+            let days_since_last = self.visitors.sessions[first_session..]
+                .last()
+                .map(|previous| loyalty::days_between(previous.end_ms, first.ts_ms));
             let session = Session {
                 visitor,
                 start_ms: first.ts_ms,
                 end_ms: last.ts_ms,
+                offset_min: first.offset_min,
+                number,
+                days_since_last,
                 entry: first.path,
                 exit: last.path,
                 page_views: views.len() as u32,
@@ -236,23 +287,53 @@ impl Partial {
                 acquisition: lookups.session_acquisition(first.request, first.referrer),
                 goal,
                 value_micro,
+                resolution: None,
+                color_depth: None,
             };
-            self.pages.add_session(&session);
-            self.traffic.add_session(&session);
             self.visitors.sessions.push(session);
         }
+        audience::attach_beacons(
+            &mut self.visitors.sessions[first_session..],
+            &scratch.beacons,
+            ctx.sessions.timeout_ms,
+        );
         let sessions = &self.visitors.sessions[first_session..];
+        for session in sessions {
+            self.pages.add_session(session);
+            self.traffic.add_session(session);
+        }
+        let views = &scratch.views;
+        let session_views = || scratch.sessions.iter().map(|r| &views[r.clone()]);
         self.sources
             .add_visitor(lookups, sessions, &mut scratch.ids);
         self.acquisitions
             .add_visitor(sessions, lookups, &mut scratch.acquisition);
         self.attribution
             .add_visitor(sessions, lookups, ctx.attribution);
-        self.pages.add_views(&scratch.views, &mut scratch.ids);
+        self.pages.add_views(session_views(), &mut scratch.ids);
+        self.audience.add_visitor(
+            visitor,
+            hits.len(),
+            sessions,
+            lookups,
+            &mut scratch.audience,
+        );
+        self.loyalty.add_visitor(sessions, &mut scratch.loyalty);
+        self.journeys.add_visitor(
+            sessions,
+            session_views(),
+            vocabulary,
+            ctx.journeys,
+            &mut scratch.journeys,
+        );
+        self.site_search
+            .add_visitor(sessions, session_views(), lookups, &mut scratch.site_search);
+        self.time
+            .add_human(&scratch.views, sessions, &mut scratch.time);
         self.visitors
-            .add_human(visitor, hits, scratch.views.len(), scratch.sessions.len());
+            .add_human(visitor, hits, scratch.views.len(), first_session);
         self.traffic
-            .add_human(hits, scratch.views.len(), !scratch.sessions.is_empty());
+            .add_human(hits, scratch.views.len(), scratch.sessions.len());
     }
 }
 
@@ -282,6 +363,7 @@ fn conversion(
 
 /// Sessionizes and aggregates all shards in parallel.
 pub fn aggregate(shards: Vec<Vec<Vec<Hit>>>, ctx: &Context<'_>) -> Partial {
+    let vocabulary = Vocabulary::build(&shards, ctx.lookups, ctx.journeys.max_pages);
     shards
         .into_par_iter()
         .fold(
@@ -289,7 +371,7 @@ pub fn aggregate(shards: Vec<Vec<Vec<Hit>>>, ctx: &Context<'_>) -> Partial {
             |(mut partial, mut scratch), pieces| {
                 let hits = sessionize::sorted_shard(pieces, ctx.dicts);
                 sessionize::for_each_visitor(&hits, |visitor, hits| {
-                    partial.add_visitor(ctx, visitor, hits, &mut scratch);
+                    partial.add_visitor(ctx, &vocabulary, visitor, hits, &mut scratch);
                 });
                 (partial, scratch)
             },
@@ -317,17 +399,38 @@ pub struct Reports {
     pub sessions: Vec<Session>,
     pub acquisition: acquisition::AcquisitionReports,
     pub attribution: Vec<attribution::AttributionRow>,
+    pub audience: audience::AudienceReports,
+    pub loyalty: loyalty::LoyaltyReports,
+    pub paths: Vec<journeys::PathRow>,
+    pub transitions: Vec<journeys::TransitionRow>,
+    pub internal_search: Vec<site_search::SearchRow>,
+    pub traffic_by_hour: Vec<time::TimeRow>,
+    pub traffic_by_day: Vec<time::TimeRow>,
 }
 
 /// Turns the merged partial into report rows.
 pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotals) -> Reports {
     let mut sessions = std::mem::take(&mut partial.visitors.sessions);
-    visitors::sort_sessions(&mut sessions, lookups);
-    let summary = traffic::finish(&partial.traffic, read);
+    let mut summary = traffic::finish(&partial.traffic, read);
+    summary.internal_searches = partial.site_search.searches;
+    summary.search_sessions = partial.site_search.sessions;
+    // The three largest sorts, side by side.
+    let (((), (paths, transitions)), visitor_rows) = rayon::join(
+        || {
+            rayon::join(
+                || visitors::sort_sessions(&mut sessions, lookups),
+                || journeys::finish(&partial.journeys, lookups, summary.sessions),
+            )
+        },
+        || visitors::finish_visitors(&partial.visitors, lookups),
+    );
     let (pages, entry_pages, exit_pages) = pages::finish(&partial.pages, lookups, summary.sessions);
     let (referrers, referring_sites) = sources::finish(&partial.sources, lookups);
     let (errors, status_codes) = errors::finish(&partial.errors, lookups);
     let acquisition = acquisition::finish(&partial.acquisitions, lookups, summary.sessions);
+    let (traffic_by_hour, traffic_by_day) = time::finish(&partial.time);
+    let audience = audience::finish(&partial.audience, lookups, summary.sessions);
+    let loyalty = loyalty::finish(&partial.loyalty, summary.sessions, summary.visitors);
     Reports {
         summary,
         pages,
@@ -337,11 +440,18 @@ pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotal
         referring_sites,
         errors,
         status_codes,
-        visitors: visitors::finish_visitors(&partial.visitors, lookups),
+        visitors: visitor_rows,
         robots: visitors::finish_robots(&partial.visitors, lookups),
         sessions,
         acquisition,
         attribution: attribution::finish(&partial.attribution),
+        audience,
+        loyalty,
+        paths,
+        transitions,
+        internal_search: site_search::finish(&partial.site_search, lookups),
+        traffic_by_hour,
+        traffic_by_day,
     }
 }
 

@@ -15,6 +15,9 @@ pub struct PageCounts {
     /// Page views and duration of the sessions that entered here.
     pub entry_page_views: u64,
     pub entry_duration_ms: u64,
+    /// Page views followed by another in the same session, and the time until it.
+    pub timed_views: u64,
+    pub time_on_page_ms: u64,
 }
 
 impl Merge for PageCounts {
@@ -27,6 +30,8 @@ impl Merge for PageCounts {
         self.bounces += o.bounces;
         self.entry_page_views += o.entry_page_views;
         self.entry_duration_ms += o.entry_duration_ms;
+        self.timed_views += o.timed_views;
+        self.time_on_page_ms += o.time_on_page_ms;
     }
 }
 
@@ -56,12 +61,25 @@ impl Pages {
         self.by_path.entry(s.exit).or_default().exits += 1;
     }
 
-    /// A visitor's page views: counts them, and the visitor once per distinct path.
-    pub fn add_views(&mut self, views: &[View], scratch: &mut Vec<u32>) {
+    /// A visitor's page views, session by session: counts them, the time on each page (until
+    /// the next page view in the session; the last page view of a session has none, as a log
+    /// cannot see when the page was left), and the visitor once per distinct path.
+    pub fn add_views<'v>(
+        &mut self,
+        sessions: impl Iterator<Item = &'v [View]>,
+        scratch: &mut Vec<u32>,
+    ) {
         scratch.clear();
-        for v in views {
-            self.by_path.entry(v.path).or_default().page_views += 1;
-            scratch.push(v.path);
+        for views in sessions {
+            for (i, v) in views.iter().enumerate() {
+                let c = self.by_path.entry(v.path).or_default();
+                c.page_views += 1;
+                if let Some(next) = views.get(i + 1) {
+                    c.timed_views += 1;
+                    c.time_on_page_ms += (next.ts_ms - v.ts_ms).max(0) as u64;
+                }
+                scratch.push(v.path);
+            }
         }
         count_distinct(scratch, |path| {
             self.by_path.entry(path).or_default().visitors += 1
@@ -80,6 +98,7 @@ pub struct PageRow {
     pub exit_rate: Option<f64>,
     pub bounces: u64,
     pub bounce_rate: Option<f64>,
+    pub avg_time_on_page_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +161,7 @@ pub fn finish(
             exit_rate: ratio(c.exits, c.page_views),
             bounces: c.bounces,
             bounce_rate: ratio(c.bounces, c.entries),
+            avg_time_on_page_s: ratio(c.time_on_page_ms, c.timed_views).map(|ms| ms / 1000.0),
         });
     }
     sort_rows(

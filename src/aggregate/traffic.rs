@@ -20,6 +20,10 @@ pub struct Traffic {
     pub duration_ms: u64,
     pub conversions: u64,
     pub value_micro: i64,
+    pub returning_visitors: u64,
+    /// Human hits on beacon paths, and those with an unusable screen parameter.
+    pub beacon_hits: u64,
+    pub beacon_invalid: u64,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     /// Session durations in milliseconds (3 significant digits).
@@ -42,6 +46,9 @@ impl Default for Traffic {
             duration_ms: 0,
             conversions: 0,
             value_micro: 0,
+            returning_visitors: 0,
+            beacon_hits: 0,
+            beacon_invalid: 0,
             first_ms: None,
             last_ms: None,
             durations: Histogram::new(3).expect("3 significant digits is valid"),
@@ -64,6 +71,9 @@ impl Merge for Traffic {
         self.duration_ms += other.duration_ms;
         self.conversions += other.conversions;
         self.value_micro = self.value_micro.saturating_add(other.value_micro);
+        self.returning_visitors += other.returning_visitors;
+        self.beacon_hits += other.beacon_hits;
+        self.beacon_invalid += other.beacon_invalid;
         self.first_ms = min_opt(self.first_ms, other.first_ms);
         self.last_ms = max_opt(self.last_ms, other.last_ms);
         self.durations
@@ -88,10 +98,17 @@ impl Traffic {
         self.bot_bytes = self.bot_bytes.saturating_add(bytes_of(hits));
     }
 
-    pub fn add_human(&mut self, hits: &[Hit], page_views: usize, is_visitor: bool) {
+    pub fn add_human(&mut self, hits: &[Hit], page_views: usize, sessions: usize) {
         self.human_hits += hits.len() as u64;
         self.page_views += page_views as u64;
-        self.visitors += u64::from(is_visitor);
+        self.visitors += u64::from(sessions > 0);
+        self.returning_visitors += u64::from(sessions > 1);
+    }
+
+    /// A human hit on a beacon path.
+    pub fn add_beacon(&mut self, invalid: bool) {
+        self.beacon_hits += 1;
+        self.beacon_invalid += u64::from(invalid);
     }
 
     pub fn add_session(&mut self, s: &Session) {
@@ -131,6 +148,7 @@ pub struct SummaryRow {
     pub bot_bytes: u64,
     pub page_views: u64,
     pub visitors: u64,
+    pub returning_visitors: u64,
     pub sessions: u64,
     pub bounces: u64,
     pub bounce_rate: Option<f64>,
@@ -142,6 +160,10 @@ pub struct SummaryRow {
     pub conversions: u64,
     pub conversion_rate: Option<f64>,
     pub value: f64,
+    pub internal_searches: u64,
+    pub search_sessions: u64,
+    pub beacon_hits: u64,
+    pub beacon_invalid: u64,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     pub inputs: u64,
@@ -160,6 +182,7 @@ pub fn finish(t: &Traffic, read: &ReadTotals) -> SummaryRow {
         bot_bytes: t.bot_bytes,
         page_views: t.page_views,
         visitors: t.visitors,
+        returning_visitors: t.returning_visitors,
         sessions: t.sessions,
         bounces: t.bounces,
         bounce_rate: ratio(t.bounces, t.sessions),
@@ -172,6 +195,10 @@ pub fn finish(t: &Traffic, read: &ReadTotals) -> SummaryRow {
         conversions: t.conversions,
         conversion_rate: ratio(t.conversions, t.sessions),
         value: t.value_micro as f64 / 1e6,
+        internal_searches: 0,
+        search_sessions: 0,
+        beacon_hits: t.beacon_hits,
+        beacon_invalid: t.beacon_invalid,
         first_ms: t.first_ms,
         last_ms: t.last_ms,
         inputs: read.inputs,

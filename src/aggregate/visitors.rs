@@ -16,6 +16,10 @@ pub struct VisitorCounts {
     pub bytes: u64,
     pub first_ms: i64,
     pub last_ms: i64,
+    /// Distinct local days with a session start.
+    pub active_days: u64,
+    /// Whole days between the visitor's last two sessions.
+    pub days_since_previous_visit: Option<u32>,
 }
 
 /// One bot (all its user agents and clients).
@@ -55,19 +59,39 @@ impl Merge for Visitors {
 }
 
 impl Visitors {
-    /// A human visitor's hits (sorted by time) and what sessionizing them gave.
-    pub fn add_human(&mut self, visitor: u32, hits: &[Hit], page_views: usize, sessions: usize) {
-        if sessions == 0 {
+    /// A human visitor's hits (sorted by time) and what sessionizing them gave: its sessions
+    /// are `self.sessions[first_session..]`.
+    pub fn add_human(
+        &mut self,
+        visitor: u32,
+        hits: &[Hit],
+        page_views: usize,
+        first_session: usize,
+    ) {
+        let sessions = &self.sessions[first_session..];
+        let Some(last) = sessions.last() else {
             return;
+        };
+        let mut days = 0;
+        let mut previous_day = None;
+        for s in sessions {
+            // Sessions are in time order; a day can come back only under a changed offset.
+            let day = super::loyalty::start_day(s);
+            if previous_day.is_none_or(|p| day > p) {
+                days += 1;
+                previous_day = Some(day);
+            }
         }
         self.humans.push(VisitorCounts {
             visitor,
-            sessions: sessions as u64,
+            sessions: sessions.len() as u64,
             page_views: page_views as u64,
             hits: hits.len() as u64,
             bytes: bytes_of(hits),
             first_ms: hits[0].ts_ms,
             last_ms: hits[hits.len() - 1].ts_ms,
+            active_days: days,
+            days_since_previous_visit: last.days_since_last,
         });
     }
 
@@ -102,6 +126,9 @@ pub struct VisitorRow {
     pub bytes: u64,
     pub first_ms: i64,
     pub last_ms: i64,
+    pub returning: bool,
+    pub active_days: u64,
+    pub days_since_previous_visit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +173,10 @@ pub struct SessionRow<'a> {
     pub browser: &'a str,
     pub os: &'a str,
     pub device: &'a str,
+    pub resolution: Option<&'a str>,
+    pub color_depth: Option<u8>,
+    pub session_number: u32,
+    pub days_since_last_visit: Option<u32>,
 }
 
 impl SessionRow<'_> {
@@ -181,6 +212,9 @@ pub fn finish_visitors(v: &Visitors, lookups: &Lookups) -> Vec<VisitorRow> {
                 bytes: c.bytes,
                 first_ms: c.first_ms,
                 last_ms: c.last_ms,
+                returning: c.sessions > 1,
+                active_days: c.active_days,
+                days_since_previous_visit: c.days_since_previous_visit,
             }
         })
         .collect();
@@ -268,5 +302,9 @@ pub fn session_row<'a>(s: &Session, lookups: &'a Lookups) -> SessionRow<'a> {
         browser: &agent.browser,
         os: &agent.os,
         device: &agent.device,
+        resolution: s.resolution.map(|r| &*lookups.resolutions[r as usize]),
+        color_depth: s.color_depth,
+        session_number: s.number,
+        days_since_last_visit: s.days_since_last,
     }
 }

@@ -14,8 +14,8 @@ use super::channel::{self, Arrival, Channel};
 use super::goals::Goals;
 use super::intern::Interner;
 use super::{
-    AgentInfo, Bot, Dictionaries, Method, PathKind, PathRules, SiteDomains, Text, agent, campaign,
-    referrer, request, sources, text, visitor_hash,
+    AgentInfo, Bot, Dictionaries, Method, PathKind, PathRules, SiteDomains, SiteSearch, Text,
+    agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
 };
 
 /// Settings the classification needs.
@@ -24,6 +24,7 @@ pub struct EnrichRules {
     pub paths: PathRules,
     pub site: SiteDomains,
     pub goals: Goals,
+    pub site_search: SiteSearch,
 }
 
 /// A distinct request, classified.
@@ -42,6 +43,20 @@ pub struct RequestInfo {
     /// For a goal page: its target (path and query) as an id, so that a session counts a
     /// goal URL's value once however the request line around it was written.
     pub goal_target: Option<u32>,
+    /// For a page with a site-search parameter: the term (id into [`Lookups::search_terms`]).
+    pub search_term: Option<u32>,
+    /// For a beacon: what it says about the screen.
+    pub screen: BeaconScreen,
+}
+
+/// The screen parameters of a beacon request, with the resolution as a label id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BeaconScreen {
+    /// Id into [`Lookups::resolutions`].
+    pub resolution: Option<u32>,
+    pub color_depth: Option<u8>,
+    /// A screen parameter was present but unusable.
+    pub invalid: bool,
 }
 
 /// A distinct referrer, classified.
@@ -112,6 +127,13 @@ pub struct Lookups {
     /// Source, medium, campaign, engine and keyword texts, by label id.
     pub labels: Vec<Text>,
     pub goals: Goals,
+    /// Site-search terms, indexed by [`RequestInfo::search_term`].
+    pub search_terms: Vec<Text>,
+    /// Screen resolutions (`1920x1080`), indexed by [`BeaconScreen::resolution`].
+    pub resolutions: Vec<Text>,
+    /// Distinct device classes, sorted, and each user agent's index into them.
+    pub devices: Vec<Text>,
+    pub agent_devices: Vec<u16>,
 }
 
 /// Longest search keyword kept, in characters: a longer one (a pasted document, an attack
@@ -167,6 +189,15 @@ impl AcquisitionTable {
     }
 }
 
+/// What the parallel pass finds in a distinct request.
+struct Classified {
+    parts: request::RequestParts,
+    /// The acquisition its campaign tags name, and whether it has tags (not only a click id).
+    tagged: Option<(channel::Acquisition, bool)>,
+    search_term: Option<String>,
+    screen: screen::Screen,
+}
+
 impl Lookups {
     /// Classifies every distinct value (in parallel where it is expensive).
     pub fn build(dicts: &Dictionaries, rules: &EnrichRules) -> Lookups {
@@ -175,28 +206,44 @@ impl Lookups {
         debug_assert_eq!(direct, DIRECT);
 
         // Requests: split and parse in parallel, then intern paths and acquisitions in order.
-        let parsed: Vec<(request::RequestParts, Option<(channel::Acquisition, bool)>)> =
-            par_map(&dicts.requests, |raw| {
-                let parts = request::classify(raw, &rules.paths);
-                // Campaign tags matter only where a session can start: on pages.
-                let tagged = (parts.kind == PathKind::Page)
-                    .then(|| campaign::campaign_of(&parts.target))
-                    .flatten()
-                    .filter(|c| c.is_tagged() || c.click_id.is_some())
-                    .map(|c| {
-                        (
-                            channel::acquisition(Some(&c), Arrival::Direct),
-                            c.is_tagged(),
-                        )
-                    });
-                (parts, tagged)
-            });
+        let parsed: Vec<Classified> = par_map(&dicts.requests, |raw| {
+            let parts = request::classify(raw, &rules.paths);
+            let query = query::query_of(&parts.target);
+            let search_term = match parts.kind {
+                PathKind::Page => rules.site_search.term_of(query),
+                _ => None,
+            };
+            let screen = match parts.kind {
+                PathKind::Beacon => screen::screen_of(query),
+                _ => screen::Screen::default(),
+            };
+            // Campaign tags matter only where a session can start: on pages.
+            let tagged = (parts.kind == PathKind::Page)
+                .then(|| campaign::campaign_of(&parts.target))
+                .flatten()
+                .filter(|c| c.is_tagged() || c.click_id.is_some())
+                .map(|c| {
+                    (
+                        channel::acquisition(Some(&c), Arrival::Direct),
+                        c.is_tagged(),
+                    )
+                });
+            Classified {
+                parts,
+                tagged,
+                search_term,
+                screen,
+            }
+        });
         let mut path_ids = Interner::default();
         let mut goal_targets = Interner::default();
+        let mut search_terms = Interner::default();
+        let mut resolutions = Interner::default();
         let mut path_goals: Vec<Option<u16>> = Vec::new();
         let requests: Vec<RequestInfo> = parsed
             .iter()
-            .map(|(parts, tagged)| {
+            .map(|c| {
+                let (parts, tagged) = (&c.parts, &c.tagged);
                 // Paths are keyed by the text reports show, so that two byte sequences shown
                 // alike (invalid UTF-8) are one path.
                 let path_text = String::from_utf8_lossy(&parts.path);
@@ -215,14 +262,25 @@ impl Lookups {
                         .and_then(|_| rules.goals.value_of(&parts.target))
                         .map(|v| (v * 1e6).round() as i64),
                     goal_target: goal.map(|_| goal_targets.intern(&parts.target)),
+                    search_term: c
+                        .search_term
+                        .as_ref()
+                        .map(|t| search_terms.intern(t.as_bytes())),
+                    screen: BeaconScreen {
+                        resolution: c
+                            .screen
+                            .resolution_text()
+                            .map(|r| resolutions.intern(r.as_bytes())),
+                        color_depth: c.screen.color_depth,
+                        invalid: c.screen.invalid,
+                    },
                 }
             })
             .collect();
         drop(parsed);
-        let paths = path_ids
-            .iter()
-            .map(|p| Text::from(String::from_utf8_lossy(p)))
-            .collect();
+        let paths = texts(&path_ids);
+        let search_terms = texts(&search_terms);
+        let resolutions = texts(&resolutions);
 
         // Referrers: host, internal, known source and keyword in parallel.
         let classified: Vec<(Text, referrer::ReferrerParts, sources::ReferrerSource)> =
@@ -279,10 +337,7 @@ impl Lookups {
                 }
             })
             .collect();
-        let hosts = host_ids
-            .iter()
-            .map(|h| Text::from(String::from_utf8_lossy(h)))
-            .collect();
+        let hosts = texts(&host_ids);
 
         let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| Text::from(text::display(raw)));
         let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
@@ -295,6 +350,13 @@ impl Lookups {
                 let bot = a.bot.as_ref()?;
                 bots.binary_search(bot).ok().map(|i| i as u32)
             })
+            .collect();
+        let mut devices: Vec<Text> = agents.iter().map(|a| a.device.clone()).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        let agent_devices = agents
+            .iter()
+            .map(|a| devices.binary_search(&a.device).unwrap_or(0) as u16)
             .collect();
         let clients = par_map(&dicts.clients, |raw| Text::from(text::display(raw)));
         let visitors = (0..dicts.visitors.len() as u32)
@@ -309,11 +371,7 @@ impl Lookups {
                 }
             })
             .collect();
-        let labels = acquisitions
-            .labels
-            .iter()
-            .map(|l| Text::from(String::from_utf8_lossy(l)))
-            .collect();
+        let labels = texts(&acquisitions.labels);
         Lookups {
             requests,
             paths,
@@ -328,6 +386,10 @@ impl Lookups {
             acquisitions: acquisitions.list,
             labels,
             goals: rules.goals.clone(),
+            search_terms,
+            resolutions,
+            devices,
+            agent_devices,
         }
     }
 
@@ -385,6 +447,13 @@ impl Lookups {
             .campaign
             .unwrap_or(self.referrer(referrer).acquisition)
     }
+}
+
+/// The texts of an interner, in id order.
+fn texts(dict: &Interner) -> Vec<Text> {
+    dict.iter()
+        .map(|t| Text::from(String::from_utf8_lossy(t)))
+        .collect()
 }
 
 pub(super) fn par_map<T: Send>(dict: &Interner, f: impl Fn(&[u8]) -> T + Sync + Send) -> Vec<T> {

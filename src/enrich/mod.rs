@@ -16,6 +16,8 @@ pub mod lookups;
 pub mod query;
 pub mod referrer;
 pub mod request;
+pub mod screen;
+pub mod site_search;
 pub mod sources;
 pub mod text;
 
@@ -27,9 +29,12 @@ use crate::parse::LogLine;
 use intern::{Interner, LocalInterner};
 
 pub use agent::{AgentInfo, Bot};
-pub use lookups::{AcquisitionIds, EnrichRules, Lookups, ReferrerInfo, RequestInfo, VisitorInfo};
+pub use lookups::{
+    AcquisitionIds, BeaconScreen, EnrichRules, Lookups, ReferrerInfo, RequestInfo, VisitorInfo,
+};
 pub use referrer::SiteDomains;
 pub use request::{Method, PathKind, PathRules};
+pub use site_search::SiteSearch;
 
 /// Shared, immutable text: report rows hold these without copying the string.
 pub type Text = Arc<str>;

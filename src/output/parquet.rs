@@ -22,6 +22,8 @@ use rayon::prelude::*;
 use super::table::Table;
 use crate::aggregate::Reports;
 use crate::aggregate::acquisition::{Rates, SessionMetrics};
+use crate::aggregate::audience::AudienceRow;
+use crate::aggregate::time::TimeRow;
 use crate::aggregate::visitors::{SessionRow, session_row};
 use crate::enrich::Lookups;
 use crate::error::{Error, Result};
@@ -33,8 +35,9 @@ const BATCH_ROWS: usize = 64 * 1024;
 /// Rows per row group (a multiple of [`BATCH_ROWS`]).
 const ROW_GROUP_ROWS: usize = 16 * BATCH_ROWS;
 
-/// Columns whose values are (nearly) unique: a dictionary would only cost time.
-const UNIQUE_COLUMNS: [&str; 2] = ["session_id", "visitor"];
+/// Columns whose values are (nearly) unique: a dictionary would only cost time. (`path` is
+/// unique in the large tables that have it: `pages`, `paths`, `entry_pages`, `exit_pages`.)
+const UNIQUE_COLUMNS: [&str; 3] = ["session_id", "visitor", "path"];
 
 /// A table to write: its name, its row count and how to build any range of its rows.
 pub struct TableSpec<'a> {
@@ -82,6 +85,7 @@ pub fn tables<'a>(
                 .count("bot_bytes", s.iter().map(|s| s.bot_bytes))
                 .count("page_views", s.iter().map(|s| s.page_views))
                 .count("visitors", s.iter().map(|s| s.visitors))
+                .count("returning_visitors", s.iter().map(|s| s.returning_visitors))
                 .count("sessions", s.iter().map(|s| s.sessions))
                 .count("bounces", s.iter().map(|s| s.bounces))
                 .opt_float("bounce_rate", s.iter().map(|s| s.bounce_rate))
@@ -93,6 +97,10 @@ pub fn tables<'a>(
                 .count("conversions", s.iter().map(|s| s.conversions))
                 .opt_float("conversion_rate", s.iter().map(|s| s.conversion_rate))
                 .float("value", s.iter().map(|s| s.value))
+                .count("internal_searches", s.iter().map(|s| s.internal_searches))
+                .count("search_sessions", s.iter().map(|s| s.search_sessions))
+                .count("beacon_hits", s.iter().map(|s| s.beacon_hits))
+                .count("beacon_invalid", s.iter().map(|s| s.beacon_invalid))
                 .opt_time("first_ts", s.iter().map(|s| s.first_ms))
                 .opt_time("last_ts", s.iter().map(|s| s.last_ms))
                 .count("inputs", s.iter().map(|s| s.inputs))
@@ -109,6 +117,7 @@ pub fn tables<'a>(
                 .opt_float("exit_rate", p.iter().map(|r| r.exit_rate))
                 .count("bounces", p.iter().map(|r| r.bounces))
                 .opt_float("bounce_rate", p.iter().map(|r| r.bounce_rate))
+                .opt_float("avg_time_on_page_s", p.iter().map(|r| r.avg_time_on_page_s))
         }),
         TableSpec::new("entry_pages", &r.entry_pages, |e| {
             Table::default()
@@ -181,6 +190,12 @@ pub fn tables<'a>(
                 .count("bytes", v.iter().map(|r| r.bytes))
                 .time("first_seen", v.iter().map(|r| r.first_ms))
                 .time("last_seen", v.iter().map(|r| r.last_ms))
+                .bool("returning", v.iter().map(|r| r.returning))
+                .count("active_days", v.iter().map(|r| r.active_days))
+                .opt_int(
+                    "days_since_previous_visit",
+                    v.iter().map(|r| r.days_since_previous_visit.map(i64::from)),
+                )
         }),
         TableSpec::new("robots", &r.robots, |b| {
             Table::default()
@@ -195,7 +210,6 @@ pub fn tables<'a>(
         TableSpec::new("sessions", &r.sessions, move |sessions| {
             let ss: Vec<SessionRow<'_>> =
                 sessions.iter().map(|s| session_row(s, lookups)).collect();
-            let n = ss.len();
             Table::default()
                 .formatted("session_id", ss.iter(), |r, w| r.write_session_id(w))
                 .int("visitor", ss.iter().map(|r| r.visitor_hash as i64))
@@ -225,7 +239,20 @@ pub fn tables<'a>(
                 .str("browser", ss.iter().map(|r| r.browser))
                 .str("os", ss.iter().map(|r| r.os))
                 .str("device", ss.iter().map(|r| r.device))
-                .null_str("resolution", n)
+                .opt_str("resolution", ss.iter().map(|r| r.resolution))
+                .opt_int(
+                    "color_depth",
+                    ss.iter().map(|r| r.color_depth.map(i64::from)),
+                )
+                .count(
+                    "session_number",
+                    ss.iter().map(|r| u64::from(r.session_number)),
+                )
+                .bool("returning", ss.iter().map(|r| r.session_number > 1))
+                .opt_int(
+                    "days_since_last_visit",
+                    ss.iter().map(|r| r.days_since_last_visit.map(i64::from)),
+                )
         }),
         TableSpec::new("channels", &r.acquisition.channels, |c| {
             metrics(
@@ -289,6 +316,108 @@ pub fn tables<'a>(
                 .float("conversions", a.iter().map(|r| r.conversions))
                 .float("value", a.iter().map(|r| r.value))
         }),
+        TableSpec::new("paths", &r.paths, |p| {
+            let t = Table::default()
+                .str("path", p.iter().map(|r| r.path.as_str()))
+                .count("steps", p.iter().map(|r| r.steps))
+                .str("entry_page", p.iter().map(|r| &*r.entry_page))
+                .count("exits", p.iter().map(|r| r.exits))
+                .opt_float("share", p.iter().map(|r| r.share));
+            metrics(t, p, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("transitions", &r.transitions, |t| {
+            Table::default()
+                .opt_str("from_page", t.iter().map(|r| r.from_page.as_deref()))
+                .opt_str("to_page", t.iter().map(|r| r.to_page.as_deref()))
+                .count("transitions", t.iter().map(|r| r.transitions))
+                .opt_float("share", t.iter().map(|r| r.share))
+        }),
+        TableSpec::new("internal_search", &r.internal_search, |s| {
+            let c = || s.iter().map(|r| &r.counts);
+            Table::default()
+                .str("term", s.iter().map(|r| &*r.term))
+                .count("searches", c().map(|c| c.searches))
+                .count("sessions", c().map(|c| c.sessions))
+                .count("visitors", c().map(|c| c.visitors))
+                .count("exits", c().map(|c| c.exits))
+                .opt_float("exit_rate", s.iter().map(|r| r.exit_rate))
+                .count("no_result_views", c().map(|c| c.no_result_views))
+                .count("refinements", c().map(|c| c.refinements))
+                .count("conversions", c().map(|c| c.conversions))
+                .opt_float("conversion_rate", s.iter().map(|r| r.conversion_rate))
+        }),
+        TableSpec::new("browsers", &r.audience.browsers, |b| {
+            let t = Table::default()
+                .str("browser", b.iter().map(|r| &*r.key.0))
+                .str("version", b.iter().map(|r| &*r.key.1));
+            audience(t, b)
+        }),
+        TableSpec::new("operating_systems", &r.audience.operating_systems, |o| {
+            let t = Table::default()
+                .str("os", o.iter().map(|r| &*r.key.0))
+                .str("version", o.iter().map(|r| &*r.key.1));
+            audience(t, o)
+        }),
+        TableSpec::new("devices", &r.audience.devices, |d| {
+            audience(Table::default().str("device", d.iter().map(|r| &*r.key)), d)
+        }),
+        TableSpec::new("resolutions", &r.audience.resolutions, |x| {
+            let t = Table::default()
+                .opt_str("resolution", x.iter().map(|r| r.key.0.as_deref()))
+                .str("device", x.iter().map(|r| &*r.key.1))
+                .opt_float("share", x.iter().map(|r| r.share));
+            metrics(t, x, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("color_depths", &r.audience.color_depths, |x| {
+            let t = Table::default()
+                .opt_int("color_depth", x.iter().map(|r| r.key.0))
+                .str("device", x.iter().map(|r| &*r.key.1))
+                .opt_float("share", x.iter().map(|r| r.share));
+            metrics(t, x, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("visitor_types", &r.loyalty.visitor_types, |v| {
+            let t = Table::default()
+                .str("visitor_type", v.iter().map(|r| r.key))
+                .opt_float("share", v.iter().map(|r| r.share));
+            metrics(t, v, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("visit_frequency", &r.loyalty.frequency, |v| {
+            let t = Table::default()
+                .str("sessions_per_visitor", v.iter().map(|r| r.key.0))
+                .count("min_sessions", v.iter().map(|r| r.key.1))
+                .opt_float("share", v.iter().map(|r| r.share));
+            metrics(t, v, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("visit_recency", &r.loyalty.recency, |v| {
+            let t = Table::default()
+                .count("days_since_last_visit", v.iter().map(|r| u64::from(r.key)))
+                .opt_float("share", v.iter().map(|r| r.share));
+            metrics(t, v, |r| (&r.metrics, &r.rates))
+        }),
+        TableSpec::new("retention", &r.loyalty.retention, |v| {
+            Table::default()
+                .date("cohort", v.iter().map(|r| r.cohort))
+                .count("day", v.iter().map(|r| u64::from(r.day)))
+                .count("cohort_visitors", v.iter().map(|r| r.cohort_visitors))
+                .count("visitors", v.iter().map(|r| r.visitors))
+                .opt_float("return_rate", v.iter().map(|r| r.return_rate))
+        }),
+        TableSpec::new("traffic_by_hour", &r.traffic_by_hour, |h| {
+            let t = Table::default()
+                .time("hour_utc", h.iter().map(|r| r.start_utc_ms))
+                .local_time("hour_local", h.iter().map(|r| r.start_local_ms))
+                .int("utc_offset_min", h.iter().map(|r| i64::from(r.offset_min)))
+                .int("hour_of_day", h.iter().map(|r| r.hour_of_day()));
+            buckets(t, h)
+        }),
+        TableSpec::new("traffic_by_day", &r.traffic_by_day, |d| {
+            let t = Table::default()
+                .date("date", d.iter().map(|r| r.day()))
+                .time("day_start_utc", d.iter().map(|r| r.start_utc_ms))
+                .int("utc_offset_min", d.iter().map(|r| i64::from(r.offset_min)))
+                .int("weekday", d.iter().map(|r| r.weekday()));
+            buckets(t, d)
+        }),
         TableSpec::new("inputs", files, |f| {
             Table::default()
                 .str("file", f.iter().map(|f| f.file.as_str()))
@@ -330,6 +459,24 @@ fn metrics<'a, T>(
         .float("value", rates().map(|r| r.value))
 }
 
+/// An audience table's share, session metrics and hits.
+fn audience<K>(table: Table, rows: &[AudienceRow<K>]) -> Table {
+    let t = table.opt_float("share", rows.iter().map(|r| r.share));
+    metrics(t, rows, |r| (&r.metrics, &r.rates)).count("hits", rows.iter().map(|r| r.hits))
+}
+
+/// The counts of a time bucket.
+fn buckets(table: Table, rows: &[TimeRow]) -> Table {
+    let c = || rows.iter().map(|r| &r.counts);
+    table
+        .count("hits", c().map(|c| c.hits))
+        .count("bot_hits", c().map(|c| c.bot_hits))
+        .count("bytes", c().map(|c| c.bytes))
+        .count("page_views", c().map(|c| c.page_views))
+        .count("sessions", c().map(|c| c.sessions))
+        .count("visitors", c().map(|c| c.visitors))
+}
+
 /// Writes each table to `dir/<name>.parquet`, tables in parallel, each in batches.
 pub fn write_tables(
     dir: &Path,
@@ -349,8 +496,13 @@ pub fn write_tables(
         props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
     let props = props.build();
+    // Largest first, one table per task: the big tables start at once and the small ones
+    // fill in around them.
+    let mut tables = tables;
+    tables.sort_by_key(|t| std::cmp::Reverse(t.rows));
     tables
         .into_par_iter()
+        .with_max_len(1)
         .try_for_each(|table| write_table(dir, &table, &props))
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -65,6 +65,29 @@ impl Table {
         self.push(name, DataType::Int64, false, column)
     }
 
+    pub fn opt_int(self, name: &str, values: impl Iterator<Item = Option<i64>>) -> Table {
+        let column = Arc::new(values.collect::<Int64Array>());
+        self.push(name, DataType::Int64, true, column)
+    }
+
+    /// A calendar date (days since 1970-01-01).
+    pub fn date(self, name: &str, days: impl Iterator<Item = i32>) -> Table {
+        let column = Arc::new(Date32Array::from_iter_values(days));
+        self.push(name, DataType::Date32, false, column)
+    }
+
+    /// A wall-clock time without a time zone (microseconds), from milliseconds of local time.
+    pub fn local_time(self, name: &str, values: impl Iterator<Item = i64>) -> Table {
+        let column = values.map(|ms| ms.saturating_mul(1000)).collect::<Vec<_>>();
+        let data_type = DataType::Timestamp(TimeUnit::Microsecond, None);
+        self.push(
+            name,
+            data_type,
+            false,
+            Arc::new(TimestampMicrosecondArray::from(column)),
+        )
+    }
+
     pub fn float(self, name: &str, values: impl Iterator<Item = f64>) -> Table {
         let column = Arc::new(Float64Array::from_iter_values(values));
         self.push(name, DataType::Float64, false, column)
@@ -106,15 +129,6 @@ impl Table {
             .with_timezone("UTC");
         let data_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
         self.push(name, data_type, nullable, Arc::new(column))
-    }
-
-    /// A column whose values a later stage will fill; for now all null.
-    pub fn null_str(self, name: &str, rows: usize) -> Table {
-        self.opt_str(name, std::iter::repeat_n(None, rows))
-    }
-
-    pub fn null_bool(self, name: &str, rows: usize) -> Table {
-        self.opt_bool(name, std::iter::repeat_n(None, rows))
     }
 
     pub fn into_batch(self) -> RecordBatch {
