@@ -59,6 +59,7 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
         elapsed: outcome.elapsed,
         top: config.top,
         goals: config.enrich.goals.goals.len(),
+        path_depth: config.journeys.depth,
         out_dir: &config.out_dir.display().to_string(),
     };
     let mut stdout = io::stdout().lock();

@@ -18,6 +18,8 @@ pub struct RunFacts<'a> {
     pub out_dir: &'a str,
     /// Number of goals configured.
     pub goals: usize,
+    /// Page views per sequence in the paths table.
+    pub path_depth: usize,
 }
 
 pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Result<()> {
@@ -73,6 +75,14 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         pct(s.engagement_rate),
         duration(s.avg_session_s),
         duration(s.median_session_s)
+    )?;
+    writeln!(
+        out,
+        "  returning visitors {} ({})  ·  site searches {}  ·  beacons {}",
+        thousands(s.returning_visitors),
+        pct(ratio(s.returning_visitors, s.visitors)),
+        thousands(s.internal_searches),
+        thousands(s.beacon_hits)
     )?;
     if s.conversions > 0 || facts.goals > 0 {
         writeln!(
@@ -151,6 +161,17 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        &format!("Paths (first {} pages)", facts.path_depth),
+        &["sessions", "conv. rate"],
+        r.paths.iter().take(n).map(|p| {
+            (
+                p.path.as_str(),
+                vec![thousands(p.metrics.sessions), pct(p.rates.conversion_rate)],
+            )
+        }),
+    )?;
+    table(
+        out,
         "Most viewed pages",
         &["views", "visitors"],
         r.pages
@@ -163,6 +184,21 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
                     vec![thousands(p.page_views), thousands(p.visitors)],
                 )
             }),
+    )?;
+    table(
+        out,
+        "Site search terms",
+        &["searches", "exits", "no click"],
+        r.internal_search.iter().take(n).map(|t| {
+            (
+                t.term.as_ref(),
+                vec![
+                    thousands(t.counts.searches),
+                    thousands(t.counts.exits),
+                    thousands(t.counts.no_result_views),
+                ],
+            )
+        }),
     )?;
     table(
         out,
@@ -223,6 +259,61 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
                 ],
             )
         }),
+    )?;
+    let audience = &r.audience;
+    let share = |sessions: u64| pct(ratio(sessions, s.sessions));
+    table(
+        out,
+        "Devices",
+        &["sessions", "share", "conv. rate"],
+        audience.devices.iter().take(n).map(|d| {
+            (
+                d.key.as_ref(),
+                vec![
+                    thousands(d.metrics.sessions),
+                    share(d.metrics.sessions),
+                    pct(d.rates.conversion_rate),
+                ],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Browsers",
+        &["sessions", "share"],
+        audience.browsers.iter().take(n).map(|b| {
+            (
+                format!("{} {}", b.key.0, b.key.1),
+                vec![thousands(b.metrics.sessions), share(b.metrics.sessions)],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Operating systems",
+        &["sessions", "share"],
+        audience.operating_systems.iter().take(n).map(|o| {
+            (
+                format!("{} {}", o.key.0, o.key.1),
+                vec![thousands(o.metrics.sessions), share(o.metrics.sessions)],
+            )
+        }),
+    )?;
+    table(
+        out,
+        "Screen resolutions (from beacons)",
+        &["device", "sessions"],
+        audience
+            .resolutions
+            .iter()
+            .filter_map(|x| Some((x.key.0.as_deref()?, x)))
+            .take(n)
+            .map(|(resolution, x)| {
+                (
+                    resolution,
+                    vec![x.key.1.to_string(), thousands(x.metrics.sessions)],
+                )
+            }),
     )?;
     table(
         out,
