@@ -36,13 +36,25 @@ pub fn fragment_of(url: &[u8]) -> &[u8] {
 /// Raw `key=value` pairs of a query string, split on `&` (and `;`). A key without `=` has an
 /// empty value. Nothing is decoded.
 pub fn params(query: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    query
-        .split(|&b| b == b'&' || b == b';')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match memchr::memchr(b'=', pair) {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &b""[..]),
+    let mut rest = Some(query);
+    std::iter::from_fn(move || {
+        let q = rest?;
+        Some(match memchr::memchr2(b'&', b';', q) {
+            Some(i) => {
+                rest = Some(&q[i + 1..]);
+                &q[..i]
+            }
+            None => {
+                rest = None;
+                q
+            }
         })
+    })
+    .filter(|pair| !pair.is_empty())
+    .map(|pair| match memchr::memchr(b'=', pair) {
+        Some(i) => (&pair[..i], &pair[i + 1..]),
+        None => (pair, &b""[..]),
+    })
 }
 
 /// The raw value of the first parameter named `name` (compared case-insensitively, after

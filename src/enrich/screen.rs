@@ -47,7 +47,13 @@ pub fn screen_of(query: &[u8]) -> Screen {
     let mut depth: [Option<Option<u8>>; 3] = [None; 3];
     for (key, value) in params(query) {
         // Only the few screen parameters are decoded; a beacon carries many others.
-        if key.len() > 12 {
+        // Every screen parameter starts with c, r or s: most keys are rejected by one byte.
+        if key.len() > 12
+            || !matches!(
+                key.first(),
+                Some(b'c' | b'C' | b'r' | b'R' | b's' | b'S' | b'%')
+            )
+        {
             continue;
         }
         let key = percent_decode(key, true);
