@@ -119,6 +119,17 @@ impl<K: Hash + Eq + Ord + Copy> Keyed<K> {
         key: impl Fn(usize, &Session) -> Option<K>,
         scratch: &mut Vec<K>,
     ) {
+        // Most visitors' sessions share one key (one session, or one channel): one map entry.
+        let first = sessions.first().and_then(|s| key(0, s));
+        if let Some(k) = first
+            && sessions
+                .iter()
+                .enumerate()
+                .skip(1)
+                .all(|(i, s)| key(i, s) == Some(k))
+        {
+            return self.add_all(sessions, k);
+        }
         scratch.clear();
         for (i, s) in sessions.iter().enumerate() {
             if let Some(k) = key(i, s) {

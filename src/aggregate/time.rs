@@ -120,6 +120,20 @@ fn local_ms(ts_ms: i64, offset_min: i16) -> i64 {
 impl Time {
     /// A visitor's hits (sorted by time): hits and bytes, and bot hits for a bot.
     pub fn add_hits(&mut self, hits: &[Hit], bot: bool) {
+        // Most visitors come and go within one hour: one map entry for all their hits.
+        if let (Some(first), Some(last)) = (hits.first(), hits.last()) {
+            let hour = local_index(first.ts_ms, first.offset_min, HOUR_MS);
+            if local_index(last.ts_ms, first.offset_min, HOUR_MS) == hour
+                && hits.iter().all(|h| h.offset_min == first.offset_min)
+            {
+                let n = hits.len() as u64;
+                let b = self.hours.entry((hour, first.offset_min)).or_default();
+                b.hits += n;
+                b.bot_hits += if bot { n } else { 0 };
+                b.bytes = b.bytes.saturating_add(super::bytes_of(hits));
+                return;
+            }
+        }
         let mut hour = Run::new(HOUR_MS);
         for h in hits {
             hour.at(
