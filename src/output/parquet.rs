@@ -29,11 +29,12 @@ use crate::enrich::Lookups;
 use crate::error::{Error, Result};
 use crate::ingest::{FileStats, MalformedSample};
 
-/// Rows per batch while writing.
-const BATCH_ROWS: usize = 64 * 1024;
+/// Rows per batch while writing: small enough that a batch of the widest table (a few MB of
+/// Arrow arrays) is reused memory after the first, large enough to encode efficiently.
+const BATCH_ROWS: usize = 16 * 1024;
 
 /// Rows per row group (a multiple of [`BATCH_ROWS`]).
-const ROW_GROUP_ROWS: usize = 16 * BATCH_ROWS;
+const ROW_GROUP_ROWS: usize = 64 * BATCH_ROWS;
 
 /// Columns whose values are (nearly) unique: a dictionary would only cost time. (`path` is
 /// unique in the large tables that have it: `pages`, `paths`, `entry_pages`, `exit_pages`.)
@@ -208,51 +209,13 @@ pub fn tables<'a>(
                 .time("last_seen", b.iter().map(|r| r.last_ms))
         }),
         TableSpec::new("sessions", &r.sessions, move |sessions| {
-            let ss: Vec<SessionRow<'_>> =
-                sessions.iter().map(|s| session_row(s, lookups)).collect();
-            Table::default()
-                .formatted("session_id", ss.iter(), |r, w| r.write_session_id(w))
-                .int("visitor", ss.iter().map(|r| r.visitor_hash as i64))
-                .str("ip", ss.iter().map(|r| r.ip))
-                .time("start", ss.iter().map(|r| r.start_ms))
-                .time("end", ss.iter().map(|r| r.end_ms))
-                .float("duration_s", ss.iter().map(|r| r.duration_s))
-                .count("page_views", ss.iter().map(|r| r.page_views))
-                .bool("bounce", ss.iter().map(|r| r.bounce))
-                .bool("engaged", ss.iter().map(|r| r.engaged))
-                .str("entry_page", ss.iter().map(|r| r.entry_page))
-                .str("exit_page", ss.iter().map(|r| r.exit_page))
-                .opt_str("referrer", ss.iter().map(|r| r.referrer))
-                .opt_str("referrer_host", ss.iter().map(|r| r.referrer_host))
-                .opt_bool("referrer_internal", ss.iter().map(|r| r.referrer_internal))
-                .str("channel", ss.iter().map(|r| r.channel))
-                .str("source", ss.iter().map(|r| r.source))
-                .str("medium", ss.iter().map(|r| r.medium))
-                .opt_str("campaign", ss.iter().map(|r| r.campaign))
-                .opt_str("term", ss.iter().map(|r| r.term))
-                .opt_str("content", ss.iter().map(|r| r.content))
-                .opt_str("search_engine", ss.iter().map(|r| r.search_engine))
-                .opt_str("keyword", ss.iter().map(|r| r.keyword))
-                .bool("converted", ss.iter().map(|r| r.converted))
-                .opt_str("goal", ss.iter().map(|r| r.goal))
-                .float("value", ss.iter().map(|r| r.value))
-                .str("browser", ss.iter().map(|r| r.browser))
-                .str("os", ss.iter().map(|r| r.os))
-                .str("device", ss.iter().map(|r| r.device))
-                .opt_str("resolution", ss.iter().map(|r| r.resolution))
-                .opt_int(
-                    "color_depth",
-                    ss.iter().map(|r| r.color_depth.map(i64::from)),
-                )
-                .count(
-                    "session_number",
-                    ss.iter().map(|r| u64::from(r.session_number)),
-                )
-                .bool("returning", ss.iter().map(|r| r.session_number > 1))
-                .opt_int(
-                    "days_since_last_visit",
-                    ss.iter().map(|r| r.days_since_last_visit.map(i64::from)),
-                )
+            let ss: Vec<SessionRow<'_>> = sessions
+                .par_iter()
+                .map(|s| session_row(s, lookups))
+                .collect();
+            // The widest table: its columns are built in two halves side by side.
+            let (who, what) = rayon::join(|| session_columns(&ss), || session_details(&ss));
+            who.append(what)
         }),
         TableSpec::new("channels", &r.acquisition.channels, |c| {
             metrics(
@@ -435,6 +398,58 @@ pub fn tables<'a>(
                 .str("text", m.iter().map(|m| m.text.as_str()))
         }),
     ]
+}
+
+/// The `sessions` table's columns up to its referrer: who, when, where they entered and left.
+fn session_columns(ss: &[SessionRow<'_>]) -> Table {
+    Table::default()
+        .formatted("session_id", ss.iter(), |r, w| r.write_session_id(w))
+        .int("visitor", ss.iter().map(|r| r.visitor_hash as i64))
+        .str("ip", ss.iter().map(|r| r.ip))
+        .time("start", ss.iter().map(|r| r.start_ms))
+        .time("end", ss.iter().map(|r| r.end_ms))
+        .float("duration_s", ss.iter().map(|r| r.duration_s))
+        .count("page_views", ss.iter().map(|r| r.page_views))
+        .bool("bounce", ss.iter().map(|r| r.bounce))
+        .bool("engaged", ss.iter().map(|r| r.engaged))
+        .str("entry_page", ss.iter().map(|r| r.entry_page))
+        .str("exit_page", ss.iter().map(|r| r.exit_page))
+        .opt_str("referrer", ss.iter().map(|r| r.referrer))
+        .opt_str("referrer_host", ss.iter().map(|r| r.referrer_host))
+        .opt_bool("referrer_internal", ss.iter().map(|r| r.referrer_internal))
+}
+
+/// The `sessions` table's columns from its channel on: acquisition, conversion, audience.
+fn session_details(ss: &[SessionRow<'_>]) -> Table {
+    Table::default()
+        .str("channel", ss.iter().map(|r| r.channel))
+        .str("source", ss.iter().map(|r| r.source))
+        .str("medium", ss.iter().map(|r| r.medium))
+        .opt_str("campaign", ss.iter().map(|r| r.campaign))
+        .opt_str("term", ss.iter().map(|r| r.term))
+        .opt_str("content", ss.iter().map(|r| r.content))
+        .opt_str("search_engine", ss.iter().map(|r| r.search_engine))
+        .opt_str("keyword", ss.iter().map(|r| r.keyword))
+        .bool("converted", ss.iter().map(|r| r.converted))
+        .opt_str("goal", ss.iter().map(|r| r.goal))
+        .float("value", ss.iter().map(|r| r.value))
+        .str("browser", ss.iter().map(|r| r.browser))
+        .str("os", ss.iter().map(|r| r.os))
+        .str("device", ss.iter().map(|r| r.device))
+        .opt_str("resolution", ss.iter().map(|r| r.resolution))
+        .opt_int(
+            "color_depth",
+            ss.iter().map(|r| r.color_depth.map(i64::from)),
+        )
+        .count(
+            "session_number",
+            ss.iter().map(|r| u64::from(r.session_number)),
+        )
+        .bool("returning", ss.iter().map(|r| r.session_number > 1))
+        .opt_int(
+            "days_since_last_visit",
+            ss.iter().map(|r| r.days_since_last_visit.map(i64::from)),
+        )
 }
 
 /// Appends the session metrics every acquisition table shares, in the documented order.

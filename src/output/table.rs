@@ -131,6 +131,13 @@ impl Table {
         self.push(name, data_type, nullable, Arc::new(column))
     }
 
+    /// This table's columns, then `other`'s (built from the same rows).
+    pub fn append(mut self, other: Table) -> Table {
+        self.fields.extend(other.fields);
+        self.columns.extend(other.columns);
+        self
+    }
+
     pub fn into_batch(self) -> RecordBatch {
         let schema = Arc::new(Schema::new(self.fields));
         RecordBatch::try_new(schema, self.columns)
