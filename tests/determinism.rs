@@ -489,6 +489,40 @@ fn threads_chunks_windows_and_mmap_do_not_matter() {
     }
 }
 
+/// With few named pages, which pages journeys name (and which become `(other)`) is decided
+/// from the whole run's page views, so it too is the same whatever the threads and chunks.
+#[test]
+fn bounded_journeys_do_not_depend_on_threads_or_chunks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = write_server_logs(dir.path(), &server_logs(&traffic(404, 5_000)));
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let few = ["--path-pages", "5", "--path-depth", "4"];
+    let base = run(
+        dir.path(),
+        "one",
+        &inputs,
+        &[&few[..], &["--threads", "1"]].concat(),
+    );
+    let tiny = [
+        "--threads",
+        "4",
+        "--chunk-size",
+        "4096",
+        "--window-size",
+        "65536",
+    ];
+    let out = run(dir.path(), "four", &inputs, &[&few[..], &tiny].concat());
+    assert_same_tables(&base, &out, ["paths", "transitions"], "--path-pages 5");
+    let others = crate::util::duckdb_value(
+        &out,
+        "select count(*) from '{out}/transitions.parquet' where from_page = '(other)'",
+    );
+    assert_ne!(
+        others, "0",
+        "with 5 named pages, some transitions leave (other)"
+    );
+}
+
 /// One `combined` line; `when` is `dd/Mon/yyyy:hh:mm:ss ±hhmm`.
 fn line(ip: &str, when: &str, path: &str, agent: &str) -> String {
     format!("{ip} - - [{when}] \"GET {path} HTTP/1.1\" 200 5120 \"-\" \"{agent}\"\n")
