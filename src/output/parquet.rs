@@ -536,7 +536,17 @@ fn write_table(dir: &Path, table: &TableSpec<'_>, props: &WriterProperties) -> R
     let file = File::create(&path).map_err(io_error)?;
     let mut batch = Some(table.batch(0..table.rows.min(BATCH_ROWS)));
     let schema = batch.as_ref().expect("first batch").schema();
-    let arrow_writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props.clone()))
+    // Dictionaries pay for repeated strings; numbers and flags are smaller and cheaper to
+    // write plain (then zstd), so only string columns get one.
+    let props = schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() != &arrow_schema::DataType::Utf8)
+        .fold(props.clone().into_builder(), |p, f| {
+            p.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false)
+        })
+        .build();
+    let arrow_writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))
         .map_err(parquet_error)?;
     let (mut writer, columns) = arrow_writer
         .into_serialized_writer()
