@@ -515,15 +515,39 @@ pub fn write_tables(
     // fill in around them.
     let mut tables = tables;
     tables.sort_by_key(|t| std::cmp::Reverse(t.rows));
-    tables
-        .into_par_iter()
-        .with_max_len(1)
-        .try_for_each(|table| write_table(dir, &table, &props))
+    // Each finished file is flushed to disk on a thread of its own: waiting for the disk
+    // does not hold up a worker that could be encoding the next table.
+    std::thread::scope(|scope| {
+        let syncs = std::sync::Mutex::new(Vec::new());
+        tables
+            .into_par_iter()
+            .with_max_len(1)
+            .try_for_each(|table| {
+                let (path, file) = write_table(dir, &table, &props)?;
+                let sync = scope.spawn(move || file.sync_all().map_err(|e| (path, e)));
+                syncs.lock().unwrap_or_else(|p| p.into_inner()).push(sync);
+                Ok::<(), Error>(())
+            })?;
+        for sync in syncs.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            sync.join()
+                .expect("fsync does not panic")
+                .map_err(|(path, source)| Error::Output {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
+        Ok(())
+    })
 }
 
 /// Writes one table: row groups of up to [`ROW_GROUP_ROWS`] rows, built batch by batch, each
 /// batch's columns encoded in parallel (the sessions table has two dozen columns).
-fn write_table(dir: &Path, table: &TableSpec<'_>, props: &WriterProperties) -> Result<()> {
+/// Returns the file, written but not yet flushed to disk, and its path.
+fn write_table(
+    dir: &Path,
+    table: &TableSpec<'_>,
+    props: &WriterProperties,
+) -> Result<(std::path::PathBuf, File)> {
     let path = dir.join(format!("{}.parquet", table.name));
     let io_error = |source| Error::Output {
         path: path.display().to_string(),
@@ -546,8 +570,8 @@ fn write_table(dir: &Path, table: &TableSpec<'_>, props: &WriterProperties) -> R
             p.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false)
         })
         .build();
-    let arrow_writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))
-        .map_err(parquet_error)?;
+    let arrow_writer =
+        ArrowWriter::try_new(file, Arc::clone(&schema), Some(props)).map_err(parquet_error)?;
     let (mut writer, columns) = arrow_writer
         .into_serialized_writer()
         .map_err(parquet_error)?;
@@ -588,5 +612,5 @@ fn write_table(dir: &Path, table: &TableSpec<'_>, props: &WriterProperties) -> R
         row_group += 1;
     }
     let file = writer.into_inner().map_err(parquet_error)?;
-    file.sync_all().map_err(io_error)
+    Ok((path, file))
 }
