@@ -72,16 +72,15 @@ impl Visitors {
         let Some(last) = sessions.last() else {
             return;
         };
-        let mut days = 0;
-        let mut previous_day = None;
-        for s in sessions {
-            // Sessions are in time order; a day can come back only under a changed offset.
-            let day = super::loyalty::start_day(s);
-            if previous_day.is_none_or(|p| day > p) {
-                days += 1;
-                previous_day = Some(day);
-            }
-        }
+        let days = if sessions.len() == 1 {
+            1
+        } else {
+            // Local days can go back when the logged offset changes: count distinct ones.
+            let mut days: Vec<i32> = sessions.iter().map(super::loyalty::start_day).collect();
+            days.sort_unstable();
+            days.dedup();
+            days.len() as u64
+        };
         self.humans.push(VisitorCounts {
             visitor,
             sessions: sessions.len() as u64,
