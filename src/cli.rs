@@ -110,6 +110,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     pub path_pages: Option<usize>,
 
+    /// Also write every table as CSV into this directory (`<table>.csv`, with a header).
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+
+    /// Also write the summary and the run's definitions as one JSON object to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

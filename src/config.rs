@@ -29,6 +29,10 @@ pub const DEFAULT_WINDOW: usize = 64 << 20;
 pub struct Config {
     pub inputs: Vec<Source>,
     pub out_dir: PathBuf,
+    /// Where to write the tables as CSV too.
+    pub csv_dir: Option<PathBuf>,
+    /// Where to write the summary as JSON too.
+    pub json_file: Option<PathBuf>,
     pub ingest: IngestOptions,
     pub enrich: EnrichRules,
     pub sessions: SessionRules,
@@ -270,6 +274,8 @@ impl Config {
         Ok(Config {
             inputs,
             out_dir: args.out,
+            csv_dir: args.csv,
+            json_file: args.json,
             ingest: IngestOptions {
                 format,
                 read: ReadOptions {

@@ -20,6 +20,9 @@ pub enum Error {
     #[error("cannot write to the output directory {path}: {source}")]
     Output { path: String, source: io::Error },
 
+    #[error("cannot write {path}: {source}")]
+    OutputFile { path: String, source: io::Error },
+
     #[error("cannot write the {table} table: {source}")]
     Parquet {
         table: String,

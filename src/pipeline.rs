@@ -43,6 +43,13 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     let started = Instant::now();
     let trace = Trace::from_env(started);
     let out = OutputDir::prepare(&config.out_dir)?;
+    // CSV beside the Parquet files shares their staging directory; elsewhere it has its own.
+    let csv_out = match &config.csv_dir {
+        Some(dir) if !same_dir(dir, &config.out_dir) => {
+            Some(OutputDir::prepare_tagged(dir, "-csv")?)
+        }
+        _ => None,
+    };
     let progress = Progress::new(!config.quiet);
 
     let ingested = ingest::ingest(&config.inputs, &config.ingest, &progress)?;
@@ -74,12 +81,30 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
 
     progress.message("writing");
     let tables = output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
-    output::parquet::write_tables(
-        out.staging(),
-        tables,
-        &metadata(config, &ingested.files, &reports),
-    )?;
+    let metadata = metadata(config, &ingested.files, &reports);
+    output::parquet::write_tables(out.staging(), tables, &metadata)?;
+    if config.csv_dir.is_some() {
+        let tables =
+            output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
+        let staging = csv_out.as_ref().map_or(out.staging(), OutputDir::staging);
+        output::export::write_csv(staging, &tables)?;
+    }
+    if let Some(json_file) = &config.json_file {
+        let tables =
+            output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
+        let summary = tables
+            .iter()
+            .find(|t| t.name == "summary")
+            .expect("the summary table exists");
+        output::export::write_file_atomically(
+            json_file,
+            &output::export::summary_json(summary, &metadata),
+        )?;
+    }
     out.commit()?;
+    if let Some(csv_out) = csv_out {
+        csv_out.commit()?;
+    }
     progress.finish();
     trace.stage("write");
 
@@ -90,6 +115,15 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         skipped: ingested.skipped,
         elapsed: started.elapsed(),
     })
+}
+
+/// Whether two paths name the same directory (as given, or once both exist).
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 /// Key-value metadata written into every Parquet file.

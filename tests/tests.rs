@@ -7,6 +7,7 @@ mod beacon;
 mod cli;
 mod determinism;
 mod edge_cases;
+mod export;
 mod known_answers;
 mod parquet_schema;
 mod util;

@@ -4,6 +4,7 @@
 //! ([`OutputDir`]), and only when every table is complete are they renamed into place. A run
 //! that fails leaves the previous contents of `--out` as they were.
 
+pub mod export;
 pub mod overview;
 pub mod parquet;
 pub mod progress;
@@ -26,13 +27,19 @@ impl OutputDir {
     /// Creates `dir` if needed and a staging directory inside it. Called before any input is
     /// read, so an output that cannot be written fails the run at once.
     pub fn prepare(dir: &Path) -> Result<OutputDir> {
+        Self::prepare_tagged(dir, "")
+    }
+
+    /// [`OutputDir::prepare`] with a tag in the staging directory's name, for a second output
+    /// directory of the same run.
+    pub fn prepare_tagged(dir: &Path, tag: &str) -> Result<OutputDir> {
         let error = |source| Error::Output {
             path: dir.display().to_string(),
             source,
         };
         let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(error)?;
-        let staging = dir.join(format!(".accesslens-staging-{}", std::process::id()));
+        let staging = dir.join(format!(".accesslens-staging{tag}-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(error)?;
         }
