@@ -11,6 +11,13 @@ pub enum Error {
     #[error("cannot read {path}: {source}")]
     Input { path: String, source: io::Error },
 
+    #[error("cannot read {path} after {after} bytes of log: {source}")]
+    InputBroken {
+        path: String,
+        after: u64,
+        source: io::Error,
+    },
+
     #[error("{path} is a directory; pass the log files in it (for example {path}/access.log*)")]
     InputIsDirectory { path: String },
 

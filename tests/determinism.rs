@@ -523,6 +523,58 @@ fn bounded_journeys_do_not_depend_on_threads_or_chunks() {
     );
 }
 
+/// The same log gzip-compressed (two members, as logrotate and `cat a.gz b.gz` make),
+/// zstd-compressed, or gzip-compressed on standard input gives the same tables as plain, the
+/// summary included (its byte counts are bytes of log text).
+#[test]
+fn compressed_inputs_give_the_same_tables() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let logs = server_logs(&traffic(505, 0));
+    let log = logs.concat();
+    let plain = write_file(dir.path(), "access.log", &log);
+    let gzip = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let half = log.len() / 2;
+    let cut = half + log[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let gz = [gzip(&log[..cut]), gzip(&log[cut..])].concat();
+    let zst = zstd::stream::encode_all(&log[..], 3).unwrap();
+    let gz_file = write_file(dir.path(), "access.log.1.gz", &gz);
+    // Recognised by content, whatever the name.
+    let zst_file = write_file(dir.path(), "access.log.2", &zst);
+
+    let base = run(dir.path(), "plain", &[&plain], &[]);
+    let tables = || TABLES.into_iter().filter(|t| !PER_FILE.contains(t));
+    for (label, file) in [("gz", &gz_file), ("zst", &zst_file)] {
+        let out = run(dir.path(), label, &[file], &[]);
+        assert_same_tables(&base, &out, tables(), label);
+        assert_eq!(
+            input_totals(&out),
+            input_totals(&base),
+            "{label}: line accounting"
+        );
+        assert_eq!(
+            malformed_texts(&out),
+            malformed_texts(&base),
+            "{label}: malformed"
+        );
+    }
+
+    let from_stdin = dir.path().join("stdin-gz");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_accesslens"))
+        .args(["analyze", "-", "--quiet", "--out"])
+        .arg(&from_stdin)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("accesslens runs");
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_same_tables(&base, &from_stdin, tables(), "gzip on standard input");
+}
+
 /// One `combined` line; `when` is `dd/Mon/yyyy:hh:mm:ss ±hhmm`.
 fn line(ip: &str, when: &str, path: &str, agent: &str) -> String {
     format!("{ip} - - [{when}] \"GET {path} HTTP/1.1\" 200 5120 \"-\" \"{agent}\"\n")

@@ -7,11 +7,15 @@
 //! stays at a few windows; small files, standard input and `--no-mmap` use `read()` into a
 //! reused buffer. A window never ends inside a line: when a line is longer than the window,
 //! the window grows until the line fits.
+//!
+//! Compressed inputs (gzip, including the multi-member files logrotate and `cat a.gz b.gz`
+//! make, and zstd) are recognised by their first bytes, not their name, and streamed through
+//! a decoder into the same windows; standard input may be compressed too.
 
 mod mmap;
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use memchr::memrchr;
@@ -47,6 +51,39 @@ impl Source {
     }
 }
 
+/// How an input's bytes are encoded, from their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// Recognises gzip (`1f 8b`) and zstd (`28 b5 2f fd`) by their magic bytes.
+    pub fn detect(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// A reader of the decompressed bytes of `reader`.
+    fn decoder<'r>(self, reader: impl BufRead + 'r) -> io::Result<Box<dyn Read + 'r>> {
+        Ok(match self {
+            Compression::None => Box::new(reader),
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
+            Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+        })
+    }
+}
+
+/// Read buffer in front of a decoder.
+const DECODE_BUFFER: usize = 256 << 10;
+
 /// How inputs are read.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
@@ -59,6 +96,8 @@ pub struct OpenInput {
     pub name: String,
     /// Length at open time (`None` for standard input).
     pub len: Option<u64>,
+    /// The file's compression (standard input's is found when it is read).
+    pub compression: Compression,
     file: Option<File>,
 }
 
@@ -71,6 +110,7 @@ impl OpenInput {
             return Ok(OpenInput {
                 name,
                 len: None,
+                compression: Compression::None,
                 file: None,
             });
         };
@@ -83,9 +123,12 @@ impl OpenInput {
             return Err(Error::InputIsDirectory { path: name });
         }
         let file = File::open(path).map_err(input_error)?;
+        let mut head = [0u8; 4];
+        let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0).map_err(input_error)?;
         Ok(OpenInput {
             name,
             len: Some(meta.len()),
+            compression: Compression::detect(&head[..n]),
             file: Some(file),
         })
     }
@@ -99,15 +142,23 @@ impl OpenInput {
     ) -> Result<u64, Error> {
         let window_size = options.window_size.max(1);
         let result = match (&self.file, self.len) {
+            (Some(file), _) if self.compression != Compression::None => {
+                decoded_windows(file, window_size, &mut each)
+            }
             (Some(file), Some(len)) if options.mmap && len >= MMAP_MIN_LEN => {
                 mapped_windows(file, len, window_size, &mut each)
             }
             (Some(file), _) => read_windows(file, window_size, &mut each),
-            (None, _) => read_windows(io::stdin().lock(), window_size, &mut each),
+            (None, _) => decoded_windows(io::stdin().lock(), window_size, &mut each),
         };
         result.map_err(|e| match e {
             WindowError::Io(source) => Error::Input {
                 path: self.name.clone(),
+                source,
+            },
+            WindowError::IoAfter(after, source) => Error::InputBroken {
+                path: self.name.clone(),
+                after,
                 source,
             },
             WindowError::Stage(e) => e,
@@ -117,6 +168,9 @@ impl OpenInput {
 
 enum WindowError {
     Io(io::Error),
+    /// A read failed after this many bytes of log were handed out (a truncated or corrupt
+    /// compressed file): those bytes' lines were counted.
+    IoAfter(u64, io::Error),
     Stage(Error),
 }
 
@@ -151,6 +205,22 @@ fn mapped_windows(
     Ok(len)
 }
 
+/// Windows of an input that may be compressed: its first bytes say how to decode it.
+fn decoded_windows(
+    reader: impl Read,
+    window_size: usize,
+    each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<u64, WindowError> {
+    let mut reader = reader;
+    // A pipe may hand over its first bytes one at a time: read the magic bytes whole.
+    let mut head = Vec::with_capacity(4);
+    fill(&mut reader, &mut head, 4).map_err(WindowError::Io)?;
+    let compression = Compression::detect(&head);
+    let whole = BufReader::with_capacity(DECODE_BUFFER, io::Cursor::new(head).chain(reader));
+    let decoder = compression.decoder(whole).map_err(WindowError::Io)?;
+    read_windows(decoder, window_size, each)
+}
+
 fn read_windows(
     mut reader: impl Read,
     window_size: usize,
@@ -160,7 +230,10 @@ fn read_windows(
     let mut total = 0u64;
     let mut want = window_size;
     loop {
-        let eof = fill(&mut reader, &mut buf, want).map_err(WindowError::Io)?;
+        let eof = fill(&mut reader, &mut buf, want).map_err(|e| match total {
+            0 => WindowError::Io(e),
+            after => WindowError::IoAfter(after, e),
+        })?;
         if buf.is_empty() {
             return Ok(total);
         }
@@ -266,6 +339,84 @@ mod tests {
                 assert_eq!(windows.concat(), *bytes);
             }
         }
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn compressed_files_are_read_by_their_magic_bytes() {
+        let mut log = Vec::new();
+        for i in 0..3000 {
+            log.extend_from_slice(format!("line {i} {}\n", "z".repeat(i % 200)).as_bytes());
+        }
+        let (first, second) = log.split_at(log.len() / 3 + 7);
+        // logrotate's and `cat a.gz b.gz`'s multi-member gzip: both members are read.
+        let multi = [gzip(first), gzip(second)].concat();
+        let zstd = zstd::stream::encode_all(&log[..], 1).unwrap();
+        for (bytes, kind) in [(&multi, Compression::Gzip), (&zstd, Compression::Zstd)] {
+            assert_eq!(Compression::detect(bytes), kind);
+            for mmap in [true, false] {
+                let dir = tempfile::tempdir().unwrap();
+                // A name that says nothing: the bytes decide.
+                let path = dir.path().join("access.log");
+                std::fs::write(&path, bytes).unwrap();
+                let mut input = OpenInput::open(&Source::File(path)).unwrap();
+                assert_eq!(input.compression, kind);
+                let mut got = Vec::new();
+                let options = ReadOptions {
+                    window_size: 4096,
+                    mmap,
+                };
+                let read = input
+                    .for_each_window(options, |w| {
+                        assert_eq!(w.last(), Some(&b'\n'));
+                        got.extend_from_slice(w);
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(got, log, "{kind:?}");
+                assert_eq!(read, log.len() as u64);
+            }
+        }
+        assert_eq!(Compression::detect(b"127.0.0.1 - -"), Compression::None);
+        assert_eq!(Compression::detect(b"\x1f"), Compression::None);
+    }
+
+    #[test]
+    fn a_truncated_gzip_fails_naming_the_file_and_how_far_it_got() {
+        let mut log = Vec::new();
+        for i in 0..20_000 {
+            log.extend_from_slice(format!("line {i} {}\n", i * 7919 % 10007).as_bytes());
+        }
+        let gz = gzip(&log);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log.gz");
+        std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
+        let mut input = OpenInput::open(&Source::File(path)).unwrap();
+        let mut seen = 0;
+        let options = ReadOptions {
+            window_size: 4096,
+            mmap: true,
+        };
+        let err = input
+            .for_each_window(options, |w| {
+                seen += w.len();
+                Ok(())
+            })
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("access.log.gz"), "{message}");
+        assert!(
+            message.contains(&format!("after {seen} bytes of log")),
+            "{message}"
+        );
+        // The windows before the damage were handed out, all of them whole lines of the log.
+        assert!(seen > 0 && seen < log.len(), "{seen}");
+        assert_eq!(log[seen - 1], b'\n');
     }
 
     #[test]
