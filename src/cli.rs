@@ -126,6 +126,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
+    /// Style the overview for a terminal: `auto` when standard output is a terminal and
+    /// NO_COLOR is not set.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
     /// Print no overview and no progress; only warnings and errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -146,6 +151,13 @@ pub struct AnalyzeArgs {
     /// Read window size in bytes (for tests and benchmarks).
     #[arg(long, hide = true)]
     pub window_size: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

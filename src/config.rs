@@ -41,6 +41,7 @@ pub struct Config {
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
+    pub color: crate::cli::ColorArg,
 }
 
 /// The settings file: the same settings as the command line, in snake_case.
@@ -297,6 +298,7 @@ impl Config {
             threads,
             top: args.top.or(file.top).unwrap_or(10),
             quiet: args.quiet,
+            color: args.color,
         })
     }
 }

@@ -4,12 +4,12 @@
 //! invalid (clap's own exit code). A closed standard output (`accesslens … | head`) is not a
 //! failure.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use accesslens::cli::{Cli, Command};
+use accesslens::cli::{Cli, ColorArg, Command};
 use accesslens::config::Config;
 use accesslens::output::overview::{self, RunFacts};
 use accesslens::pipeline;
@@ -60,6 +60,14 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
         top: config.top,
         goals: config.enrich.goals.goals.len(),
         path_depth: config.journeys.depth,
+        color: match config.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        },
         out_dir: &config.out_dir.display().to_string(),
     };
     let mut stdout = io::stdout().lock();

@@ -760,6 +760,48 @@ fn quiet_prints_nothing() {
     assert_eq!(entries(&dir.path().join("out")), table_files());
 }
 
+/// Styling only where it shows: never into a pipe or file unless asked, never with NO_COLOR
+/// unless asked, and the text is the same with it stripped.
+#[test]
+fn colour_only_on_request_or_on_a_terminal() {
+    let (dir, _log) = dir_with_small_log();
+    let plain = analyze_in(dir.path(), &["access.log", "--out", "a"]);
+    assert!(!stdout(&plain).contains('\x1b'), "a pipe gets no escapes");
+    let never = analyze_in(
+        dir.path(),
+        &["access.log", "--out", "b", "--color", "never"],
+    );
+    assert!(!stdout(&never).contains('\x1b'));
+    let mut forced = accesslens(&["analyze", "access.log", "--out", "c", "--color", "always"]);
+    let forced = forced
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_exit(&forced, 0);
+    let styled = stdout(&forced);
+    assert!(styled.contains("\x1b[1mChannels\x1b[0m"), "{styled}");
+    // Without its escapes, the styled overview is the plain one (but for the run time).
+    let strip = |text: &str| {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('\x1b') {
+            out.push_str(&rest[..i]);
+            let end = rest[i..].find('m').map_or(rest.len(), |m| i + m + 1);
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let without_time = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with("analysed in") && !l.starts_with("Reports written"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_time(&strip(&styled)), without_time(&stdout(&plain)));
+}
+
 #[test]
 fn closed_stdout_is_not_a_failure() {
     let (dir, log) = dir_with_small_log();

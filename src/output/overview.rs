@@ -20,15 +20,18 @@ pub struct RunFacts<'a> {
     pub goals: usize,
     /// Page views per sequence in the paths table.
     pub path_depth: usize,
+    /// Whether to style the text for a terminal (bold titles, dim headers).
+    pub color: bool,
 }
 
 pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Result<()> {
     let s = &r.summary;
+    let paint = Paint(facts.color);
     let secs = facts.elapsed.as_secs_f64().max(1e-9);
     writeln!(
         out,
-        "accesslens {} · {} input{} · {} · {} lines",
-        env!("CARGO_PKG_VERSION"),
+        "{} · {} input{} · {} · {} lines",
+        paint.bold(&format!("accesslens {}", env!("CARGO_PKG_VERSION")), 0),
         facts.files.len(),
         if facts.files.len() == 1 { "" } else { "s" },
         bytes(s.input_bytes),
@@ -98,6 +101,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     let a = &r.acquisition;
     table(
         out,
+        paint,
         "Channels",
         &["sessions", "bounce", "conv.", "conv. rate"],
         a.channels.iter().take(n).map(|c| {
@@ -114,6 +118,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Sources / media",
         &["sessions", "conv."],
         a.sources.iter().take(n).map(|c| {
@@ -128,6 +133,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Search keywords",
         &["engine", "sessions"],
         a.search_keywords.iter().take(n).map(|c| {
@@ -139,6 +145,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Entry pages",
         &["sessions", "bounce"],
         r.entry_pages.iter().take(n).map(|e| {
@@ -150,6 +157,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Exit pages",
         &["sessions", "exit rate"],
         r.exit_pages.iter().take(n).map(|e| {
@@ -161,6 +169,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         &format!("Paths (first {} pages)", facts.path_depth),
         &["sessions", "conv. rate"],
         r.paths.iter().take(n).map(|p| {
@@ -172,6 +181,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Most viewed pages",
         &["views", "visitors"],
         r.pages
@@ -187,6 +197,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Site search terms",
         &["searches", "exits", "no click"],
         r.internal_search.iter().take(n).map(|t| {
@@ -202,6 +213,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Referring sites",
         &["sessions", "visitors", "bounce"],
         r.referring_sites.iter().take(n).map(|h| {
@@ -217,6 +229,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Errors (path, status)",
         &["status", "hits", "visitors"],
         r.errors.iter().take(n).map(|e| {
@@ -232,6 +245,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Status codes",
         &["hits", "humans", "bots"],
         r.status_codes.iter().take(n).map(|c| {
@@ -247,6 +261,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Most loyal visitors",
         &["sessions", "views", "hits"],
         r.visitors.iter().take(n).map(|v| {
@@ -264,6 +279,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     let share = |sessions: u64| pct(ratio(sessions, s.sessions));
     table(
         out,
+        paint,
         "Devices",
         &["sessions", "share", "conv. rate"],
         audience.devices.iter().take(n).map(|d| {
@@ -279,6 +295,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Browsers",
         &["sessions", "share"],
         audience.browsers.iter().take(n).map(|b| {
@@ -290,6 +307,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Operating systems",
         &["sessions", "share"],
         audience.operating_systems.iter().take(n).map(|o| {
@@ -301,6 +319,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Screen resolutions (from beacons)",
         &["device", "sessions"],
         audience
@@ -317,6 +336,7 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     table(
         out,
+        paint,
         "Robots",
         &["kind", "hits", "bytes"],
         r.robots.iter().take(n).map(|b| {
@@ -343,8 +363,34 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
 }
 
 /// A titled table: a label column that takes the space left, then right-aligned columns.
+/// Terminal styling, on only for a terminal that allows it (see [`RunFacts::color`]).
+#[derive(Debug, Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    /// `text` in bold, then padded with spaces to `width` characters.
+    fn bold(self, text: &str, width: usize) -> String {
+        let pad = " ".repeat(width.saturating_sub(text.chars().count()));
+        if self.0 {
+            format!("\x1b[1m{text}\x1b[0m{pad}")
+        } else {
+            format!("{text}{pad}")
+        }
+    }
+
+    /// `text` dimmed (for column headers and notes).
+    fn dim(self, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[2m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
 fn table<L: AsRef<str>>(
     out: &mut impl Write,
+    paint: Paint,
     title: &str,
     headers: &[&str],
     rows: impl Iterator<Item = (L, Vec<String>)>,
@@ -367,9 +413,9 @@ fn table<L: AsRef<str>>(
     let numbers: usize = widths.iter().map(|w| w + 2).sum();
     let label_width = WIDTH.saturating_sub(numbers + 2).max(12);
     writeln!(out)?;
-    write!(out, "{:<w$}", title, w = label_width + 2)?;
+    write!(out, "{}", paint.bold(title, label_width + 2))?;
     for (h, w) in headers.iter().zip(&widths) {
-        write!(out, "  {h:>w$}")?;
+        write!(out, "  {}", paint.dim(&format!("{h:>w$}")))?;
     }
     writeln!(out)?;
     for (label, cols) in rows {
