@@ -18,6 +18,9 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error("no log files: {what} has none")]
+    NoFiles { what: String },
+
     #[error("{path} is a directory; pass the log files in it (for example {path}/access.log*)")]
     InputIsDirectory { path: String },
 

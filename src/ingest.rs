@@ -72,9 +72,18 @@ pub fn ingest(
     progress: &Progress,
 ) -> Result<Ingested> {
     // Open everything first: a missing file fails the run before any work is done.
-    let mut inputs = Vec::with_capacity(sources.len());
     let mut skipped = Vec::new();
+    let mut files = Vec::with_capacity(sources.len());
     for source in sources {
+        match crate::input::expand::expand(source) {
+            Ok(found) => files.extend(found),
+            Err(e) if options.keep_going => skipped.push(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    let files = crate::input::expand::dedup(files);
+    let mut inputs = Vec::with_capacity(files.len());
+    for source in &files {
         match OpenInput::open(source) {
             Ok(input) => inputs.push(input),
             Err(e) if options.keep_going => skipped.push(e.to_string()),

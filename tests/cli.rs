@@ -13,7 +13,9 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-use crate::util::{CHROME_MAC, FIREFOX_WIN, SAFARI_IPHONE, TABLES, bin, duckdb_rows, write_file};
+use crate::util::{
+    CHROME_MAC, FIREFOX_WIN, SAFARI_IPHONE, TABLES, bin, duckdb_rows, duckdb_value, write_file,
+};
 
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 const CURL: &str = "curl/8.5.0";
@@ -402,21 +404,73 @@ fn keep_going_with_no_readable_input_exits_1_naming_the_input() {
 }
 
 #[test]
-fn directory_as_input_exits_1_naming_it() {
+fn an_empty_directory_or_a_pattern_matching_nothing_exits_1_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join(".hidden"), b"not a log\n").unwrap();
     let out = dir.path().join("out");
 
     let output = run(&["analyze", arg(&logs), "--out", arg(&out), "--quiet"]);
-
     assert_exit(&output, 1);
     let err = stderr(&output);
     assert!(
-        err.contains(&format!("{} is a directory", logs.display())),
+        err.contains(&format!("directory {} has none", logs.display())),
         "{err}"
     );
     assert!(!out.exists(), "--out was created by a failed run");
+
+    let pattern = logs.join("access.log*");
+    let output = run(&["analyze", arg(&pattern), "--out", arg(&out), "--quiet"]);
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!("pattern {} has none", pattern.display())),
+        "{err}"
+    );
+}
+
+/// A directory stands for the files in it, a quoted pattern for the files it matches, and
+/// a file named twice is read once.
+#[test]
+fn directories_and_patterns_expand_to_their_files_each_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = small_log();
+    let (a, b) = log.split_at(log.find('\n').unwrap() + 1);
+    std::fs::write(logs.join("access.log"), b).unwrap();
+    std::fs::write(logs.join("access.log.1"), a).unwrap();
+    std::fs::write(logs.join("error.log"), b"").unwrap();
+
+    let inputs = |out: &Path| {
+        duckdb_rows(
+            out,
+            "select file, lines from '{out}/inputs.parquet' order by file",
+        )
+    };
+    let by_dir = dir.path().join("by-dir");
+    analyze_ok(&[&logs], &by_dir, &[]);
+    let by_pattern = dir.path().join("by-pattern");
+    let pattern = logs.join("access.log*");
+    analyze_ok(&[&pattern, &logs.join("access.log")], &by_pattern, &[]);
+
+    let name = |f: &str| logs.join(f).display().to_string();
+    assert_eq!(
+        inputs(&by_dir),
+        [
+            [
+                name("access.log"),
+                (small_log().lines().count() - 1).to_string()
+            ],
+            [name("access.log.1"), "1".to_owned()],
+            [name("error.log"), "0".to_owned()],
+        ]
+    );
+    assert_eq!(inputs(&by_pattern), inputs(&by_dir)[..2].to_vec());
+    let hits = |out: &Path| duckdb_value(out, "select hits from '{out}/summary.parquet'");
+    assert_eq!(hits(&by_pattern), "6");
+    assert_eq!(hits(&by_dir), "6");
 }
 
 #[test]

@@ -652,16 +652,21 @@ fn a_visitor_split_across_two_files_is_sessionized_as_one_log() {
     }
 }
 
-/// The same file given twice: every hit is duplicated at the same timestamp, so hits, bytes
-/// and page views double, but no gap between page views changes: the same visitors, the same
-/// sessions (start, end, entry and exit pages), each now of twice as many page views, so none
-/// is a bounce and every one is engaged.
+/// The same file named twice is read once. A copy of it under another name is another
+/// input: every hit is duplicated at the same timestamp, so hits, bytes and page views
+/// double, but no gap between page views changes: the same visitors, the same sessions
+/// (start, end, entry and exit pages), each now of twice as many page views, so none is a
+/// bounce and every one is engaged.
 #[test]
 fn the_same_file_twice_doubles_hits_but_not_sessions() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let log = write_file(dir.path(), "access.log", &one_log(&traffic(404, 0)));
+    let bytes = one_log(&traffic(404, 0));
+    let log = write_file(dir.path(), "access.log", &bytes);
+    let copy = write_file(dir.path(), "copy-of-access.log", &bytes);
     let once = run(dir.path(), "once", &[&log], &[]);
-    let twice = run(dir.path(), "twice", &[&log, &log], &[]);
+    let same_path = run(dir.path(), "same-path", &[&log, &log], &[]);
+    assert_same_tables(&once, &same_path, TABLES, "one file named twice");
+    let twice = run(dir.path(), "twice", &[&log, &copy], &[]);
 
     let (s1, s2) = (
         Table::read(&once, "summary"),

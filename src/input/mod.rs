@@ -12,6 +12,7 @@
 //! make, and zstd) are recognised by their first bytes, not their name, and streamed through
 //! a decoder into the same windows; standard input may be compressed too.
 
+pub mod expand;
 mod mmap;
 
 use std::fs::File;
