@@ -140,7 +140,7 @@ pub struct Lookups {
 /// string) is cut, so one referrer cannot bloat the keyword tables.
 pub const MAX_KEYWORD_CHARS: usize = 200;
 
-fn clip_chars(text: &str, max: usize) -> &str {
+pub(super) fn clip_chars(text: &str, max: usize) -> &str {
     match text.char_indices().nth(max) {
         Some((end, _)) => &text[..end],
         None => text,

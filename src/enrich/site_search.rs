@@ -8,6 +8,7 @@
 //! [`MAX_KEYWORD_CHARS`](super::lookups::MAX_KEYWORD_CHARS) characters, so `Red  Shoes` and
 //! `red shoes` are one term.
 
+use super::lookups::{MAX_KEYWORD_CHARS, clip_chars};
 use super::query::{charset, decode_text, normalize_space, param, params, percent_decode};
 
 /// Parameters that carry a site-search term by default, in order of preference.
@@ -72,11 +73,7 @@ fn normalize(raw: &[u8], fallback: Option<&'static encoding_rs::Encoding>) -> Op
     if text.is_empty() {
         return None;
     }
-    let end = text
-        .char_indices()
-        .nth(super::lookups::MAX_KEYWORD_CHARS)
-        .map_or(text.len(), |(end, _)| end);
-    Some(text[..end].to_owned())
+    Some(clip_chars(&text, MAX_KEYWORD_CHARS).to_owned())
 }
 
 #[cfg(test)]
