@@ -28,7 +28,7 @@ use arrow_schema::{DataType, TimeUnit};
 use super::json_string;
 use super::parquet::TableSpec;
 use crate::error::{Error, Result};
-use crate::parse::time::civil_from_days;
+use crate::parse::time::{civil_from_days, format_utc};
 
 /// Rows per batch while exporting.
 const BATCH_ROWS: usize = 16 * 1024;
@@ -65,15 +65,12 @@ fn value(column: &dyn Array, row: usize) -> Value<'_> {
 
 /// Writes a time as ISO 8601 with microseconds, `Z` when it is UTC.
 fn write_time(out: &mut String, us: i64, utc: bool) {
-    let secs = us.div_euclid(1_000_000);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
+    let text = format_utc(us.div_euclid(1000));
     let _ = write!(
         out,
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:06}{}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60,
+        "{}T{}.{:06}{}",
+        &text[..10],
+        &text[11..],
         us.rem_euclid(1_000_000),
         if utc { "Z" } else { "" }
     );
