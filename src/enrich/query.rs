@@ -128,6 +128,12 @@ pub fn charset(label: &[u8]) -> Option<&'static Encoding> {
     }
 }
 
+/// A search term as reports key it: decoded (see [`decode_text`]), whitespace collapsed and
+/// trimmed, lower-cased. Search-engine keywords and site-search terms both go through it.
+pub fn normalize_term(bytes: &[u8], fallback: Option<&'static Encoding>) -> String {
+    normalize_space(&decode_text(bytes, fallback)).to_lowercase()
+}
+
 /// Collapses runs of whitespace to one space and trims the ends.
 pub fn normalize_space(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -9,7 +9,7 @@
 //! `red shoes` are one term.
 
 use super::lookups::{MAX_KEYWORD_CHARS, clip_chars};
-use super::query::{charset, decode_text, normalize_space, param, params, percent_decode};
+use super::query::{charset, normalize_term, param, params, percent_decode};
 
 /// Parameters that carry a site-search term by default, in order of preference.
 pub const DEFAULT_PARAMS: [&str; 7] = ["q", "query", "s", "search", "searchword", "k", "keyword"];
@@ -68,8 +68,7 @@ impl SiteSearch {
 
 /// Decodes, collapses whitespace, lower-cases and cuts a raw term; `None` when it is blank.
 fn normalize(raw: &[u8], fallback: Option<&'static encoding_rs::Encoding>) -> Option<String> {
-    let text = decode_text(&percent_decode(raw, true), fallback);
-    let text = normalize_space(&text).to_lowercase();
+    let text = normalize_term(&percent_decode(raw, true), fallback);
     if text.is_empty() {
         return None;
     }

@@ -476,8 +476,7 @@ impl Entry {
                 .and_then(query::charset)
         });
         let fallback = fallback_charset(&bytes, named, &self.legacy_charsets);
-        let text = query::decode_text(&bytes, fallback);
-        let keyword = query::normalize_space(&text).to_lowercase();
+        let keyword = query::normalize_term(&bytes, fallback);
         if keyword.is_empty() {
             NOT_PROVIDED.to_owned()
         } else {
