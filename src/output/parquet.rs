@@ -38,7 +38,16 @@ const ROW_GROUP_ROWS: usize = 64 * BATCH_ROWS;
 
 /// Columns whose values are (nearly) unique: a dictionary would only cost time. (`path` is
 /// unique in the large tables that have it: `pages`, `paths`, `entry_pages`, `exit_pages`.)
-const UNIQUE_COLUMNS: [&str; 3] = ["session_id", "visitor", "path"];
+const NO_DICTIONARY: [&str; 8] = [
+    "session_id",
+    "visitor",
+    "path",
+    "start",
+    "end",
+    "duration_s",
+    "first_seen",
+    "last_seen",
+];
 
 /// A table to write: its name, its row count and how to build any range of its rows.
 pub struct TableSpec<'a> {
@@ -502,14 +511,11 @@ pub fn write_tables(
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
-    let mut props = WriterProperties::builder()
+    let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
         ))
         .set_key_value_metadata(Some(kv));
-    for column in UNIQUE_COLUMNS {
-        props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
-    }
     let props = props.build();
     // Largest first, one table per task: the big tables start at once and the small ones
     // fill in around them.
@@ -560,12 +566,13 @@ fn write_table(
     let file = File::create(&path).map_err(io_error)?;
     let mut batch = Some(table.batch(0..table.rows.min(BATCH_ROWS)));
     let schema = batch.as_ref().expect("first batch").schema();
-    // Dictionaries pay for repeated strings; numbers and flags are smaller and cheaper to
-    // write plain (then zstd), so only string columns get one.
+    // Dictionaries pay wherever values repeat: strings, and numbers such as page views or
+    // session numbers, whose dictionary indices leave zstd almost nothing to do. Columns of
+    // (nearly) unique values skip the dictionary.
     let props = schema
         .fields()
         .iter()
-        .filter(|f| f.data_type() != &arrow_schema::DataType::Utf8)
+        .filter(|f| NO_DICTIONARY.contains(&f.name().as_str()))
         .fold(props.clone().into_builder(), |p, f| {
             p.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false)
         })
