@@ -7,6 +7,9 @@
 //! handed to the visitor shards. Malformed lines are counted and the first ones sampled with
 //! their line numbers; blank lines are counted apart.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries};
@@ -97,10 +100,9 @@ pub fn ingest(
 
     let dicts = SharedDictionaries::default();
     let shards = Shards::default();
-    let results: Vec<(FileStats, Vec<MalformedSample>)> = inputs
-        .into_par_iter()
-        .map(|input| ingest_one(input, options, &dicts, &shards, progress))
-        .collect::<Result<_>>()?;
+    let results = read_all(&inputs, |input| {
+        ingest_one(input, options, &dicts, &shards, progress)
+    })?;
 
     let mut files = Vec::with_capacity(results.len());
     let mut samples = Vec::new();
@@ -118,8 +120,47 @@ pub fn ingest(
     })
 }
 
+/// Runs `read` on every input and returns the results in input order (or the error of the
+/// first input that failed).
+///
+/// A few readers, one per thread, take the inputs in turn, each reading one file at a time,
+/// while every thread parses the chunks of whichever windows are open. So however many files
+/// there are, at most one per thread is open and in memory at once.
+fn read_all<T: Send>(
+    inputs: &[OpenInput],
+    read: impl Fn(&OpenInput) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let done: Vec<Mutex<Option<Result<T>>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
+    let readers = rayon::current_num_threads().min(inputs.len());
+    rayon::scope(|scope| {
+        for _ in 0..readers {
+            scope.spawn(|_| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let result = read(input);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    *done[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    let mut results = Vec::with_capacity(inputs.len());
+    for slot in done {
+        // After a failure the inputs not yet started have no result; the error is returned.
+        if let Some(result) = slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            results.push(result?);
+        }
+    }
+    Ok(results)
+}
+
 fn ingest_one(
-    mut input: OpenInput,
+    input: &OpenInput,
     options: &IngestOptions,
     dicts: &SharedDictionaries,
     shards: &Shards,

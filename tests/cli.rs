@@ -474,6 +474,57 @@ fn directories_and_patterns_expand_to_their_files_each_read_once() {
 }
 
 #[test]
+fn hundreds_of_files_are_read_under_a_small_descriptor_limit() {
+    // 300 rotated files, plain and gzip, with 48 descriptors allowed: inputs are checked up
+    // front but opened only when read, a few at a time.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let line = |i: usize| {
+        format!(
+            "192.0.2.{} - - [10/Mar/2024:10:{:02}:00 +0000] \"GET /p{i} HTTP/1.1\" 200 10 \"-\" \"curl/8.0\"\n",
+            i % 200,
+            i % 60
+        )
+    };
+    for i in 0..300 {
+        let text = format!("{}{}", line(2 * i), line(2 * i + 1));
+        if i % 3 == 0 {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+            std::fs::write(
+                logs.join(format!("access.log.{i}.gz")),
+                gz.finish().unwrap(),
+            )
+            .unwrap();
+        } else {
+            std::fs::write(logs.join(format!("access.log.{i}")), text).unwrap();
+        }
+    }
+    let out = dir.path().join("out");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 48 && exec \"$0\" analyze \"$1\" --out \"$2\" --quiet")
+        .arg(env!("CARGO_BIN_EXE_accesslens"))
+        .arg(&logs)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select count(*), sum(lines), sum(hits) from '{out}/inputs.parquet'"
+        ),
+        [["300", "600", "600"]]
+    );
+    assert_eq!(
+        duckdb_value(&out, "select hits from '{out}/summary.parquet'"),
+        "600"
+    );
+}
+
+#[test]
 fn output_that_is_a_regular_file_exits_1_naming_it() {
     let (dir, log) = dir_with_small_log();
     let file = write_file(dir.path(), "file.txt", b"keep me\n");

@@ -1,16 +1,19 @@
 //! Inputs: open files and standard input, and hand their bytes out as windows of whole lines.
 //!
-//! All inputs are opened (and checked) before any is read, so a missing file fails the run
-//! before work is done. Files are then read window by window: a window is a stretch of whole
-//! lines, by default 64 MiB, that the split stage cuts into chunks for the parser threads.
-//! Plain files are memory-mapped one window at a time, so the resident memory of a 10 GB log
-//! stays at a few windows; small files, standard input and `--no-mmap` use `read()` into a
-//! reused buffer. A window never ends inside a line: when a line is longer than the window,
-//! the window grows until the line fits.
+//! All inputs are checked (opened, their first bytes read, closed) before any is read, so a
+//! missing file fails the run before work is done; a file is opened again only when its turn
+//! comes, so hundreds of rotated files never hold hundreds of descriptors. Files are read
+//! window by window: a window is a stretch of whole lines, by default 64 MiB, that the split
+//! stage cuts into chunks for the parser threads. Plain files are memory-mapped one window
+//! at a time, so the resident memory of a 10 GB log stays at a few windows; small files and
+//! `--no-mmap` use `read()` into a reused buffer. A window never ends inside a line: when a
+//! line is longer than the window, the window grows until the line fits.
 //!
 //! Compressed inputs (gzip, including the multi-member files logrotate and `cat a.gz b.gz`
 //! make, and zstd) are recognised by their first bytes, not their name, and streamed through
-//! a decoder into the same windows; standard input may be compressed too.
+//! a decoder into the same windows; standard input may be compressed too. Streams are
+//! decoded on a thread of their own one window ahead, so decompression of the next window
+//! overlaps with parsing of this one.
 
 pub mod expand;
 mod mmap;
@@ -18,6 +21,7 @@ mod mmap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use memchr::memrchr;
 
@@ -92,14 +96,15 @@ pub struct ReadOptions {
     pub mmap: bool,
 }
 
-/// An input that has been opened and checked, ready to read.
+/// An input that has been checked and is ready to read. A file is not held open between the
+/// check and the read.
 pub struct OpenInput {
     pub name: String,
     /// Length at open time (`None` for standard input).
     pub len: Option<u64>,
     /// The file's compression (standard input's is found when it is read).
     pub compression: Compression,
-    file: Option<File>,
+    path: Option<PathBuf>,
 }
 
 impl OpenInput {
@@ -112,7 +117,7 @@ impl OpenInput {
                 name,
                 len: None,
                 compression: Compression::None,
-                file: None,
+                path: None,
             });
         };
         let input_error = |source: io::Error| Error::Input {
@@ -130,19 +135,26 @@ impl OpenInput {
             name,
             len: Some(meta.len()),
             compression: Compression::detect(&head[..n]),
-            file: Some(file),
+            path: Some(path.clone()),
         })
     }
 
     /// Calls `each` with consecutive windows of whole lines until the input is exhausted.
     /// Returns the number of bytes read.
     pub fn for_each_window(
-        &mut self,
+        &self,
         options: ReadOptions,
         mut each: impl FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<u64, Error> {
         let window_size = options.window_size.max(1);
-        let result = match (&self.file, self.len) {
+        let file = match &self.path {
+            Some(path) => Some(File::open(path).map_err(|source| Error::Input {
+                path: self.name.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let result = match (&file, self.len) {
             (Some(file), _) if self.compression != Compression::None => {
                 decoded_windows(file, window_size, &mut each)
             }
@@ -150,7 +162,7 @@ impl OpenInput {
                 mapped_windows(file, len, window_size, &mut each)
             }
             (Some(file), _) => read_windows(file, window_size, &mut each),
-            (None, _) => decoded_windows(io::stdin().lock(), window_size, &mut each),
+            (None, _) => decoded_windows(io::stdin(), window_size, &mut each),
         };
         result.map_err(|e| match e {
             WindowError::Io(source) => Error::Input {
@@ -206,20 +218,117 @@ fn mapped_windows(
     Ok(len)
 }
 
-/// Windows of an input that may be compressed: its first bytes say how to decode it.
+/// Windows of a stream that may be compressed: its first bytes say how to decode it. The
+/// stream is read and decoded on a thread of its own, one window ahead of `each`.
 fn decoded_windows(
-    reader: impl Read,
+    reader: impl Read + Send,
     window_size: usize,
     each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<u64, WindowError> {
-    let mut reader = reader;
+    std::thread::scope(|scope| {
+        // A window travels to `each` and its buffer comes back to be filled again: two
+        // buffers in all, one being decoded into while the other is parsed.
+        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(0);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        let reader = scope.spawn(move || decode_ahead(reader, window_size, &full_tx, &empty_rx));
+        let mut handed = 0u64;
+        let mut failed = None;
+        while let Ok(message) = full_rx.recv() {
+            let (window, whole) = match message {
+                Ok(window) => window,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            };
+            if let Err(e) = each(&window[..whole]) {
+                drop(full_rx);
+                join(reader);
+                return Err(WindowError::Stage(e));
+            }
+            handed += whole as u64;
+            let _ = empty_tx.send(window);
+        }
+        join(reader);
+        match failed {
+            None => Ok(handed),
+            Some(e) if handed == 0 => Err(WindowError::Io(e)),
+            Some(e) => Err(WindowError::IoAfter(handed, e)),
+        }
+    })
+}
+
+/// Waits for the decoding thread; its panic is this thread's (a stream must never just end
+/// early).
+fn join(thread: std::thread::ScopedJoinHandle<'_, ()>) {
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The decoding side of [`decoded_windows`]: sends `(buffer, whole)` windows, where the
+/// buffer's first `whole` bytes are whole lines, then stops at the end of the stream, at a
+/// read error (sent on) or when the receiver is gone.
+fn decode_ahead(
+    mut reader: impl Read,
+    window_size: usize,
+    full: &mpsc::SyncSender<io::Result<(Vec<u8>, usize)>>,
+    empty: &mpsc::Receiver<Vec<u8>>,
+) {
     // A pipe may hand over its first bytes one at a time: read the magic bytes whole.
     let mut head = Vec::with_capacity(4);
-    fill(&mut reader, &mut head, 4).map_err(WindowError::Io)?;
+    if let Err(e) = fill(&mut reader, &mut head, 4) {
+        let _ = full.send(Err(e));
+        return;
+    }
     let compression = Compression::detect(&head);
     let whole = BufReader::with_capacity(DECODE_BUFFER, io::Cursor::new(head).chain(reader));
-    let decoder = compression.decoder(whole).map_err(WindowError::Io)?;
-    read_windows(decoder, window_size, each)
+    let mut decoder = match compression.decoder(whole) {
+        Ok(decoder) => decoder,
+        Err(e) => {
+            let _ = full.send(Err(e));
+            return;
+        }
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(window_size);
+    let mut want = window_size;
+    loop {
+        let eof = match fill(&mut decoder, &mut buf, want) {
+            Ok(eof) => eof,
+            Err(e) => {
+                let _ = full.send(Err(e));
+                return;
+            }
+        };
+        if buf.is_empty() {
+            return;
+        }
+        let whole = if eof {
+            buf.len()
+        } else {
+            match memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => {
+                    want = want.saturating_mul(2);
+                    continue;
+                }
+            }
+        };
+        // The partial last line moves to the front of the next buffer.
+        let mut next = empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(window_size));
+        next.clear();
+        next.extend_from_slice(&buf[whole..]);
+        let window = std::mem::replace(&mut buf, next);
+        if full.send(Ok((window, whole))).is_err() {
+            return;
+        }
+        want = window_size;
+        if eof && buf.is_empty() {
+            return;
+        }
+    }
 }
 
 fn read_windows(
@@ -307,7 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log");
         std::fs::write(&path, bytes).unwrap();
-        let mut input = OpenInput::open(&Source::File(path)).unwrap();
+        let input = OpenInput::open(&Source::File(path)).unwrap();
         let mut got = Vec::new();
         let options = ReadOptions { window_size, mmap };
         let read = input
@@ -365,7 +474,7 @@ mod tests {
                 // A name that says nothing: the bytes decide.
                 let path = dir.path().join("access.log");
                 std::fs::write(&path, bytes).unwrap();
-                let mut input = OpenInput::open(&Source::File(path)).unwrap();
+                let input = OpenInput::open(&Source::File(path)).unwrap();
                 assert_eq!(input.compression, kind);
                 let mut got = Vec::new();
                 let options = ReadOptions {
@@ -397,7 +506,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("access.log.gz");
         std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
-        let mut input = OpenInput::open(&Source::File(path)).unwrap();
+        let input = OpenInput::open(&Source::File(path)).unwrap();
         let mut seen = 0;
         let options = ReadOptions {
             window_size: 4096,
@@ -418,6 +527,63 @@ mod tests {
         // The windows before the damage were handed out, all of them whole lines of the log.
         assert!(seen > 0 && seen < log.len(), "{seen}");
         assert_eq!(log[seen - 1], b'\n');
+    }
+
+    #[test]
+    fn a_compressed_stream_grows_its_window_for_a_long_line_and_stops_when_told() {
+        let mut log = Vec::new();
+        for i in 0..30_000 {
+            log.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        log.splice(50..50, std::iter::repeat_n(b'y', 100_000));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log.gz");
+        std::fs::write(&path, gzip(&log)).unwrap();
+        let input = OpenInput::open(&Source::File(path)).unwrap();
+        let options = ReadOptions {
+            window_size: 1000,
+            mmap: true,
+        };
+        let mut got = Vec::new();
+        input
+            .for_each_window(options, |w| {
+                assert_eq!(w.last(), Some(&b'\n'));
+                got.extend_from_slice(w);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(got, log);
+
+        // A stage that fails ends the read with its own error, and the decoder stops.
+        let mut calls = 0;
+        let err = input
+            .for_each_window(options, |_| {
+                calls += 1;
+                match calls {
+                    3 => Err(Error::NoFiles {
+                        what: "stop".into(),
+                    }),
+                    _ => Ok(()),
+                }
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::NoFiles { .. }), "{err}");
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_file_removed_after_the_check_fails_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.log");
+        std::fs::write(&path, b"x\n").unwrap();
+        let input = OpenInput::open(&Source::File(path.clone())).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let options = ReadOptions {
+            window_size: 1000,
+            mmap: true,
+        };
+        let err = input.for_each_window(options, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("gone.log"), "{err}");
     }
 
     #[test]
