@@ -1,8 +1,9 @@
 //! The HTML report (`analyze --html`, `report`): its numbers on a log counted by hand, that
 //! text from the logs is escaped, that it loads nothing, that both commands write the same
-//! page, and the error cases.
+//! page, the error cases, and the page itself in headless Chromium (`tests/browser/`).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use tempfile::TempDir;
 
@@ -246,4 +247,72 @@ fn bad_report_command_lines_and_directories() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no-such-dir/r.html"), "{stderr}");
     assert!(!out.exists(), "nothing written");
+}
+
+/// Opens the sample's report in headless Chromium with `tests/browser/check.mjs`: no error,
+/// no request, the headline numbers of `summary.parquet`, sorting, filtering, a phone's
+/// width. Leaves screenshots in `target/tmp/report-screenshots/`.
+#[test]
+fn the_page_works_in_a_browser() {
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: npm ci --prefix tests/browser (and apt-get install chromium)"
+    );
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let html = dir.path().join("report.html");
+    analyze(
+        &[&fixture("sample.log")],
+        &out,
+        &[
+            "--config",
+            &fixture("../accesslens.example.toml").display().to_string(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    let columns = [
+        "visitors",
+        "sessions",
+        "page_views",
+        "conversions",
+        "malformed",
+        "bounce_rate",
+        "engagement_rate",
+    ];
+    let values = duckdb_rows(
+        &out,
+        &format!(
+            "select {} from '{{out}}/summary.parquet'",
+            columns.join(", ")
+        ),
+    );
+    let expected: Vec<String> = columns
+        .iter()
+        .zip(&values[0])
+        .map(|(c, v)| format!("\"{c}\": {v}"))
+        .collect();
+    let expected = write_file(
+        dir.path(),
+        "expected.json",
+        format!("{{{}}}", expected.join(", ")).as_bytes(),
+    );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    let output = Command::new("node")
+        .arg(browser.join("check.mjs"))
+        .arg(&html)
+        .arg(&expected)
+        .arg(&shots)
+        .output()
+        .expect("node runs (.ci/run installs nodejs)");
+    assert!(
+        output.status.success(),
+        "the browser check failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for shot in ["report-light.png", "report-dark.png", "report-phone.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
 }
