@@ -26,15 +26,6 @@ fn hand_made_log() -> String {
     )
 }
 
-const SETTINGS: [&str; 6] = [
-    "--site-domain",
-    "mysite.test",
-    "--goal",
-    "purchase=/checkout/thank-you",
-    "--goal-value-param",
-    "value",
-];
-
 /// Analyses the hand-made log, read from a directory whose name holds `</script>` (so the
 /// input's name, embedded in the page's JSON, tries to end the script element), with
 /// `--html`. Returns the temporary directory, the output directory and the page.
@@ -46,7 +37,7 @@ fn hand_made_report(extra: &[&str]) -> (TempDir, PathBuf, String) {
     let out = dir.path().join("out");
     let html = dir.path().join("report.html");
     let mut args = vec!["--html", html.to_str().unwrap()];
-    args.extend(SETTINGS);
+    args.extend(SHOP_ARGS);
     args.extend(extra);
     analyze(&[&input], &out, &args);
     let page = std::fs::read_to_string(&html).unwrap();
@@ -154,20 +145,25 @@ fn the_page_loads_nothing() {
     }
 }
 
-#[test]
-fn report_writes_the_same_page_as_analyze() {
-    let (dir, out, page) = hand_made_report(&["--html-top", "7"]);
-    let html = dir.path().join("again.html");
+/// Runs `accesslens report OUT --html HTML --top TOP`, asserting success; returns the page.
+fn report(out: &Path, html: &Path, top: &str) -> String {
     let output = run(&[
         "report",
         out.to_str().unwrap(),
         "--html",
         html.to_str().unwrap(),
         "--top",
-        "7",
+        top,
     ]);
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(std::fs::read_to_string(&html).unwrap(), page);
+    std::fs::read_to_string(html).unwrap()
+}
+
+#[test]
+fn report_writes_the_same_page_as_analyze() {
+    let (dir, out, page) = hand_made_report(&["--html-top", "7"]);
+    let html = dir.path().join("again.html");
+    assert_eq!(report(&out, &html, "7"), page);
     // Nothing but the page and the output directory is left beside it.
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -177,16 +173,7 @@ fn report_writes_the_same_page_as_analyze() {
     assert_eq!(names, ["again.html", "in<", "out", "report.html"]);
 
     // --top cuts every table and says where the rest is.
-    let output = run(&[
-        "report",
-        out.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-        "--top",
-        "1",
-    ]);
-    assert!(output.status.success(), "{output:?}");
-    let short = std::fs::read_to_string(&html).unwrap();
+    let short = report(&out, &html, "1");
     assert!(
         short.contains("1 of 5 rows; all in <code>pages.parquet</code>"),
         "{short}"

@@ -78,7 +78,7 @@ fn write_time(out: &mut String, us: i64, utc: bool) {
 }
 
 /// Writes a value as its text (no quoting).
-fn write_plain(out: &mut String, v: &Value<'_>) {
+pub(super) fn write_plain(out: &mut String, v: &Value<'_>) {
     match *v {
         Value::Null => {}
         Value::Int(n) => {

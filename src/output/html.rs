@@ -24,7 +24,7 @@ use super::export::{self, Value, value};
 use super::overview::{bytes, duration, money, pct, ratio, thousands};
 use super::parquet::read_table;
 use crate::error::{Error, Result};
-use crate::parse::time::{civil_from_days, format_utc};
+use crate::parse::time::format_utc;
 
 /// Rows per table when not told otherwise.
 pub const DEFAULT_TOP: usize = 50;
@@ -214,9 +214,11 @@ fn time_text(us: i64) -> String {
     format_utc(us.div_euclid(1000))
 }
 
+/// A date as `2026-10-10`, as in CSV and JSON.
 fn date_text(days: i32) -> String {
-    let (y, m, d) = civil_from_days(i64::from(days));
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut text = String::new();
+    export::write_plain(&mut text, &Value::Date(days));
+    text
 }
 
 // ---------------------------------------------------------------------------------------
