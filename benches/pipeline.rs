@@ -56,7 +56,9 @@ fn end_to_end(c: &mut Criterion) {
         "--out",
     ];
     let cli = Cli::parse_from(args.iter().copied().chain([out.to_str().unwrap()]));
-    let Command::Analyze(args) = cli.command;
+    let Command::Analyze(args) = cli.command else {
+        unreachable!("an analyze command line")
+    };
     let config = Config::from_args(args).expect("valid configuration");
 
     let mut group = c.benchmark_group("pipeline");

@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read access logs, rebuild visitor sessions and write every report as Parquet.
@@ -29,6 +31,38 @@ pub enum Command {
         after_help = "Example:\n  accesslens analyze /var/log/nginx/access.log* --site-domain example.com --out reports/"
     )]
     Analyze(AnalyzeArgs),
+
+    /// Render the HTML report of an existing output directory, without reading any log.
+    ///
+    /// Reads the Parquet tables that `analyze --out DIR` wrote and writes one self-contained
+    /// page: the same page as `analyze --html`. Exit status: 0 success, 1 the directory or
+    /// the page cannot be used, 2 invalid command line.
+    #[command(after_help = "Example:\n  accesslens report reports/ --html report.html")]
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output directory of an earlier `analyze` run (its `--out`).
+    #[arg(value_name = "OUT_DIR")]
+    pub dir: PathBuf,
+
+    /// The HTML file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+
+    /// Rows per table in the page.
+    #[arg(long, value_name = "N", default_value_t = crate::output::html::DEFAULT_TOP, value_parser = at_least_one)]
+    pub top: usize,
+}
+
+/// A row count of 1 or more.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +151,15 @@ pub struct AnalyzeArgs {
     /// Also write the summary and the run's definitions as one JSON object to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Also write the HTML report to this file: one self-contained page, rendered from the
+    /// Parquet tables once they are written (the same page as `accesslens report`).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Rows per table in the HTML report [default: 50].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub html_top: Option<usize>,
 
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]

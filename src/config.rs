@@ -33,6 +33,10 @@ pub struct Config {
     pub csv_dir: Option<PathBuf>,
     /// Where to write the summary as JSON too.
     pub json_file: Option<PathBuf>,
+    /// Where to write the HTML report.
+    pub html_file: Option<PathBuf>,
+    /// Rows per table in the HTML report.
+    pub html_top: usize,
     pub ingest: IngestOptions,
     pub enrich: EnrichRules,
     pub sessions: SessionRules,
@@ -63,6 +67,7 @@ struct FileConfig {
     path_pages: Option<usize>,
     threads: Option<usize>,
     top: Option<usize>,
+    html_top: Option<usize>,
 }
 
 impl FileConfig {
@@ -265,6 +270,18 @@ impl Config {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         };
+        let html_top = args
+            .html_top
+            .or(file.html_top)
+            .unwrap_or(crate::output::html::DEFAULT_TOP);
+        if html_top == 0 {
+            return Err(invalid(
+                "--html-top",
+                false,
+                "0",
+                "must be at least 1".into(),
+            ));
+        }
         if args.chunk_size == Some(0) || args.window_size == Some(0) {
             return Err(Error::InvalidOption {
                 flag: "--chunk-size/--window-size",
@@ -277,6 +294,8 @@ impl Config {
             out_dir: args.out,
             csv_dir: args.csv,
             json_file: args.json,
+            html_file: args.html,
+            html_top,
             ingest: IngestOptions {
                 format,
                 read: ReadOptions {
@@ -312,6 +331,7 @@ fn config_key(flag: &'static str) -> &'static str {
         "--goal" => "goals",
         "--attribution-lookback" => "attribution_lookback",
         "--path-depth" => "path_depth",
+        "--html-top" => "html_top",
         other => other,
     }
 }
@@ -397,7 +417,9 @@ mod tests {
             argv.extend(["--config", path.to_str().unwrap()]);
         }
         argv.extend(args);
-        let crate::cli::Command::Analyze(args) = crate::cli::Cli::parse_from(argv).command;
+        let crate::cli::Command::Analyze(args) = crate::cli::Cli::parse_from(argv).command else {
+            unreachable!("an analyze command line")
+        };
         Config::from_args(args)
     }
 
@@ -438,6 +460,7 @@ mod tests {
             goal_value_param = "value"
             attribution_lookback = "7d"
             top = 5
+            html_top = 20
         "#;
         let c = config(&[], Some(file)).unwrap();
         assert_eq!(c.ingest.format, Format::Common);
@@ -448,6 +471,7 @@ mod tests {
         assert_eq!(c.enrich.goals.value_param.as_deref(), Some("value"));
         assert_eq!(c.attribution.lookback_ms, 7 * 86_400_000);
         assert_eq!(c.top, 5);
+        assert_eq!(c.html_top, 20);
 
         let c = config(
             &[

@@ -39,6 +39,9 @@ pub enum Error {
         source: parquet::errors::ParquetError,
     },
 
+    #[error("cannot read {path}: {reason}")]
+    ReadBack { path: String, reason: String },
+
     #[error("{path}: {message}")]
     Config { path: String, message: String },
 

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! inputs ─► split ─► parse ─► enrich ─► sessionize ─► aggregate ─► write
-//! files      chunks    hits     ids       sessions      reports     Parquet, terminal
+//! files      chunks    hits     ids       sessions      reports     Parquet, HTML, terminal
 //! ```
 //!
 //! - [`input`]: open files and standard input; memory-map or read them in windows of whole
@@ -14,7 +14,7 @@
 //! - [`ingest`]: the per-line loop that drives the three stages above in parallel.
 //! - [`sessionize`]: shard hits by visitor, order them, cut sessions.
 //! - [`aggregate`]: mergeable partial counts → report rows.
-//! - [`output`]: Parquet tables, the terminal overview, progress.
+//! - [`output`]: Parquet tables, the terminal overview, the HTML report, progress.
 //!
 //! [`pipeline::run`] runs them in order; [`cli`] and [`config`] turn a command line into the
 //! settings the stages see. [`synth`] generates realistic logs for tests and benchmarks.

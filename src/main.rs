@@ -18,6 +18,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Report(args) => report(&args),
+    }
+}
+
+/// `accesslens report OUT_DIR --html FILE`: the HTML report of an existing output directory.
+fn report(args: &accesslens::cli::ReportArgs) -> ExitCode {
+    match accesslens::output::html::write(&args.dir, &args.html, args.top) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

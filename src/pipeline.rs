@@ -42,6 +42,9 @@ pub fn run(config: &Config) -> Result<Outcome> {
 fn run_on_pool(config: &Config) -> Result<Outcome> {
     let started = Instant::now();
     let trace = Trace::from_env(started);
+    if let Some(html) = &config.html_file {
+        output::html::check_target(html)?;
+    }
     let out = OutputDir::prepare(&config.out_dir)?;
     // CSV beside the Parquet files shares their staging directory; elsewhere it has its own.
     let csv_out = match &config.csv_dir {
@@ -98,12 +101,17 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
             .expect("the summary table exists");
         output::export::write_file_atomically(
             json_file,
-            &output::export::summary_json(summary, &metadata),
+            &output::export::summary_json(&summary.batch(0..summary.rows), &metadata),
         )?;
     }
     out.commit()?;
     if let Some(csv_out) = csv_out {
         csv_out.commit()?;
+    }
+    // From the committed files, so the page shows exactly what the Parquet holds.
+    if let Some(html) = &config.html_file {
+        progress.message("HTML report");
+        output::html::write(&config.out_dir, html, config.html_top)?;
     }
     progress.finish();
     trace.stage("write");

@@ -586,14 +586,7 @@ fn channels_log_session_columns_referrers_and_errors() {
 //        → Paid Social 0.091374, Email 0.365498, Direct 0.543128
 // ---------------------------------------------------------------------------------------------
 
-const ATTRIBUTION_ARGS: [&str; 6] = [
-    "--site-domain",
-    "mysite.test",
-    "--goal",
-    "purchase=/checkout/thank-you",
-    "--goal-value-param",
-    "value",
-];
+const ATTRIBUTION_ARGS: [&str; 6] = SHOP_ARGS;
 
 const ATTRIBUTION_ROWS: &str = "select model, channel, round(conversions, 4), round(value, 4) \
      from '{out}/attribution.parquet' order by model, channel";

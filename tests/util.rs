@@ -54,6 +54,17 @@ pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Ma
                                  AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
                                  Mobile/15E148 Safari/604.1";
 
+/// Settings for the hand-made shop logs: the site's own domain (`mysite.test`) and a purchase
+/// goal whose value is the thank-you URL's `value` parameter.
+pub const SHOP_ARGS: [&str; 6] = [
+    "--site-domain",
+    "mysite.test",
+    "--goal",
+    "purchase=/checkout/thank-you",
+    "--goal-value-param",
+    "value",
+];
+
 /// The compiled `accesslens` binary.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_accesslens"))

@@ -34,7 +34,7 @@ use crate::parse::time::{civil_from_days, format_utc};
 const BATCH_ROWS: usize = 16 * 1024;
 
 /// One value of a table, borrowed from its batch.
-enum Value<'a> {
+pub(super) enum Value<'a> {
     Null,
     Int(i64),
     Float(f64),
@@ -45,7 +45,8 @@ enum Value<'a> {
     Date(i32),
 }
 
-fn value(column: &dyn Array, row: usize) -> Value<'_> {
+/// The value at `row` of `column`.
+pub(super) fn value(column: &dyn Array, row: usize) -> Value<'_> {
     if column.is_null(row) {
         return Value::Null;
     }
@@ -77,7 +78,7 @@ fn write_time(out: &mut String, us: i64, utc: bool) {
 }
 
 /// Writes a value as its text (no quoting).
-fn write_plain(out: &mut String, v: &Value<'_>) {
+pub(super) fn write_plain(out: &mut String, v: &Value<'_>) {
     match *v {
         Value::Null => {}
         Value::Int(n) => {
@@ -188,11 +189,10 @@ pub fn write_csv(dir: &Path, tables: &[TableSpec<'_>]) -> Result<()> {
         .try_for_each(|table| write_csv_table(dir, table))
 }
 
-/// The summary table's one row and the run's metadata as a JSON object:
+/// The summary table's one row (`batch`) and the run's metadata as a JSON object:
 /// `{"summary": {column: value, …}, "version": …, "inputs": […], "time_range": {…},
 /// "definitions": {…}}`. `metadata` values are JSON already, but for the version.
-pub fn summary_json(summary: &TableSpec<'_>, metadata: &[(String, String)]) -> String {
-    let batch = summary.batch(0..summary.rows);
+pub fn summary_json(batch: &RecordBatch, metadata: &[(String, String)]) -> String {
     let mut out = String::from("{\n  \"summary\": {");
     for (i, (field, column)) in batch
         .schema_ref()

@@ -1,10 +1,11 @@
-//! Write: reports → Parquet files, the terminal overview, progress.
+//! Write: reports → Parquet files, the terminal overview, the HTML report, progress.
 //!
 //! Output is all-or-nothing: tables are written into a staging directory inside `--out`
 //! ([`OutputDir`]), and only when every table is complete are they renamed into place. A run
 //! that fails leaves the previous contents of `--out` as they were.
 
 pub mod export;
+pub mod html;
 pub mod overview;
 pub mod parquet;
 pub mod progress;

@@ -447,15 +447,18 @@ fn clip(text: &str, width: usize) -> String {
     cut
 }
 
-fn ratio(a: u64, b: u64) -> Option<f64> {
+/// a / b, none when b is 0.
+pub fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-fn pct(v: Option<f64>) -> String {
+/// A rate as a percentage with one decimal (`45.7%`); `–` when there is none.
+pub fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn duration(seconds: Option<f64>) -> String {
+/// Seconds as `45s`, `1m 15s` or `2h 03m`; `–` when there are none.
+pub fn duration(seconds: Option<f64>) -> String {
     let Some(s) = seconds else {
         return "–".into();
     };
@@ -468,7 +471,7 @@ fn duration(seconds: Option<f64>) -> String {
 }
 
 /// A conversion value with two decimals and thousands separators: "1,234.50".
-fn money(v: f64) -> String {
+pub fn money(v: f64) -> String {
     let cents = (v.abs() * 100.0).round() as u64;
     let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", thousands(cents / 100), cents % 100)
@@ -503,7 +506,7 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// A rate with an SI suffix: "950", "12.3 k", "4.1 M".
-fn si(v: f64) -> String {
+pub fn si(v: f64) -> String {
     match v {
         v if v >= 1e9 => format!("{:.1} G", v / 1e9),
         v if v >= 1e6 => format!("{:.1} M", v / 1e6),

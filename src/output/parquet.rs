@@ -3,16 +3,19 @@
 //! Every table's schema is spelled out here, column by column, in the order the README
 //! documents. A table is built and written in batches of rows, so writing a table of
 //! millions of sessions holds one batch of Arrow arrays at a time, not the whole table.
-//! All Parquet code lives in this module and `table.rs`.
+//! [`read_table`] reads a written table back (for the HTML report), only the columns and
+//! rows asked for. All Parquet code lives in this module and `table.rs`.
 
 use std::fs::File;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use parquet::arrow::ArrowWriter;
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::arrow_writer::compute_leaves;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -620,4 +623,78 @@ fn write_table(
     }
     let file = writer.into_inner().map_err(parquet_error)?;
     Ok((path, file))
+}
+
+/// A table read back from an output directory: its rows in batches, with only the columns
+/// asked for, as an iterator of batches.
+pub struct TableReader {
+    /// The file read, for error messages.
+    pub path: PathBuf,
+    /// Rows in the file (not only those that will be read).
+    pub rows: usize,
+    /// The file's key-value metadata (`accesslens.version`, `accesslens.definitions` …).
+    pub metadata: Vec<(String, String)>,
+    batches: ParquetRecordBatchReader,
+}
+
+impl Iterator for TableReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.batches.next()?;
+        Some(batch.map_err(|e| Error::ReadBack {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        }))
+    }
+}
+
+/// Opens `dir/<name>.parquet` to read `columns` (all of them when empty) of its first `limit`
+/// rows (all when `None`). Pages that hold no asked-for column and rows past the limit are
+/// never decoded, so reading the top rows of a table of millions of sessions stays cheap.
+pub fn read_table(
+    dir: &Path,
+    name: &str,
+    columns: &[&str],
+    limit: Option<usize>,
+) -> Result<TableReader> {
+    let path = dir.join(format!("{name}.parquet"));
+    let error = |reason: String| Error::ReadBack {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = File::open(&path).map_err(|e| error(e.to_string()))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| error(e.to_string()))?;
+    if let Some(missing) = columns
+        .iter()
+        .find(|c| builder.schema().field_with_name(c).is_err())
+    {
+        return Err(error(format!(
+            "it has no column {missing:?}; was it written by another version of accesslens?"
+        )));
+    }
+    let file_metadata = builder.metadata().file_metadata();
+    let rows = usize::try_from(file_metadata.num_rows()).unwrap_or(0);
+    let metadata = file_metadata
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+        .collect();
+    let mut builder = builder.with_batch_size(limit.unwrap_or(BATCH_ROWS).clamp(1, BATCH_ROWS));
+    if !columns.is_empty() {
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        builder = builder.with_projection(mask);
+    }
+    if let Some(limit) = limit {
+        builder = builder.with_limit(limit);
+    }
+    let batches = builder.build().map_err(|e| error(e.to_string()))?;
+    Ok(TableReader {
+        path,
+        rows,
+        metadata,
+        batches,
+    })
 }
