@@ -804,7 +804,7 @@ fn overview_shows_totals_and_throughput() {
         "hits 6 ",
         "visitors 2 ",
         "sessions 3 ",
-        "page views 4 ",
+        "page views 4\n",
     ] {
         assert!(text.contains(figure), "overview lacks {figure:?}:\n{text}");
     }
@@ -836,6 +836,12 @@ fn overview_fits_80_columns() {
     }
     text += &combined("192.0.2.79", 200, "GET / HTTP/1.1", 200, 1 << 30, "-", CURL);
     text += "\nnot a log line\n";
+    // Wide characters (two columns each) in a page's name.
+    let wide = format!("GET /상품/{} HTTP/1.1", "위젯".repeat(30));
+    for i in 0..3 {
+        text += &combined("192.0.2.80", 300 + i, &wide, 200, 10, "-", FIREFOX_WIN);
+        text += "\n";
+    }
     write_file(dir.path(), "a.log", text.as_bytes());
     write_file(dir.path(), "b.log", small_log().as_bytes());
 
@@ -843,9 +849,10 @@ fn overview_fits_80_columns() {
 
     let overview = stdout(&output);
     assert!(overview.contains("Reports written to out"), "{overview}");
+    assert!(overview.contains("/상품/위젯위젯"), "{overview}");
     let too_wide: Vec<(usize, &str)> = overview
         .lines()
-        .map(|line| (line.chars().count(), line))
+        .map(|line| (unicode_width::UnicodeWidthStr::width(line), line))
         .filter(|(width, _)| *width > 80)
         .collect();
     assert!(

@@ -3,6 +3,8 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use crate::aggregate::Reports;
 use crate::ingest::{FileStats, MalformedSample};
 use crate::parse::time::format_utc;
@@ -64,18 +66,22 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     )?;
     writeln!(
         out,
-        "  visitors {}  ·  sessions {}  ·  page views {}  ·  pages/session {}",
+        "  visitors {}  ·  sessions {}  ·  page views {}",
         thousands(s.visitors),
         thousands(s.sessions),
         thousands(s.page_views),
-        s.pages_per_session
-            .map_or("–".into(), |v| format!("{v:.1}"))
     )?;
     writeln!(
         out,
-        "  bounce rate {}  ·  engaged {}  ·  avg session {}  ·  median {}",
+        "  pages/session {}  ·  bounce rate {}  ·  engaged {}",
+        s.pages_per_session
+            .map_or("–".into(), |v| format!("{v:.1}")),
         pct(s.bounce_rate),
         pct(s.engagement_rate),
+    )?;
+    writeln!(
+        out,
+        "  avg session {}  ·  median {}",
         duration(s.avg_session_s),
         duration(s.median_session_s)
     )?;
@@ -368,9 +374,9 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
 struct Paint(bool);
 
 impl Paint {
-    /// `text` in bold, then padded with spaces to `width` characters.
+    /// `text` in bold, then padded with spaces to `width` columns.
     fn bold(self, text: &str, width: usize) -> String {
-        let pad = " ".repeat(width.saturating_sub(text.chars().count()));
+        let pad = " ".repeat(width.saturating_sub(text.width()));
         if self.0 {
             format!("\x1b[1m{text}\x1b[0m{pad}")
         } else {
@@ -404,7 +410,7 @@ fn table<L: AsRef<str>>(
         .enumerate()
         .map(|(i, h)| {
             rows.iter()
-                .map(|(_, c)| c[i].chars().count())
+                .map(|(_, c)| c[i].width())
                 .max()
                 .unwrap_or(0)
                 .max(h.len())
@@ -419,32 +425,39 @@ fn table<L: AsRef<str>>(
     }
     writeln!(out)?;
     for (label, cols) in rows {
-        write!(
-            out,
-            "  {:<w$}",
-            clip(label.as_ref(), label_width),
-            w = label_width
-        )?;
+        write!(out, "  {}", clip(label.as_ref(), label_width))?;
         for (c, w) in cols.iter().zip(&widths) {
-            write!(out, "  {c:>w$}")?;
+            write!(out, "  {}{c}", " ".repeat(w.saturating_sub(c.width())))?;
         }
         writeln!(out)?;
     }
     Ok(())
 }
 
-/// Cuts text to `width` characters, marking the cut, and makes control characters visible.
+/// Fits text to exactly `width` terminal columns: cut (the cut marked `…`) or padded with
+/// spaces. Columns, not characters: CJK characters take two, combining marks none. Control
+/// characters are made visible.
 fn clip(text: &str, width: usize) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { '�' } else { c })
         .collect();
-    if clean.chars().count() <= width {
-        return clean;
+    let used = clean.width();
+    if used <= width {
+        return clean + &" ".repeat(width - used);
     }
-    let mut cut: String = clean.chars().take(width.saturating_sub(1)).collect();
+    let mut cut = String::with_capacity(width + 4);
+    let mut used = 0;
+    for c in clean.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width.saturating_sub(1) {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
     cut.push('…');
-    cut
+    cut + &" ".repeat(width.saturating_sub(used + 1))
 }
 
 /// a / b, none when b is 0.
@@ -532,6 +545,12 @@ mod tests {
         assert_eq!(duration(Some(3725.0)), "1h 02m");
         assert_eq!(pct(Some(0.4567)), "45.7%");
         assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("ab", 4), "ab  ");
+        // Wide characters take two columns: the cut and the padding count columns.
+        assert_eq!(clip("위젯", 6), "위젯  ");
+        assert_eq!(clip("위젯위젯", 6), "위젯… ");
+        assert_eq!(clip("a\u{301}b", 3), "a\u{301}b ");
+        assert_eq!(clip("x\ty", 3), "x�y");
         assert_eq!(money(1234.5), "1,234.50");
         assert_eq!(money(-0.004), "0.00");
         assert_eq!(money(-2.5), "-2.50");
