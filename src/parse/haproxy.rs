@@ -80,8 +80,8 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut parsed = LogLine::new(client, time, Request::Line(request), status);
     parsed.bytes = bytes;
     parsed.response_time_us = response_time_us;
-    // Only a line with both header blocks, or one block of two values or more, says which
-    // block holds the request headers; one block with one value is taken as the request's.
+    // HAProxy writes captured request headers before response headers: the first block is
+    // read as the request's (a configuration capturing response headers only is misread).
     let mut values = captured.split(|&b| b == b'|');
     parsed.referrer = dash_is_empty(values.next().unwrap_or_default());
     parsed.user_agent = dash_is_empty(values.next().unwrap_or_default());

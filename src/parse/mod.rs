@@ -262,7 +262,10 @@ impl Format {
             Format::Traefik => jsonlog::parse_traefik(line),
             Format::Haproxy => haproxy::parse(line),
             Format::W3c => Err(Malformed::NoFieldsHeader),
-            Format::CloudFront => W3cLayout::cloudfront().parse(line),
+            Format::CloudFront => {
+                static LAYOUT: std::sync::OnceLock<W3cLayout> = std::sync::OnceLock::new();
+                LAYOUT.get_or_init(W3cLayout::cloudfront).parse(line)
+            }
         }
     }
 
@@ -341,12 +344,9 @@ impl LineParser {
         if !self.format.is_w3c() {
             return self.format.parse(line).map(Parsed::Hit);
         }
-        if let Some(directive) = line.strip_prefix(b"#") {
+        if line.starts_with(b"#") {
             if let Some(layout) = W3cLayout::from_fields_line(line, self.format) {
                 self.layout = Some(layout);
-            } else if directive.starts_with(b"Fields:") {
-                // A `#Fields:` line naming nothing we read: lines after it cannot be read.
-                self.layout = None;
             }
             return Ok(Parsed::Directive);
         }
