@@ -80,7 +80,8 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Log format of the inputs [default: combined].
+    /// Log format of the inputs [default: auto: each file's own, detected from its first
+    /// lines].
     #[arg(short, long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -205,10 +206,57 @@ pub enum ColorArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
+    /// Detect each file's format from its first 50 lines.
+    Auto,
     /// Apache/Nginx combined: common plus "referrer" "user agent".
     Combined,
     /// NCSA common: host ident user [time] "request" status bytes.
     Common,
+    /// Combined with the virtual host first (Apache `%v:%p` or `%v`).
+    Vcombined,
+    /// Common with the virtual host first.
+    Vcommon,
+    /// Combined plus $request_time $upstream_response_time.
+    Nginx,
+    /// W3C extended (IIS and others), laid out by its #Fields: lines.
+    W3c,
+    /// AWS Classic Load Balancer.
+    Elb,
+    /// AWS Application Load Balancer.
+    Alb,
+    /// Amazon CloudFront standard log (tab-separated W3C).
+    Cloudfront,
+    /// Amazon S3 server access log.
+    S3,
+    /// Caddy JSON access log.
+    Caddy,
+    /// Traefik JSON access log (its CLF log is read by combined).
+    Traefik,
+    /// HAProxy HTTP log, with or without a syslog prefix.
+    Haproxy,
+}
+
+impl FormatArg {
+    /// The format named, or `None` for `auto`.
+    pub fn format(self) -> Option<crate::parse::Format> {
+        use crate::parse::Format;
+        Some(match self {
+            FormatArg::Auto => return None,
+            FormatArg::Combined => Format::Combined,
+            FormatArg::Common => Format::Common,
+            FormatArg::Vcombined => Format::VCombined,
+            FormatArg::Vcommon => Format::VCommon,
+            FormatArg::Nginx => Format::Nginx,
+            FormatArg::W3c => Format::W3c,
+            FormatArg::Elb => Format::Elb,
+            FormatArg::Alb => Format::Alb,
+            FormatArg::Cloudfront => Format::CloudFront,
+            FormatArg::S3 => Format::S3,
+            FormatArg::Caddy => Format::Caddy,
+            FormatArg::Traefik => Format::Traefik,
+            FormatArg::Haproxy => Format::Haproxy,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,7 +17,6 @@ use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
 use crate::input::{ReadOptions, Source};
-use crate::parse::Format;
 use crate::sessionize::{SessionPreset, SessionRules};
 
 /// Default read window: large enough to keep every core busy, small enough that a few of
@@ -125,19 +124,20 @@ impl Config {
         let format = match (args.format, &file.format) {
             (Some(f), _) => f,
             (None, Some(text)) => FormatArg::from_str(text, true).map_err(|_| {
+                let names: Vec<String> = FormatArg::value_variants()
+                    .iter()
+                    .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
+                    .collect();
                 invalid(
                     "--format",
                     false,
                     text,
-                    "expected combined or common".into(),
+                    format!("expected one of {}", names.join(", ")),
                 )
             })?,
-            (None, None) => FormatArg::Combined,
-        };
-        let format = match format {
-            FormatArg::Combined => Format::Combined,
-            FormatArg::Common => Format::Common,
-        };
+            (None, None) => FormatArg::Auto,
+        }
+        .format();
 
         let preset = match (args.sessions, &file.sessions) {
             (Some(p), _) => p,
@@ -384,6 +384,7 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::Format;
     use clap::Parser;
 
     #[test]
@@ -463,7 +464,7 @@ mod tests {
             html_top = 20
         "#;
         let c = config(&[], Some(file)).unwrap();
-        assert_eq!(c.ingest.format, Format::Common);
+        assert_eq!(c.ingest.format, Some(Format::Common));
         assert!(c.enrich.site.is_internal("www.example.com"));
         assert_eq!(c.sessions.preset, SessionPreset::Ua);
         assert_eq!(c.sessions.timeout_ms, 1_200_000);
@@ -485,7 +486,7 @@ mod tests {
             Some(file),
         )
         .unwrap();
-        assert_eq!(c.ingest.format, Format::Combined);
+        assert_eq!(c.ingest.format, Some(Format::Combined));
         let names: Vec<&str> = c
             .enrich
             .goals

@@ -18,6 +18,9 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error("{path}: cannot tell the log format: {reason}; name it with --format")]
+    UnknownFormat { path: String, reason: String },
+
     #[error("no log files: {what} has none")]
     NoFiles { what: String },
 

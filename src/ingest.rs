@@ -5,7 +5,13 @@
 //! chunks that are parsed in parallel too. A chunk is parsed into hits with chunk-local ids
 //! (borrowing the window's bytes), merged into the run's dictionaries once, and its hits are
 //! handed to the visitor shards. Malformed lines are counted and the first ones sampled with
-//! their line numbers; blank lines are counted apart.
+//! their line numbers; blank lines (and W3C `#` directives) are counted apart.
+//!
+//! Each input's format is the one given, or detected from its first window's first lines.
+//! W3C formats are laid out by `#Fields:` lines, and chunks are parsed in parallel: before a
+//! window's chunks are parsed, the `#Fields:` line in effect at each chunk's start is found
+//! (a backwards search per chunk, W3C formats only) and handed to that chunk's parser, and
+//! the one in effect at the window's end is carried to the next window.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,7 +22,8 @@ use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries};
 use crate::error::{Error, Result};
 use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
-use crate::parse::{self, Format, Malformed};
+use crate::parse::detect::{self, Detected};
+use crate::parse::{self, Format, LineParser, Malformed, Parsed};
 use crate::sessionize::Shards;
 
 /// How many malformed lines are kept as samples (per input and in all).
@@ -26,7 +33,7 @@ pub const MAX_SAMPLES: usize = 100;
 const SAMPLE_BYTES: usize = 300;
 
 /// What one input contained.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStats {
     pub file: String,
     pub bytes: u64,
@@ -34,6 +41,10 @@ pub struct FileStats {
     pub blank_lines: u64,
     pub hits: u64,
     pub malformed: u64,
+    /// The format the input was read as.
+    pub format: Format,
+    /// How detection chose it (`None` when `--format` named it).
+    pub detected: Option<Detected>,
 }
 
 /// A malformed line, as shown to users.
@@ -49,7 +60,8 @@ pub struct MalformedSample {
 /// How to ingest.
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
-    pub format: Format,
+    /// The inputs' format; `None` detects each input's own.
+    pub format: Option<Format>,
     pub read: ReadOptions,
     /// Chunk size in bytes; `None` adapts it to the window and the thread count.
     pub chunk_size: Option<usize>,
@@ -168,19 +180,60 @@ fn ingest_one(
 ) -> Result<(FileStats, Vec<MalformedSample>)> {
     let mut stats = FileStats {
         file: input.name.clone(),
-        ..FileStats::default()
+        bytes: 0,
+        lines: 0,
+        blank_lines: 0,
+        hits: 0,
+        malformed: 0,
+        format: options.format.unwrap_or_default(),
+        detected: None,
     };
     let mut samples = Vec::new();
     let threads = rayon::current_num_threads();
+    let mut format = options.format;
+    // The W3C `#Fields:` line in effect at the end of the windows read so far.
+    let mut fields: Option<Vec<u8>> = None;
     stats.bytes = input.for_each_window(options.read, |window| {
+        let format = match format {
+            Some(f) => f,
+            None => {
+                let found = detect::detect(window).map_err(|e| Error::UnknownFormat {
+                    path: stats.file.clone(),
+                    reason: e.describe(),
+                })?;
+                stats.detected = Some(found);
+                *format.insert(found.format)
+            }
+        };
+        stats.format = format;
         let target = options
             .chunk_size
             .unwrap_or_else(|| (window.len() / (threads * 4)).clamp(256 << 10, 8 << 20));
         let chunks = split_chunks(window, target);
+        let mut starts: Vec<Option<&[u8]>> = Vec::with_capacity(chunks.len());
+        if format.is_w3c() {
+            let mut current = fields.as_deref();
+            for chunk in &chunks {
+                starts.push(current);
+                if let Some(last) = last_fields_line(chunk) {
+                    current = Some(last);
+                }
+            }
+        } else {
+            starts.resize(chunks.len(), None);
+        }
         let parsed: Vec<ChunkStats> = chunks
             .par_iter()
-            .map(|chunk| parse_chunk(chunk, options.format, dicts, shards))
+            .zip(&starts)
+            .map(|(chunk, start)| {
+                parse_chunk(chunk, LineParser::new(format, *start), dicts, shards)
+            })
             .collect();
+        if format.is_w3c()
+            && let Some(last) = chunks.iter().rev().find_map(|c| last_fields_line(c))
+        {
+            fields = Some(last.to_vec());
+        }
         for chunk in parsed {
             for (line, reason, text) in chunk.samples {
                 if samples.len() < MAX_SAMPLES {
@@ -203,6 +256,20 @@ fn ingest_one(
     Ok((stats, samples))
 }
 
+/// The last `#Fields:` line of `chunk` (without its line end), if any.
+fn last_fields_line(chunk: &[u8]) -> Option<&[u8]> {
+    let mut end = chunk.len();
+    while let Some(at) = memchr::memmem::rfind(&chunk[..end], b"#Fields:") {
+        if at == 0 || chunk[at - 1] == b'\n' {
+            let line_end = memchr::memchr(b'\n', &chunk[at..]).map_or(chunk.len(), |i| at + i);
+            let line = &chunk[at..line_end];
+            return Some(line.strip_suffix(b"\r").unwrap_or(line));
+        }
+        end = at;
+    }
+    None
+}
+
 /// What one chunk contained; sample line numbers are 1-based within the chunk.
 #[derive(Default)]
 struct ChunkStats {
@@ -216,7 +283,7 @@ struct ChunkStats {
 /// The hot loop: parse every line of a chunk, intern its fields, hand the hits to the shards.
 fn parse_chunk(
     chunk: &[u8],
-    format: Format,
+    mut parser: LineParser,
     dicts: &SharedDictionaries,
     shards: &Shards,
 ) -> ChunkStats {
@@ -224,8 +291,9 @@ fn parse_chunk(
     let mut hits = ChunkHits::with_capacity(chunk.len() / 160 + 1);
     for line in parse::lines(chunk) {
         stats.lines += 1;
-        match format.parse(line) {
-            Ok(parsed) => hits.push(&parsed),
+        match parser.parse(line) {
+            Ok(Parsed::Hit(parsed)) => hits.push(&parsed),
+            Ok(Parsed::Directive) => stats.blank_lines += 1,
             Err(_) if parse::is_blank(line) => stats.blank_lines += 1,
             Err(reason) => {
                 stats.malformed += 1;

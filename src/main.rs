@@ -48,6 +48,19 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !config.quiet {
+        for file in &outcome.files {
+            if let Some(d) = file.detected {
+                eprintln!(
+                    "accesslens: {}: format {} ({}/{} sample lines)",
+                    file.file,
+                    d.format.name(),
+                    d.hits,
+                    d.sampled
+                );
+            }
+        }
+    }
     for skipped in &outcome.skipped {
         eprintln!("warning: skipped: {skipped}");
     }

@@ -142,7 +142,7 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
          \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
-        json_string(config.ingest.format.name()),
+        json_string(&formats(config, files)),
         json_string(s.preset.name()),
         s.timeout_ms,
         json_strings(config.enrich.site.as_slice()),
@@ -173,6 +173,23 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         ("accesslens.time_range".into(), time_range),
         ("accesslens.definitions".into(), definitions),
     ]
+}
+
+/// The format named, or the distinct formats detected, in input order (`combined,w3c`).
+fn formats(config: &Config, files: &[FileStats]) -> String {
+    if let Some(format) = config.ingest.format {
+        return format.name().to_owned();
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for file in files {
+        if !names.contains(&file.format.name()) {
+            names.push(file.format.name());
+        }
+    }
+    if names.is_empty() {
+        names.push(crate::parse::Format::default().name());
+    }
+    names.join(",")
 }
 
 /// Stage timings and resident memory on standard error, when `ACCESSLENS_TRACE` is set:

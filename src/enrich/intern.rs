@@ -86,6 +86,13 @@ impl Interner {
             .collect()
     }
 
+    /// Maps every value of another run-wide interner (a chunk's owned values) to its id here.
+    pub fn merge_owned(&mut self, other: &Interner) -> Vec<u32> {
+        (0..other.len())
+            .map(|id| self.intern_hashed(other.get(id as u32), other.hashes[id]))
+            .collect()
+    }
+
     #[inline]
     pub fn get(&self, id: u32) -> &[u8] {
         let (start, end) = self.spans[id as usize];

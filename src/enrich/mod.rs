@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 
-use crate::parse::LogLine;
+use crate::parse::{LogLine, Request, TextCoding};
 use intern::{Interner, LocalInterner};
 
 pub use agent::{AgentInfo, Bot};
@@ -160,15 +160,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The hits of one chunk, with chunk-local ids, borrowing the chunk's bytes.
+///
+/// Values a line holds as logged are interned borrowed. Values that must be put together
+/// (a request logged in parts) or decoded (an IIS or CloudFront user agent) are built in a
+/// reused buffer and interned into small owned dictionaries, whose ids carry [`COMPOSED`];
+/// the merge into the run's dictionaries maps both kinds to one id space.
 #[derive(Default)]
 pub struct ChunkHits<'a> {
     requests: LocalInterner<'a>,
     referrers: LocalInterner<'a>,
     agents: LocalInterner<'a>,
     clients: LocalInterner<'a>,
+    composed_requests: Interner,
+    composed_referrers: Interner,
+    composed_agents: Interner,
+    scratch: Vec<u8>,
     visitors: VisitorTable,
     hits: Vec<Hit>,
 }
+
+/// Marks a chunk-local id as one of the owned (composed or decoded) values.
+const COMPOSED: u32 = 1 << 31;
 
 impl<'a> ChunkHits<'a> {
     pub fn with_capacity(lines: usize) -> Self {
@@ -182,13 +194,34 @@ impl<'a> ChunkHits<'a> {
     #[inline]
     pub fn push(&mut self, line: &LogLine<'a>) {
         let client = self.clients.intern(line.client);
-        let agent = self.agents.intern(line.user_agent);
+        let agent = match line.coding {
+            TextCoding::AsLogged => self.agents.intern(line.user_agent),
+            coding => {
+                self.scratch.clear();
+                coding.decode_into(line.user_agent, &mut self.scratch);
+                COMPOSED | self.composed_agents.intern(&self.scratch)
+            }
+        };
+        let request = match line.request {
+            Request::Line(text) => self.requests.intern(text),
+            parts => {
+                parts.write_line(line.coding, &mut self.scratch);
+                COMPOSED | self.composed_requests.intern(&self.scratch)
+            }
+        };
+        let referrer = if line.coding.applies_to_referrer() {
+            self.scratch.clear();
+            line.coding.decode_into(line.referrer, &mut self.scratch);
+            COMPOSED | self.composed_referrers.intern(&self.scratch)
+        } else {
+            self.referrers.intern(line.referrer)
+        };
         self.hits.push(Hit {
             ts_ms: line.time.utc_ms,
             bytes: line.bytes,
             visitor: self.visitors.intern(client, agent),
-            request: self.requests.intern(line.request),
-            referrer: self.referrers.intern(line.referrer),
+            request,
+            referrer,
             status: line.status,
             offset_min: line.time.offset_min,
         });
@@ -205,25 +238,50 @@ impl<'a> ChunkHits<'a> {
     /// Merges this chunk's distinct values into the run's dictionaries and returns its hits
     /// with run-wide ids.
     pub fn into_global(self, shared: &SharedDictionaries) -> Vec<Hit> {
-        let requests = lock(&shared.requests).merge_local(&self.requests);
-        let referrers = lock(&shared.referrers).merge_local(&self.referrers);
-        let agents = lock(&shared.agents).merge_local(&self.agents);
+        let requests = merge(&shared.requests, &self.requests, &self.composed_requests);
+        let referrers = merge(&shared.referrers, &self.referrers, &self.composed_referrers);
+        let agents = merge(&shared.agents, &self.agents, &self.composed_agents);
         let clients = lock(&shared.clients).merge_local(&self.clients);
         let visitors: Vec<u32> = {
             let mut table = lock(&shared.visitors);
             self.visitors
                 .keys
                 .iter()
-                .map(|&(c, a)| table.intern(clients[c as usize], agents[a as usize]))
+                .map(|&(c, a)| table.intern(clients[c as usize], agents.get(a)))
                 .collect()
         };
         let mut hits = self.hits;
         for hit in &mut hits {
             hit.visitor = visitors[hit.visitor as usize];
-            hit.request = requests[hit.request as usize];
-            hit.referrer = referrers[hit.referrer as usize];
+            hit.request = requests.get(hit.request);
+            hit.referrer = referrers.get(hit.referrer);
         }
         hits
+    }
+}
+
+/// Chunk-local ids (borrowed, and owned ones marked [`COMPOSED`]) → run-wide ids.
+struct IdMap {
+    borrowed: Vec<u32>,
+    owned: Vec<u32>,
+}
+
+impl IdMap {
+    #[inline]
+    fn get(&self, id: u32) -> u32 {
+        if id & COMPOSED == 0 {
+            self.borrowed[id as usize]
+        } else {
+            self.owned[(id & !COMPOSED) as usize]
+        }
+    }
+}
+
+fn merge(shared: &Mutex<Interner>, borrowed: &LocalInterner<'_>, owned: &Interner) -> IdMap {
+    let mut dict = lock(shared);
+    IdMap {
+        borrowed: dict.merge_local(borrowed),
+        owned: dict.merge_owned(owned),
     }
 }
 

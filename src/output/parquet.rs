@@ -396,6 +396,7 @@ pub fn tables<'a>(
         TableSpec::new("inputs", files, |f| {
             Table::default()
                 .str("file", f.iter().map(|f| f.file.as_str()))
+                .str("format", f.iter().map(|f| f.format.name()))
                 .count("bytes", f.iter().map(|f| f.bytes))
                 .count("lines", f.iter().map(|f| f.lines))
                 .count("blank_lines", f.iter().map(|f| f.blank_lines))

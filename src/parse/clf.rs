@@ -7,14 +7,105 @@
 //! The scanner walks the line once with memchr. Quoted fields end at a quote that is not
 //! escaped (`\"`) *and* is followed by what the format puts next, so the unescaped quotes
 //! that some servers write inside a request or user agent do not end the field early.
-//! Anything after the user agent (extra fields some configurations append) is ignored.
+//! Anything after the user agent (extra fields some configurations append) is ignored,
+//! except by the presets built on these formats: `vcombined`/`vcommon` (the virtual host
+//! first) and `nginx` (two response times after the user agent).
 
 use memchr::memchr;
 
 use super::time::parse_clf_time;
-use super::{LogLine, Malformed};
+use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
 
 pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
+    parse_fields(line, combined).map(|(parsed, _)| parsed)
+}
+
+/// `%v:%p %h %l %u %t …` or `%v %h %l %u %t …`: the virtual host (its port dropped), then a
+/// common or combined line. Exactly three fields must sit between the host and the `[`, so
+/// a plain common or combined line is not taken for one with a virtual host.
+pub(super) fn parse_vhost(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
+    let host_end = memchr(b' ', line).ok_or(Malformed::NoVirtualHost)?;
+    if host_end == 0 {
+        return Err(Malformed::NoVirtualHost);
+    }
+    let rest = &line[host_end + 1..];
+    let open = memchr(b'[', rest).ok_or(Malformed::NoTimestamp)?;
+    let middle = rest[..open].trim_ascii_end();
+    if memchr::memchr_iter(b' ', middle).count() != 2 {
+        return Err(Malformed::NoVirtualHost);
+    }
+    let (mut parsed, _) = parse_fields(rest, combined)?;
+    parsed.vhost = strip_port(&line[..host_end]);
+    Ok(parsed)
+}
+
+/// Combined, then `$request_time $upstream_response_time` (seconds; the upstream time may be
+/// `-`, or a list such as `0.010, 0.020` or `0.010 : 0.020` when nginx tried several).
+pub(super) fn parse_nginx(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
+    let (mut parsed, end) = parse_fields(line, true)?;
+    let tail = line.get(end..).unwrap_or_default();
+    let tail = tail.strip_prefix(b" ").ok_or(Malformed::BadResponseTime)?;
+    let split = memchr(b' ', tail).ok_or(Malformed::BadResponseTime)?;
+    parsed.response_time_us = seconds_to_us(&tail[..split]).ok_or(Malformed::BadResponseTime)?;
+    let upstream = &tail[split + 1..];
+    let valid = |b: &u8| matches!(b, b'0'..=b'9' | b'.' | b'-' | b',' | b' ' | b':');
+    if upstream.is_empty() || !upstream.iter().all(valid) {
+        return Err(Malformed::BadResponseTime);
+    }
+    Ok(parsed)
+}
+
+/// Whether a common (or, with `vhost`, vcommon) line ends after its size. Detection counts
+/// only such lines for these formats: `common` reads any combined line too (dropping its
+/// referrer and user agent), so it must not win a combined log with a few damaged lines.
+pub(super) fn ends_after_size(line: &[u8], vhost: bool) -> bool {
+    let rest = if vhost {
+        memchr(b' ', line).map_or(&line[line.len()..], |i| &line[i + 1..])
+    } else {
+        line
+    };
+    parse_fields(rest, false)
+        .is_ok_and(|(_, end)| rest.get(end..).unwrap_or_default().trim_ascii().is_empty())
+}
+
+/// `host:port` → `host` (a name or IPv4 address; a bare IPv6 address is left whole).
+pub(super) fn strip_port(host: &[u8]) -> &[u8] {
+    match memchr::memrchr(b':', host) {
+        Some(i)
+            if i + 1 < host.len()
+                && host[i + 1..].iter().all(u8::is_ascii_digit)
+                && memchr(b':', &host[..i]).is_none() =>
+        {
+            &host[..i]
+        }
+        _ => host,
+    }
+}
+
+/// Decimal seconds (`0.012`, `3`) → microseconds, saturating below [`NO_RESPONSE_TIME`].
+pub(super) fn seconds_to_us(field: &[u8]) -> Option<u32> {
+    let int_len = field.iter().take_while(|b| b.is_ascii_digit()).count();
+    if int_len == 0 {
+        return None;
+    }
+    let (whole, _) = number_field(field, 0);
+    let mut micros = whole.saturating_mul(1_000_000);
+    match &field[int_len..] {
+        [] => {}
+        [b'.', frac @ ..] if !frac.is_empty() && frac.iter().all(u8::is_ascii_digit) => {
+            for (i, &b) in frac.iter().take(6).enumerate() {
+                micros = micros.saturating_add(u64::from(b - b'0') * 10u64.pow(5 - i as u32));
+            }
+        }
+        _ => return None,
+    }
+    Some(micros.min(u64::from(NO_RESPONSE_TIME - 1)) as u32)
+}
+
+/// The common/combined scanner; also returns where it stopped (after the user agent's
+/// closing quote, or after the size of a common line), for the presets that read on.
+#[inline(always)]
+fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Malformed> {
     let client_end = memchr(b' ', line).ok_or(Malformed::NoClient)?;
     if client_end == 0 {
         return Err(Malformed::NoClient);
@@ -64,16 +155,21 @@ pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malforme
         client,
         user,
         time,
-        request,
+        request: Request::Line(request),
         status,
         bytes,
         referrer: b"",
         user_agent: b"",
+        coding: TextCoding::AsLogged,
+        vhost: b"",
+        forwarded_for: b"",
+        tls: b"",
+        response_time_us: NO_RESPONSE_TIME,
     };
     // A combined log may hold lines written in the common format (no referrer, no agent):
     // they are complete requests, so they are kept with both fields empty.
     if !combined || pos >= line.len() {
-        return Ok(parsed);
+        return Ok((parsed, pos.saturating_sub(1)));
     }
 
     if line[pos] != b'"' {
@@ -94,13 +190,17 @@ pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malforme
     })
     .ok_or(Malformed::UnterminatedUserAgent)?;
     parsed.user_agent = dash_is_empty(&line[pos..agent_end]);
-    Ok(parsed)
+    Ok((parsed, agent_end + 1))
 }
 
 /// Index of the quote closing a field that starts at `start`: the first unescaped `"` whose
 /// following bytes satisfy `accept`.
 #[inline]
-fn quoted_end(line: &[u8], start: usize, accept: impl Fn(&[u8]) -> bool) -> Option<usize> {
+pub(super) fn quoted_end(
+    line: &[u8],
+    start: usize,
+    accept: impl Fn(&[u8]) -> bool,
+) -> Option<usize> {
     let mut from = start;
     while let Some(offset) = memchr(b'"', &line[from..]) {
         let quote = from + offset;
@@ -126,7 +226,7 @@ fn is_escaped(line: &[u8], field_start: usize, at: usize) -> bool {
 /// Parses ASCII digits from `pos`; returns the value and the index after the last digit.
 /// Saturates instead of overflowing (the caller bounds the length).
 #[inline]
-fn number_field(line: &[u8], pos: usize) -> (u64, usize) {
+pub(super) fn number_field(line: &[u8], pos: usize) -> (u64, usize) {
     let mut value = 0u64;
     let mut i = pos;
     while let Some(&b) = line.get(i) {
@@ -147,7 +247,7 @@ fn field_ends(line: &[u8], i: usize) -> bool {
 }
 
 #[inline]
-fn dash_is_empty(field: &[u8]) -> &[u8] {
+pub(super) fn dash_is_empty(field: &[u8]) -> &[u8] {
     if field == b"-" { b"" } else { field }
 }
 
@@ -179,7 +279,7 @@ mod tests {
         assert_eq!(l.user, b"frank");
         assert_eq!(l.time.utc_ms, 971_211_336_000);
         assert_eq!(l.time.offset_min, -420);
-        assert_eq!(l.request, b"GET /apache_pb.gif HTTP/1.0");
+        assert_eq!(l.request, Request::Line(b"GET /apache_pb.gif HTTP/1.0"));
         assert_eq!(l.status, 200);
         assert_eq!(l.bytes, 2326);
         assert_eq!(l.referrer, b"http://www.example.com/start.html");
@@ -206,7 +306,7 @@ mod tests {
             r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /q?x=\"a\" HTTP/1.1" 200 5 "http://r/?q=\"x\"" "Agent \"quoted\" 1.0""#,
         )
         .unwrap();
-        assert_eq!(l.request, br#"GET /q?x=\"a\" HTTP/1.1"#);
+        assert_eq!(l.request, Request::Line(br#"GET /q?x=\"a\" HTTP/1.1"#));
         assert_eq!(l.referrer, br#"http://r/?q=\"x\""#);
         assert_eq!(l.user_agent, br#"Agent \"quoted\" 1.0"#);
     }
@@ -217,7 +317,7 @@ mod tests {
             r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a"b HTTP/1.1" 404 5 "-" "Bad "agent" here""#,
         )
         .unwrap();
-        assert_eq!(l.request, br#"GET /a"b HTTP/1.1"#);
+        assert_eq!(l.request, Request::Line(br#"GET /a"b HTTP/1.1"#));
         assert_eq!(l.status, 404);
         assert_eq!(l.user_agent, br#"Bad "agent" here"#);
     }
@@ -259,7 +359,7 @@ mod tests {
     #[test]
     fn empty_and_garbage_requests_still_parse() {
         let l = combined(r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "" 400 0 "-" "-""#).unwrap();
-        assert_eq!(l.request, b"");
+        assert_eq!(l.request, Request::Line(b""));
         let l = combined(
             "1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"\\x16\\x03\\x01\" 400 226 \"-\" \"-\"",
         )
@@ -351,7 +451,7 @@ mod tests {
     fn invalid_utf8_is_carried_as_bytes() {
         let mut line = b"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] \"GET /\xff\xfe HTTP/1.1\" 200 5 \"-\" \"\xc3\x28\"".to_vec();
         let l = Format::Combined.parse(&line).unwrap();
-        assert_eq!(l.request, b"GET /\xff\xfe HTTP/1.1");
+        assert_eq!(l.request, Request::Line(b"GET /\xff\xfe HTTP/1.1"));
         assert_eq!(l.user_agent, b"\xc3\x28");
         line.truncate(30);
         assert!(Format::Combined.parse(&line).is_err());

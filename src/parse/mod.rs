@@ -5,47 +5,267 @@
 //! line splitter and the timestamp parser here. A line that does not fit its format yields a
 //! [`Malformed`] reason, which the pipeline counts and samples: bad lines are data, not errors.
 
+mod aws;
 mod clf;
+pub mod detect;
+#[cfg(test)]
+mod fixture_tests;
+mod haproxy;
+pub mod json;
+mod jsonlog;
 pub mod time;
+mod tokens;
+mod w3c;
 
 use std::fmt;
 
 pub use time::LogTime;
+pub use w3c::W3cLayout;
 
 /// The fields of one access-log line, borrowed from the input.
 ///
 /// Absent values (`-` in the log) are empty slices. Text is raw bytes as logged: escapes
-/// such as `\"` are resolved later, once per distinct value.
+/// such as `\"` are resolved later, once per distinct value. The struct is `Copy` and holds
+/// only slices and numbers, so building one costs a few stores and no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogLine<'a> {
     pub client: &'a [u8],
     pub user: &'a [u8],
     pub time: LogTime,
-    /// The request line, e.g. `GET /index.html HTTP/1.1`.
-    pub request: &'a [u8],
+    pub request: Request<'a>,
     pub status: u16,
     pub bytes: u64,
     pub referrer: &'a [u8],
     pub user_agent: &'a [u8],
+    /// How `referrer` and `user_agent` are encoded beyond the usual escapes.
+    pub coding: TextCoding,
+    /// The virtual host or domain the request was for, when the format logs it.
+    pub vhost: &'a [u8],
+    /// The `X-Forwarded-For` value, when the format logs it (kept, not used yet).
+    pub forwarded_for: &'a [u8],
+    /// The TLS protocol (`TLSv1.3`), when the format logs it (kept, not used yet).
+    pub tls: &'a [u8],
+    /// Time taken to answer, in microseconds; [`NO_RESPONSE_TIME`] when not logged.
+    pub response_time_us: u32,
 }
 
-/// Log formats accesslens reads.
+/// The `response_time_us` of a line whose format does not log one.
+pub const NO_RESPONSE_TIME: u32 = u32::MAX;
+
+impl<'a> LogLine<'a> {
+    /// A line with only the fields every format has; the others empty.
+    #[inline]
+    pub fn new(client: &'a [u8], time: LogTime, request: Request<'a>, status: u16) -> Self {
+        LogLine {
+            client,
+            user: b"",
+            time,
+            request,
+            status,
+            bytes: 0,
+            referrer: b"",
+            user_agent: b"",
+            coding: TextCoding::AsLogged,
+            vhost: b"",
+            forwarded_for: b"",
+            tls: b"",
+            response_time_us: NO_RESPONSE_TIME,
+        }
+    }
+}
+
+/// The request as the format logs it.
+///
+/// Most formats log the request line (`GET /a?b HTTP/1.1`) as one field; W3C and the JSON
+/// formats log its parts apart. Parts are kept apart here (no allocation per line) and put
+/// together as `METHOD target?query PROTOCOL` once per distinct request when the line is
+/// interned, so enrich always sees request lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request<'a> {
+    Line(&'a [u8]),
+    Parts {
+        method: &'a [u8],
+        /// The path (W3C `cs-uri-stem`), or a target with its query (JSON `uri`).
+        target: &'a [u8],
+        /// The query without `?`, when logged apart (W3C `cs-uri-query`).
+        query: &'a [u8],
+        protocol: &'a [u8],
+    },
+}
+
+impl Request<'_> {
+    /// Writes the request line into `out` (cleared first). `coding` applies to the query.
+    pub fn write_line(&self, coding: TextCoding, out: &mut Vec<u8>) {
+        out.clear();
+        match *self {
+            Request::Line(line) => out.extend_from_slice(line),
+            Request::Parts {
+                method,
+                target,
+                query,
+                protocol,
+            } => {
+                // A format without a method field (SHOUTcast's W3C) gets `-`: not a GET,
+                // so not a page view, but the path still counts.
+                out.extend_from_slice(if method.is_empty() { b"-" } else { method });
+                out.push(b' ');
+                out.extend_from_slice(target);
+                if !query.is_empty() {
+                    out.push(b'?');
+                    coding.decode_into(query, out);
+                }
+                if !protocol.is_empty() {
+                    out.push(b' ');
+                    out.extend_from_slice(protocol);
+                }
+            }
+        }
+    }
+
+    /// The request line as owned bytes (tests and samples; the hot loop uses [`write_line`]).
+    ///
+    /// [`write_line`]: Request::write_line
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_line(TextCoding::AsLogged, &mut out);
+        out
+    }
+}
+
+/// Encodings some formats put on text fields on top of what enrich resolves anyway
+/// (`\"`, `\\`, `\xhh`, JSON's `\uXXXX`). Decoded once per line into a reused buffer
+/// when the line is interned, so the dictionaries hold the text as the client sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextCoding {
+    #[default]
+    AsLogged,
+    /// W3C (IIS): spaces in the user agent are written as `+`.
+    PlusForSpace,
+    /// CloudFront: user agent, referrer and query are percent-encoded once more.
+    Percent,
+}
+
+impl TextCoding {
+    /// Appends `field` decoded to `out`.
+    pub fn decode_into(self, field: &[u8], out: &mut Vec<u8>) {
+        match self {
+            TextCoding::AsLogged => out.extend_from_slice(field),
+            TextCoding::PlusForSpace => {
+                out.extend(field.iter().map(|&b| if b == b'+' { b' ' } else { b }))
+            }
+            TextCoding::Percent => percent_decode_into(field, out),
+        }
+    }
+
+    /// Whether the referrer is encoded (the user agent is whenever this is not `AsLogged`).
+    pub fn applies_to_referrer(self) -> bool {
+        self == TextCoding::Percent
+    }
+}
+
+/// `%hh` → the byte; anything else as it is.
+fn percent_decode_into(field: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < field.len() {
+        if field[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                field.get(i + 1).and_then(|&c| hex_value(c)),
+                field.get(i + 2).and_then(|&c| hex_value(c)),
+            )
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        out.push(field[i]);
+        i += 1;
+    }
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Log formats accesslens reads. `--format` names them; without it each file's format is
+/// detected from its first lines (see [`detect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
     /// Apache/Nginx combined: `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"`.
     #[default]
     Combined,
     /// NCSA common: `%h %l %u %t "%r" %>s %b`.
     Common,
+    /// Combined with the virtual host first: `%v:%p %h %l %u %t …` or `%v %h …`.
+    VCombined,
+    /// Common with the virtual host first.
+    VCommon,
+    /// Combined plus `$request_time $upstream_response_time`.
+    Nginx,
+    /// W3C extended (IIS and others), laid out by its `#Fields:` lines.
+    W3c,
+    /// AWS Classic Load Balancer.
+    Elb,
+    /// AWS Application Load Balancer.
+    Alb,
+    /// Amazon CloudFront standard logs (tab-separated W3C).
+    CloudFront,
+    /// Amazon S3 server access logs.
+    S3,
+    /// Caddy's JSON access log.
+    Caddy,
+    /// Traefik's JSON access log.
+    Traefik,
+    /// HAProxy's HTTP log format, with or without a syslog prefix.
+    Haproxy,
 }
 
 impl Format {
-    /// Parses one line (without its line terminator).
+    /// Every format, in the order detection prefers them when several read a sample equally
+    /// well: specific formats first, generic ones last.
+    pub const ALL: [Format; 13] = [
+        Format::Alb,
+        Format::Elb,
+        Format::S3,
+        Format::CloudFront,
+        Format::Caddy,
+        Format::Traefik,
+        Format::Haproxy,
+        Format::W3c,
+        Format::VCombined,
+        Format::VCommon,
+        Format::Nginx,
+        Format::Combined,
+        Format::Common,
+    ];
+    // `vcombined` and `combined` come before `vcommon` and `common`: they read common lines
+    // whole, so a common log is read as combined (as it was before detection existed).
+
+    /// Parses one line (without its line terminator) of a format that needs no state.
+    /// W3C formats need the `#Fields:` in effect: use a [`LineParser`].
     #[inline]
     pub fn parse<'a>(self, line: &'a [u8]) -> Result<LogLine<'a>, Malformed> {
         match self {
             Format::Combined => clf::parse(line, true),
             Format::Common => clf::parse(line, false),
+            Format::VCombined => clf::parse_vhost(line, true),
+            Format::VCommon => clf::parse_vhost(line, false),
+            Format::Nginx => clf::parse_nginx(line),
+            Format::Elb => aws::parse_elb(line),
+            Format::Alb => aws::parse_alb(line),
+            Format::S3 => aws::parse_s3(line),
+            Format::Caddy => jsonlog::parse_caddy(line),
+            Format::Traefik => jsonlog::parse_traefik(line),
+            Format::Haproxy => haproxy::parse(line),
+            Format::W3c => Err(Malformed::NoFieldsHeader),
+            Format::CloudFront => {
+                static LAYOUT: std::sync::OnceLock<W3cLayout> = std::sync::OnceLock::new();
+                LAYOUT.get_or_init(W3cLayout::cloudfront).parse(line)
+            }
         }
     }
 
@@ -53,6 +273,86 @@ impl Format {
         match self {
             Format::Combined => "combined",
             Format::Common => "common",
+            Format::VCombined => "vcombined",
+            Format::VCommon => "vcommon",
+            Format::Nginx => "nginx",
+            Format::W3c => "w3c",
+            Format::Elb => "elb",
+            Format::Alb => "alb",
+            Format::CloudFront => "cloudfront",
+            Format::S3 => "s3",
+            Format::Caddy => "caddy",
+            Format::Traefik => "traefik",
+            Format::Haproxy => "haproxy",
+        }
+    }
+
+    /// Whether a line this format parsed counts for it in detection (see
+    /// [`clf::ends_after_size`]: `common` must not win combined logs).
+    fn counts_in_detection(self, line: &[u8]) -> bool {
+        match self {
+            Format::Common => clf::ends_after_size(line, false),
+            Format::VCommon => clf::ends_after_size(line, true),
+            _ => true,
+        }
+    }
+
+    /// Whether `#Fields:` lines lay out the lines that follow (and `#` lines are directives).
+    pub fn is_w3c(self) -> bool {
+        matches!(self, Format::W3c | Format::CloudFront)
+    }
+}
+
+/// What one line is.
+// Returned by value and matched at once; boxing the hit would allocate per line.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    Hit(LogLine<'a>),
+    /// A W3C directive (`#Fields:`, `#Version:`, …): neither a hit nor malformed.
+    Directive,
+}
+
+/// Parses the lines of one stretch of input in order: carries the W3C layout from one
+/// `#Fields:` line to the lines after it. Other formats are stateless and go straight to
+/// [`Format::parse`].
+///
+/// This is where a compiled custom format (an Apache `LogFormat` or nginx `log_format`
+/// string) would plug in: like [`W3cLayout`], it is a list of fields and separators
+/// compiled once, then run per line.
+pub struct LineParser {
+    format: Format,
+    layout: Option<W3cLayout>,
+}
+
+impl LineParser {
+    /// A parser for `format`; `fields` is the `#Fields:` line in effect where parsing starts
+    /// (W3C formats only).
+    pub fn new(format: Format, fields: Option<&[u8]>) -> LineParser {
+        let layout = match (format, fields) {
+            (Format::W3c | Format::CloudFront, Some(line)) => {
+                W3cLayout::from_fields_line(line, format)
+            }
+            (Format::CloudFront, None) => Some(W3cLayout::cloudfront()),
+            _ => None,
+        };
+        LineParser { format, layout }
+    }
+
+    #[inline]
+    pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Parsed<'a>, Malformed> {
+        if !self.format.is_w3c() {
+            return self.format.parse(line).map(Parsed::Hit);
+        }
+        if line.starts_with(b"#") {
+            if let Some(layout) = W3cLayout::from_fields_line(line, self.format) {
+                self.layout = Some(layout);
+            }
+            return Ok(Parsed::Directive);
+        }
+        match &self.layout {
+            Some(layout) => layout.parse(line).map(Parsed::Hit),
+            None => Err(Malformed::NoFieldsHeader),
         }
     }
 }
@@ -64,12 +364,26 @@ pub enum Malformed {
     NoClient,
     NoTimestamp,
     BadTimestamp,
+    BadIsoTimestamp,
+    BadEpochTimestamp,
     NoRequest,
     UnterminatedRequest,
     BadStatus,
     BadBytes,
     UnterminatedReferrer,
     UnterminatedUserAgent,
+    NoVirtualHost,
+    BadResponseTime,
+    NoFieldsHeader,
+    FieldCount,
+    W3cNoDateTime,
+    MissingFields,
+    NotHttp,
+    UnknownAlbType,
+    BadJson,
+    JsonMissingField,
+    HaproxyNoFrontend,
+    HaproxyBadTimers,
 }
 
 impl Malformed {
@@ -78,12 +392,40 @@ impl Malformed {
             Malformed::NoClient => "no client address at the start of the line",
             Malformed::NoTimestamp => "no [timestamp]",
             Malformed::BadTimestamp => "timestamp is not dd/Mon/yyyy:HH:MM:SS +zzzz",
+            Malformed::BadIsoTimestamp => {
+                "timestamp is not ISO 8601 UTC (2026-10-10T13:55:36.123Z)"
+            }
+            Malformed::BadEpochTimestamp => "timestamp is not seconds since 1970 (1791640536.25)",
             Malformed::NoRequest => "no quoted request after the timestamp",
             Malformed::UnterminatedRequest => "request has no closing quote before the status",
             Malformed::BadStatus => "status is not a three-digit number",
             Malformed::BadBytes => "response size is neither a number nor -",
             Malformed::UnterminatedReferrer => "referrer is not a quoted field",
             Malformed::UnterminatedUserAgent => "user agent is not a quoted field",
+            Malformed::NoVirtualHost => {
+                "no virtual host before the client (expected vhost client ident user [time])"
+            }
+            Malformed::BadResponseTime => {
+                "response times after the user agent are not seconds or - (nginx: $request_time $upstream_response_time)"
+            }
+            Malformed::NoFieldsHeader => "no #Fields: header before this W3C line",
+            Malformed::FieldCount => "fewer fields than the #Fields: header names",
+            Malformed::W3cNoDateTime => "no valid date and time fields (W3C date, time in UTC)",
+            Malformed::MissingFields => "fewer fields than the format has",
+            Malformed::NotHttp => "not an HTTP request (a TCP connection or no request line)",
+            Malformed::UnknownAlbType => {
+                "first field is not an ALB type (http, https, h2, grpcs, ws, wss)"
+            }
+            Malformed::BadJson => "not a JSON object on one line",
+            Malformed::JsonMissingField => {
+                "JSON object lacks a field the format needs (time, client, request or status)"
+            }
+            Malformed::HaproxyNoFrontend => {
+                "no client:port [accept date] frontend backend/server at the start (after any syslog prefix)"
+            }
+            Malformed::HaproxyBadTimers => {
+                "timers are not TR/Tw/Tc/Tr/Ta numbers before the status"
+            }
         }
     }
 }

@@ -1,0 +1,256 @@
+//! W3C extended log files (IIS, CloudFront, NetScaler, SHOUTcast and others):
+//!
+//! ```text
+//! #Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status sc-bytes time-taken cs(User-Agent) cs(Referer)
+//! 2026-10-10 13:55:36 203.0.113.7 GET /a.html q=1 200 2326 15 Mozilla/5.0+(X11) https://ref/
+//! ```
+//!
+//! A `#Fields:` directive names the fields of the lines after it, until the next one; it may
+//! come back mid-file with other fields (IIS starts a new header when its settings change or
+//! a server restarts). Its names are compiled once into a [`W3cLayout`], a list of what each
+//! column is, so a data line is one walk over its separators. Fields are separated by spaces
+//! (runs of spaces count as one) or, when the line has a tab, by tabs (CloudFront); a field
+//! may be quoted (`"a b"`). `-` is absent. `date` and `time` are UTC (the W3C draft says so;
+//! IIS's `date-local`/`time-local` are taken as UTC too, for want of an offset).
+//! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
+//! fraction (CloudFront, the W3C draft).
+
+use memchr::memchr;
+
+use super::clf::{dash_is_empty, number_field, seconds_to_us};
+use super::time::parse_w3c_date_time;
+use super::{Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
+
+/// What a W3C column holds, as far as accesslens reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Field {
+    Date,
+    Time,
+    Client,
+    User,
+    Method,
+    UriStem,
+    UriQuery,
+    /// `cs-uri`: the target with its query.
+    Uri,
+    Status,
+    Bytes,
+    Referrer,
+    UserAgent,
+    /// `cs-host`, `cs(Host)`.
+    Host,
+    /// `x-host-header` (CloudFront: the host the viewer asked for, where `cs(Host)` is the
+    /// distribution's name); wins over `Host`.
+    HostHeader,
+    Protocol,
+    TimeTaken,
+    TimeTakenMs,
+    ForwardedFor,
+    Tls,
+    Ignored,
+}
+
+/// How many [`Field`] kinds there are (the size of a line's slot table).
+const KINDS: usize = Field::Ignored as usize + 1;
+
+impl Field {
+    fn from_name(name: &[u8]) -> Field {
+        let lower = name.to_ascii_lowercase();
+        match lower.as_slice() {
+            b"date" | b"date-local" => Field::Date,
+            b"time" | b"time-local" => Field::Time,
+            b"c-ip" => Field::Client,
+            b"cs-username" => Field::User,
+            b"cs-method" => Field::Method,
+            b"cs-uri-stem" => Field::UriStem,
+            b"cs-uri-query" => Field::UriQuery,
+            b"cs-uri" => Field::Uri,
+            b"sc-status" => Field::Status,
+            b"sc-bytes" => Field::Bytes,
+            b"cs(referer)" | b"cs(referrer)" => Field::Referrer,
+            b"cs(user-agent)" | b"c-user-agent" => Field::UserAgent,
+            b"cs-host" | b"cs(host)" => Field::Host,
+            b"x-host-header" => Field::HostHeader,
+            b"cs-version" | b"cs-protocol-version" => Field::Protocol,
+            b"time-taken" => Field::TimeTaken,
+            b"timetakenms" => Field::TimeTakenMs,
+            b"x-forwarded-for" | b"cs(x-forwarded-for)" => Field::ForwardedFor,
+            b"ssl-protocol" => Field::Tls,
+            _ => Field::Ignored,
+        }
+    }
+}
+
+/// The columns named by one `#Fields:` line, compiled for parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct W3cLayout {
+    columns: Vec<Field>,
+    /// Columns up to the last one read: a line may stop after it.
+    needed: usize,
+    /// Tabs only (CloudFront), or tabs when the line has one and spaces otherwise.
+    tabs_only: bool,
+    coding: TextCoding,
+}
+
+/// CloudFront's standard log fields, used when a file has no `#Fields:` line of its own.
+const CLOUDFRONT_FIELDS: &[u8] = b"#Fields: date time x-edge-location sc-bytes c-ip cs-method \
+    cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) \
+    x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken \
+    x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version \
+    fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type \
+    sc-content-type sc-content-len sc-range-start sc-range-end";
+
+impl W3cLayout {
+    /// Compiles a `#Fields:` line; `None` when `line` is not one.
+    pub fn from_fields_line(line: &[u8], format: Format) -> Option<W3cLayout> {
+        let names = line.strip_prefix(b"#Fields:")?;
+        let columns: Vec<Field> = names
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|n| !n.is_empty())
+            .map(Field::from_name)
+            .collect();
+        let needed = columns
+            .iter()
+            .rposition(|&f| f != Field::Ignored)
+            .map_or(0, |i| i + 1);
+        let cloudfront = format == Format::CloudFront;
+        Some(W3cLayout {
+            columns,
+            needed,
+            tabs_only: cloudfront,
+            coding: if cloudfront {
+                TextCoding::Percent
+            } else {
+                TextCoding::PlusForSpace
+            },
+        })
+    }
+
+    /// CloudFront's documented layout.
+    pub fn cloudfront() -> W3cLayout {
+        W3cLayout::from_fields_line(CLOUDFRONT_FIELDS, Format::CloudFront).expect("a #Fields: line")
+    }
+
+    /// Parses one data line (not a directive).
+    pub fn parse<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, Malformed> {
+        let mut slots: [&[u8]; KINDS] = [b""; KINDS];
+        let mut ua_quoted = false;
+        let tabs = self.tabs_only || memchr(b'\t', line).is_some();
+        let mut rest = line;
+        let mut column = 0;
+        while column < self.needed {
+            let (value, quoted, next) = next_field(rest, tabs).ok_or(Malformed::FieldCount)?;
+            let field = self.columns[column];
+            slots[field as usize] = dash_is_empty(value);
+            if field == Field::UserAgent {
+                ua_quoted = quoted;
+            }
+            rest = next;
+            column += 1;
+        }
+        let slot = |f: Field| slots[f as usize];
+
+        let time = parse_w3c_date_time(slot(Field::Date), slot(Field::Time))
+            .map_err(|_| Malformed::W3cNoDateTime)?;
+        if slot(Field::Client).is_empty() {
+            return Err(Malformed::NoClient);
+        }
+        let status = slot(Field::Status);
+        let (code, end) = number_field(status, 0);
+        if status.len() != 3 || end != 3 {
+            return Err(Malformed::BadStatus);
+        }
+        let target = match slot(Field::UriStem) {
+            b"" => slot(Field::Uri),
+            stem => stem,
+        };
+        let request = Request::Parts {
+            method: slot(Field::Method),
+            target,
+            query: slot(Field::UriQuery),
+            protocol: slot(Field::Protocol),
+        };
+        let mut parsed = LogLine::new(slot(Field::Client), time, request, code as u16);
+        parsed.bytes = size(slot(Field::Bytes))?;
+        parsed.user = slot(Field::User);
+        parsed.referrer = slot(Field::Referrer);
+        parsed.user_agent = slot(Field::UserAgent);
+        parsed.coding = match self.coding {
+            TextCoding::PlusForSpace if ua_quoted => TextCoding::AsLogged,
+            coding => coding,
+        };
+        parsed.vhost = match slot(Field::HostHeader) {
+            b"" => slot(Field::Host),
+            host => host,
+        };
+        parsed.forwarded_for = slot(Field::ForwardedFor);
+        parsed.tls = slot(Field::Tls);
+        parsed.response_time_us = response_time(slot(Field::TimeTaken), slot(Field::TimeTakenMs))?;
+        Ok(parsed)
+    }
+}
+
+/// The next field of `rest`: (value without quotes, whether it was quoted, what follows).
+#[inline]
+fn next_field(rest: &[u8], tabs: bool) -> Option<(&[u8], bool, &[u8])> {
+    let rest = if tabs {
+        rest
+    } else {
+        let skip = rest.iter().take_while(|&&b| b == b' ').count();
+        &rest[skip..]
+    };
+    if rest.is_empty() && !tabs {
+        return None;
+    }
+    let sep = if tabs { b'\t' } else { b' ' };
+    if let [b'"', inner @ ..] = rest {
+        // A quoted field ends at a quote followed by the separator or the end of the line.
+        let mut from = 0;
+        while let Some(i) = memchr(b'"', &inner[from..]) {
+            let quote = from + i;
+            match inner.get(quote + 1) {
+                None => return Some((&inner[..quote], true, &inner[quote + 1..])),
+                Some(&b) if b == sep => {
+                    return Some((&inner[..quote], true, &inner[quote + 2..]));
+                }
+                _ => from = quote + 1,
+            }
+        }
+        return None;
+    }
+    match memchr(sep, rest) {
+        Some(i) => Some((&rest[..i], false, &rest[i + 1..])),
+        // The last field; with tabs, an empty line has no field at all.
+        None if tabs && rest.is_empty() => None,
+        None => Some((rest, false, &rest[rest.len()..])),
+    }
+}
+
+fn size(field: &[u8]) -> Result<u64, Malformed> {
+    if field.is_empty() {
+        return Ok(0);
+    }
+    let (value, end) = number_field(field, 0);
+    if end != field.len() || end > 19 {
+        return Err(Malformed::BadBytes);
+    }
+    Ok(value)
+}
+
+/// `time-taken` (whole milliseconds, or seconds with a fraction) or `TimeTakenMS`.
+fn response_time(taken: &[u8], taken_ms: &[u8]) -> Result<u32, Malformed> {
+    let (field, millis) = match (taken, taken_ms) {
+        (b"", b"") => return Ok(NO_RESPONSE_TIME),
+        (b"", ms) => (ms, true),
+        (t, _) => (t, memchr(b'.', t).is_none()),
+    };
+    if !millis {
+        return seconds_to_us(field).ok_or(Malformed::BadResponseTime);
+    }
+    let (ms, end) = number_field(field, 0);
+    if end == 0 || end != field.len() {
+        return Err(Malformed::BadResponseTime);
+    }
+    Ok(ms.saturating_mul(1000).min(u64::from(NO_RESPONSE_TIME - 1)) as u32)
+}

@@ -1,0 +1,258 @@
+//! Log format presets through the real binary: each fixture in `fixtures/formats/` is
+//! detected as its format and read whole; W3C `#Fields:` state survives chunks, windows,
+//! standard input and compression; files of one run may differ in format; a file no format
+//! reads fails the run, naming the file.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::util::*;
+
+fn formats_fixture(name: &str) -> std::path::PathBuf {
+    fixture(&format!("formats/{name}"))
+}
+
+#[test]
+fn every_fixture_is_detected_and_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // file, format, hits, malformed (elb's TCP listener line), blank (W3C directives)
+    let expected = [
+        ("alb.log", "alb", 3, 0, 0),
+        ("caddy.log", "caddy", 2, 0, 0),
+        ("cloudfront.log", "cloudfront", 3, 0, 2),
+        ("elb.log", "elb", 2, 1, 0),
+        ("haproxy.log", "haproxy", 3, 0, 0),
+        ("iis.log", "w3c", 3, 0, 8),
+        ("nginx.log", "nginx", 3, 0, 0),
+        ("s3.log", "s3", 3, 0, 0),
+        ("traefik.log", "traefik", 2, 0, 0),
+        ("traefik_clf.log", "combined", 2, 0, 0),
+        ("vcombined.log", "vcombined", 3, 0, 0),
+        ("vcommon.log", "vcombined", 2, 0, 0),
+    ];
+    let inputs: Vec<_> = expected.iter().map(|e| formats_fixture(e.0)).collect();
+    let refs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let out = dir.path().join("out");
+    analyze(&refs, &out, &[]);
+    let rows = duckdb_rows(
+        &out,
+        "select parse_filename(file), format, hits, malformed, blank_lines from '{out}/inputs.parquet' order by 1",
+    );
+    let want: Vec<Vec<String>> = expected
+        .iter()
+        .map(|(f, fmt, h, m, b)| {
+            vec![
+                f.to_string(),
+                fmt.to_string(),
+                h.to_string(),
+                m.to_string(),
+                b.to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(rows, want);
+    let formats = duckdb_value(
+        &out,
+        "select json_extract_string(decode(value), '$.format') \
+         from parquet_kv_metadata('{out}/summary.parquet') where decode(key) = 'accesslens.definitions'",
+    );
+    assert!(
+        formats.contains("alb,") && formats.contains(",w3c"),
+        "{formats}"
+    );
+}
+
+#[test]
+fn detection_is_reported_unless_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = formats_fixture("nginx.log");
+    let out = dir.path().join("out");
+    let output = run(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "accesslens: {}: format nginx (3/3 sample lines)",
+            log.display()
+        )),
+        "{stderr}"
+    );
+    // Named with --format: no detection, nothing said.
+    let output = run(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "combined",
+    ]);
+    assert!(output.status.success() && output.stderr.is_empty());
+}
+
+#[test]
+fn requests_in_parts_and_encoded_agents_reach_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, page, agent) in [
+        ("caddy.log", "/shop", "Firefox"),
+        ("iis.log", "/products/list.aspx", "Firefox"),
+        ("cloudfront.log", "/index.html", "Firefox"),
+    ] {
+        let out = dir.path().join(name);
+        analyze(&[&formats_fixture(name)], &out, &[]);
+        let pages = duckdb_rows(&out, "select path from '{out}/pages.parquet' order by 1");
+        assert!(pages.iter().any(|r| r[0] == page), "{name}: {pages:?}");
+        let browsers = duckdb_rows(&out, "select browser from '{out}/browsers.parquet'");
+        assert!(
+            browsers.iter().any(|r| r[0] == agent),
+            "{name}: {browsers:?}"
+        );
+    }
+    // Caddy's `\u0026` is an `&`: the query has two parameters, utm-free, so the visit is
+    // Direct... and the referrer's escaped quotes are quotes.
+    let out = dir.path().join("caddy.log");
+    assert_eq!(
+        duckdb_rows(&out, "select referrer from '{out}/referrers.parquet'"),
+        [["https://news.example.org/?q=\"widgets\""]]
+    );
+}
+
+/// An IIS-like log whose `#Fields:` change every 40 lines (columns reordered and added).
+fn shifting_w3c_log() -> (Vec<u8>, u64) {
+    let layouts = [
+        "date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs(User-Agent)",
+        "date time cs(User-Agent) sc-bytes sc-status cs-uri-stem cs-method c-ip time-taken",
+        "time date c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(Referer) cs(User-Agent) sc-bytes",
+    ];
+    let mut log = Vec::new();
+    let mut hits = 0;
+    for i in 0..240u64 {
+        let layout = layouts[(i / 40) as usize % 3];
+        if i % 40 == 0 {
+            writeln!(log, "#Software: test\n#Fields: {layout}").unwrap();
+        }
+        let date = "2026-10-10";
+        let time = format!("13:{:02}:{:02}", i / 60, i % 60);
+        let ip = format!("203.0.113.{}", i % 7);
+        let fields: Vec<String> = layout
+            .split(' ')
+            .map(|f| match f {
+                "date" => date.to_owned(),
+                "time" => time.clone(),
+                "c-ip" => ip.clone(),
+                "cs-method" => "GET".into(),
+                "cs-uri-stem" => format!("/p{}", i % 5),
+                "cs-uri-query" => "-".into(),
+                "sc-status" => "200".into(),
+                "sc-bytes" => "100".into(),
+                "cs(User-Agent)" => "Mozilla/5.0+(X11;+Linux+x86_64)".into(),
+                "cs(Referer)" => "-".into(),
+                "time-taken" => "3".into(),
+                other => panic!("{other}"),
+            })
+            .collect();
+        writeln!(log, "{}", fields.join(" ")).unwrap();
+        hits += 1;
+    }
+    (log, hits)
+}
+
+#[test]
+fn w3c_fields_carry_across_chunks_windows_stdin_and_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, hits) = shifting_w3c_log();
+    let plain = write_file(dir.path(), "u_ex261010.log", &log);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log).unwrap();
+    let gzipped = write_file(dir.path(), "u_ex261010.log.gz", &gz.finish().unwrap());
+    let summary = |out: &std::path::Path| {
+        duckdb_rows(
+            out,
+            "select hits, malformed, page_views from '{out}/summary.parquet'",
+        )
+    };
+    let want = [[hits.to_string(), "0".into(), hits.to_string()]];
+    for (name, input, extra) in [
+        ("whole", &plain, &[][..]),
+        (
+            "chunks",
+            &plain,
+            &["--chunk-size", "300", "--window-size", "1500", "-j", "2"][..],
+        ),
+        (
+            "nommap",
+            &plain,
+            &["--chunk-size", "200", "--no-mmap", "--window-size", "999"][..],
+        ),
+        (
+            "gzip",
+            &gzipped,
+            &["--chunk-size", "250", "--window-size", "1200"][..],
+        ),
+    ] {
+        let out = dir.path().join(name);
+        analyze(&[input], &out, extra);
+        assert_eq!(summary(&out), want, "{name}");
+    }
+    // Standard input, in small windows.
+    let out = dir.path().join("stdin");
+    let mut child = bin()
+        .args([
+            "analyze",
+            "-",
+            "--quiet",
+            "--chunk-size",
+            "300",
+            "--window-size",
+            "1000",
+            "--out",
+        ])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(summary(&out), want, "stdin");
+}
+
+#[test]
+fn a_file_no_format_reads_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = formats_fixture("nginx.log");
+    let bad = write_file(
+        dir.path(),
+        "notes.txt",
+        b"shopping list\nmilk\neggs\n\nbread\n",
+    );
+    let out = dir.path().join("out");
+    let output = run(&[
+        "analyze",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("notes.txt: cannot tell the log format")
+            && stderr.contains("first 4 lines")
+            && stderr.contains("--format"),
+        "{stderr}"
+    );
+    assert!(!out.join("summary.parquet").exists());
+}
