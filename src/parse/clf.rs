@@ -16,6 +16,7 @@ use memchr::memchr;
 use super::time::parse_clf_time;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
 
+#[inline]
 pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
     parse_fields(line, combined).map(|(parsed, _)| parsed)
 }

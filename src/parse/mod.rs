@@ -339,6 +339,11 @@ impl LineParser {
         LineParser { format, layout }
     }
 
+    /// The format this parser reads.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     #[inline]
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Parsed<'a>, Malformed> {
         if !self.format.is_w3c() {
