@@ -85,6 +85,17 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_enum)]
     pub format: Option<FormatArg>,
 
+    /// Read only lines logged at or after WHEN: `2026-10-10` (midnight), `2026-10-10T08:00`,
+    /// or either with a zone (`2026-10-10T08:00Z`, `…+02:00`). Without a zone, WHEN is on the
+    /// clock each line was logged with. Other lines are counted as out of range.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Read only lines logged before WHEN (same forms as --since); a date alone includes
+    /// that whole day, so `--since 2026-10-01 --until 2026-10-31` is all of October.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]

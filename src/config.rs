@@ -17,6 +17,7 @@ use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
 use crate::input::{ReadOptions, Source};
+use crate::parse::time::{TimeBound, TimeRange};
 use crate::sessionize::{SessionPreset, SessionRules};
 
 /// Default read window: large enough to keep every core busy, small enough that a few of
@@ -52,6 +53,8 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     format: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     site_domains: Option<Vec<String>>,
     sessions: Option<String>,
     session_timeout: Option<String>,
@@ -138,6 +141,43 @@ impl Config {
             (None, None) => FormatArg::Auto,
         }
         .format();
+
+        let bound = |flag: &'static str, cli: &Option<String>, file: &Option<String>| {
+            let (text, from_cli) = match (cli, file) {
+                (Some(text), _) => (text, true),
+                (None, Some(text)) => (text, false),
+                (None, None) => return Ok(None),
+            };
+            TimeBound::parse(text, flag == "--until")
+                .map(Some)
+                .map_err(|_| {
+                    invalid(
+                        flag,
+                        from_cli,
+                        text,
+                        "expected a date (2026-10-10) or a time (2026-10-10T08:00, \
+                     optionally with Z or an offset such as +02:00)"
+                            .into(),
+                    )
+                })
+        };
+        let range = TimeRange {
+            since: bound("--since", &args.since, &file.since)?,
+            until: bound("--until", &args.until, &file.until)?,
+        };
+        if let (Some(since), Some(until)) = (range.since, range.until)
+            && since.same_clock_at_or_after(until)
+        {
+            return Err(Error::InvalidOption {
+                flag: "--until",
+                value: args
+                    .until
+                    .clone()
+                    .or(file.until.clone())
+                    .unwrap_or_default(),
+                reason: "it is not after --since: no line could be read".into(),
+            });
+        }
 
         let preset = match (args.sessions, &file.sessions) {
             (Some(p), _) => p,
@@ -304,6 +344,7 @@ impl Config {
                 },
                 chunk_size: args.chunk_size,
                 keep_going: args.keep_going,
+                range,
             },
             enrich: EnrichRules {
                 paths,

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
+use crate::parse::time::TimeRange;
 use crate::parse::{self, Format, LineParser, Malformed, Parsed};
 use crate::sessionize::Shards;
 
@@ -41,6 +42,8 @@ pub struct FileStats {
     pub blank_lines: u64,
     pub hits: u64,
     pub malformed: u64,
+    /// Lines that parsed but fall outside `--since`/`--until` (neither hits nor malformed).
+    pub out_of_range: u64,
     /// The format the input was read as.
     pub format: Format,
     /// How detection chose it (`None` when `--format` named it).
@@ -67,6 +70,8 @@ pub struct IngestOptions {
     pub chunk_size: Option<usize>,
     /// Skip inputs that cannot be opened instead of failing.
     pub keep_going: bool,
+    /// Lines outside this range are counted, not read as hits.
+    pub range: TimeRange,
 }
 
 /// Everything read from the inputs.
@@ -185,6 +190,7 @@ fn ingest_one(
         blank_lines: 0,
         hits: 0,
         malformed: 0,
+        out_of_range: 0,
         format: options.format.unwrap_or_default(),
         detected: None,
     };
@@ -226,7 +232,8 @@ fn ingest_one(
             .par_iter()
             .zip(&starts)
             .map(|(chunk, start)| {
-                parse_chunk(chunk, LineParser::new(format, *start), dicts, shards)
+                let parser = LineParser::new(format, *start);
+                parse_chunk(chunk, parser, options.range, dicts, shards)
             })
             .collect();
         if format.is_w3c()
@@ -249,6 +256,7 @@ fn ingest_one(
             stats.blank_lines += chunk.blank_lines;
             stats.hits += chunk.hits;
             stats.malformed += chunk.malformed;
+            stats.out_of_range += chunk.out_of_range;
         }
         progress.inc(window.len() as u64);
         Ok(())
@@ -277,6 +285,7 @@ struct ChunkStats {
     blank_lines: u64,
     hits: u64,
     malformed: u64,
+    out_of_range: u64,
     samples: Vec<(u64, Malformed, String)>,
 }
 
@@ -284,6 +293,7 @@ struct ChunkStats {
 fn parse_chunk(
     chunk: &[u8],
     mut parser: LineParser,
+    range: TimeRange,
     dicts: &SharedDictionaries,
     shards: &Shards,
 ) -> ChunkStats {
@@ -291,16 +301,17 @@ fn parse_chunk(
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
     match parser.format() {
-        Format::Combined => parse_lines(chunk, dicts, shards, |line| {
+        Format::Combined => parse_lines(chunk, range, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
-        _ => parse_lines(chunk, dicts, shards, |line| parser.parse(line)),
+        _ => parse_lines(chunk, range, dicts, shards, |line| parser.parse(line)),
     }
 }
 
 #[inline(always)]
 fn parse_lines<'a>(
     chunk: &'a [u8],
+    range: TimeRange,
     dicts: &SharedDictionaries,
     shards: &Shards,
     mut parse: impl FnMut(&'a [u8]) -> Result<Parsed<'a>, Malformed>,
@@ -310,7 +321,8 @@ fn parse_lines<'a>(
     for line in parse::lines(chunk) {
         stats.lines += 1;
         match parse(line) {
-            Ok(Parsed::Hit(parsed)) => hits.push(&parsed),
+            Ok(Parsed::Hit(parsed)) if range.contains(parsed.time) => hits.push(&parsed),
+            Ok(Parsed::Hit(_)) => stats.out_of_range += 1,
             Ok(Parsed::Directive) => stats.blank_lines += 1,
             Err(_) if parse::is_blank(line) => stats.blank_lines += 1,
             Err(reason) => {

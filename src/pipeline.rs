@@ -16,6 +16,7 @@ use crate::enrich::Lookups;
 use crate::error::{Error, Result};
 use crate::ingest::{self, FileStats, MalformedSample};
 use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
+use crate::parse::time::TimeBound;
 
 /// What a run produced, for the overview and for callers of the library.
 pub struct Outcome {
@@ -78,6 +79,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         lines: ingested.files.iter().map(|f| f.lines).sum(),
         blank_lines: ingested.files.iter().map(|f| f.blank_lines).sum(),
         malformed: ingested.files.iter().map(|f| f.malformed).sum(),
+        out_of_range: ingested.files.iter().map(|f| f.out_of_range).sum(),
     };
     let reports = aggregate::finish(partial, &lookups, &read);
     trace.stage("finish");
@@ -134,6 +136,11 @@ fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
         )
 }
 
+/// A `--since`/`--until` bound as JSON (`null` when not given).
+fn bound(bound: Option<TimeBound>) -> String {
+    bound.map_or("null".into(), |b| json_string(&b.describe()))
+}
+
 /// Key-value metadata written into every Parquet file.
 fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
     let s = &config.sessions;
@@ -141,6 +148,7 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
          \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
+         \"since\":{},\"until\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
@@ -150,6 +158,8 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
         config.journeys.depth,
         config.journeys.max_pages,
+        bound(config.ingest.range.since),
+        bound(config.ingest.range.until),
     );
     let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
         (Some(first), Some(last)) => {

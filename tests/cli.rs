@@ -717,12 +717,12 @@ fn standard_input_gives_the_same_summary_as_the_file() {
          select 2, columns(*)::varchar from '{out}/from-stdin/summary.parquet' order by 1",
     );
     assert_eq!(summaries.len(), 2);
-    assert_eq!(summaries[0][4], "6", "hits");
+    assert_eq!(summaries[0][5], "6", "hits");
     assert_eq!(summaries[1][1..], summaries[0][1..]);
     let len = small_log().len().to_string();
     assert_eq!(
         duckdb_rows(&from_stdin, "select * from '{out}/inputs.parquet'"),
-        [["-", "combined", len.as_str(), "6", "0", "6", "0"]]
+        [["-", "combined", len.as_str(), "6", "0", "6", "0", "0"]]
     );
 }
 
@@ -1221,5 +1221,83 @@ fn prop_every_line_is_a_hit_a_malformed_line_or_blank() {
             blank,
         };
         assert_eq!(got, *written, "seed {seed}");
+    }
+}
+
+#[test]
+fn since_and_until_keep_the_lines_of_a_day_on_their_own_clock_or_in_utc() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |when: &str, path: &str| {
+        format!("192.0.2.9 - - [{when}] \"GET {path} HTTP/1.1\" 200 10 \"-\" \"{FIREFOX_WIN}\"\n")
+    };
+    let log = [
+        line("09/Oct/2026:23:59:59 +0900", "/a"), // 9th locally; 14:59:59Z on the 9th
+        line("10/Oct/2026:00:00:00 +0900", "/b"), // 10th locally; 15:00Z on the 9th
+        line("10/Oct/2026:23:30:00 +0900", "/c"), // 10th locally; 14:30Z on the 10th
+        line("11/Oct/2026:00:00:00 +0900", "/d"), // 11th locally; 15:00Z on the 10th
+        line("10/Oct/2026:20:00:00 +0000", "/e"), // 10th locally and in UTC
+        "not a log line\n".to_owned(),
+    ]
+    .concat();
+    let input = write_file(dir.path(), "access.log", log.as_bytes());
+    let read = |name: &str, range: &[&str]| {
+        let out = dir.path().join(name);
+        analyze_ok(&[&input], &out, range);
+        (
+            duckdb_rows(
+                &out,
+                "select hits, out_of_range, malformed, lines from '{out}/summary.parquet'",
+            ),
+            duckdb_rows(
+                &out,
+                "select string_agg(path, ' ' order by path) from '{out}/pages.parquet'",
+            ),
+            duckdb_value(&out, "select out_of_range from '{out}/inputs.parquet'"),
+        )
+    };
+
+    let (summary, pages, per_file) =
+        read("local", &["--since", "2026-10-10", "--until", "2026-10-10"]);
+    assert_eq!(summary, [["3", "2", "1", "6"]]);
+    assert_eq!(pages, [["/b /c /e"]]);
+    assert_eq!(per_file, "2");
+
+    let (summary, pages, _) = read(
+        "utc",
+        &[
+            "--since",
+            "2026-10-10T00:00Z",
+            "--until",
+            "2026-10-11T00:00:00+00:00",
+        ],
+    );
+    assert_eq!(summary, [["3", "2", "1", "6"]]);
+    assert_eq!(pages, [["/c /d /e"]]);
+
+    // Open-ended, and a time of day: from 23:30 on the 10th (its own clock) on.
+    let (summary, pages, _) = read("open", &["--since", "2026-10-10T23:30"]);
+    assert_eq!(summary, [["2", "3", "1", "6"]]);
+    assert_eq!(pages, [["/c /d"]]);
+
+    let (summary, _, _) = read("all", &[]);
+    assert_eq!(summary, [["5", "0", "1", "6"]]);
+}
+
+#[test]
+fn a_bad_or_empty_time_range_exits_2_naming_the_option() {
+    let (dir, log) = dir_with_small_log();
+    let out = dir.path().join("out");
+    for (args, message) in [
+        (&["--since", "yesterday"][..], "--since"),
+        (&["--until", "2026-02-30"][..], "--until"),
+        (
+            &["--since", "2026-10-10", "--until", "2026-10-09"][..],
+            "not after --since",
+        ),
+    ] {
+        let output = run(&[&["analyze", arg(&log), "--out", arg(&out)][..], args].concat());
+        assert_exit(&output, 2);
+        assert!(stderr(&output).contains(message), "{}", stderr(&output));
+        assert!(!out.exists());
     }
 }

@@ -133,6 +133,7 @@ pub struct ReadTotals {
     pub lines: u64,
     pub blank_lines: u64,
     pub malformed: u64,
+    pub out_of_range: u64,
 }
 
 /// The `summary` table's one row.
@@ -141,6 +142,8 @@ pub struct SummaryRow {
     pub lines: u64,
     pub blank_lines: u64,
     pub malformed: u64,
+    /// Lines outside `--since`/`--until`.
+    pub out_of_range: u64,
     pub hits: u64,
     pub bytes: u64,
     pub human_hits: u64,
@@ -175,6 +178,7 @@ pub fn finish(t: &Traffic, read: &ReadTotals) -> SummaryRow {
         lines: read.lines,
         blank_lines: read.blank_lines,
         malformed: read.malformed,
+        out_of_range: read.out_of_range,
         hits: t.hits,
         bytes: t.bytes,
         human_hits: t.human_hits,

@@ -64,6 +64,13 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
         thousands(s.malformed),
         thousands(s.blank_lines)
     )?;
+    if s.out_of_range > 0 {
+        writeln!(
+            out,
+            "  outside --since/--until {} lines (not read as hits)",
+            thousands(s.out_of_range)
+        )?;
+    }
     writeln!(
         out,
         "  visitors {}  ·  sessions {}  ·  page views {}",

@@ -91,6 +91,7 @@ pub fn tables<'a>(
                 .count("lines", s.iter().map(|s| s.lines))
                 .count("blank_lines", s.iter().map(|s| s.blank_lines))
                 .count("malformed", s.iter().map(|s| s.malformed))
+                .count("out_of_range", s.iter().map(|s| s.out_of_range))
                 .count("hits", s.iter().map(|s| s.hits))
                 .count("bytes", s.iter().map(|s| s.bytes))
                 .count("human_hits", s.iter().map(|s| s.human_hits))
@@ -402,6 +403,7 @@ pub fn tables<'a>(
                 .count("blank_lines", f.iter().map(|f| f.blank_lines))
                 .count("hits", f.iter().map(|f| f.hits))
                 .count("malformed", f.iter().map(|f| f.malformed))
+                .count("out_of_range", f.iter().map(|f| f.out_of_range))
         }),
         TableSpec::new("malformed_samples", samples, |m| {
             Table::default()

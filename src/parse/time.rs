@@ -138,6 +138,98 @@ pub fn parse_epoch_seconds(s: &[u8]) -> Result<LogTime, BadTime> {
     })
 }
 
+/// One end of `--since`/`--until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBound {
+    /// An instant (the bound was given with `Z` or an offset): compared with UTC.
+    Utc(i64),
+    /// A wall-clock time (a date, or a time without a zone), in milliseconds as if the
+    /// clock were UTC: compared with each line's time on the clock its server logged.
+    Local(i64),
+}
+
+impl TimeBound {
+    /// Parses `yyyy-mm-dd`, `yyyy-mm-ddTHH:MM[:SS]` or either with `Z`/`±hh:mm`. A bare date
+    /// is midnight; `end_of_day` moves it to the next midnight, so that `--until` with a
+    /// date includes that whole day.
+    pub fn parse(text: &str, end_of_day: bool) -> Result<TimeBound, BadTime> {
+        let s = text.trim().as_bytes();
+        if s.len() == 10 {
+            let days = parse_ymd(s)? + i64::from(end_of_day);
+            return Ok(TimeBound::Local(days * 86_400_000));
+        }
+        // Seconds are optional here: fill them in and read it as ISO 8601.
+        let mut full = s.to_vec();
+        if s.len() >= 16 && s.get(16) != Some(&b':') {
+            full.splice(16..16, *b":00");
+        }
+        let time = parse_iso8601(&full)?;
+        // After the seconds come only a fraction's digits, then the zone if there is one.
+        let zoned = full
+            .get(19..)
+            .is_some_and(|rest| rest.iter().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-')));
+        Ok(if zoned {
+            TimeBound::Utc(time.utc_ms)
+        } else {
+            TimeBound::Local(time.utc_ms)
+        })
+    }
+
+    /// True when both bounds are on the same clock and `self` is not before `other` (so a
+    /// range from `self` to `other` is empty). Bounds on different clocks cannot be compared
+    /// without a line's offset.
+    pub fn same_clock_at_or_after(self, other: TimeBound) -> bool {
+        match (self, other) {
+            (TimeBound::Utc(a), TimeBound::Utc(b)) | (TimeBound::Local(a), TimeBound::Local(b)) => {
+                a >= b
+            }
+            _ => false,
+        }
+    }
+
+    /// The bound as written in the run's definitions: an RFC 3339 instant, or a wall-clock
+    /// time marked as such.
+    pub fn describe(self) -> String {
+        match self {
+            TimeBound::Utc(ms) => format!("{}Z", format_utc(ms).replacen(' ', "T", 1)),
+            TimeBound::Local(ms) => format!("{} on each line's own clock", format_utc(ms)),
+        }
+    }
+
+    /// Milliseconds of `t` on this bound's scale.
+    #[inline]
+    fn scale(self, t: LogTime) -> (i64, i64) {
+        match self {
+            TimeBound::Utc(ms) => (ms, t.utc_ms),
+            TimeBound::Local(ms) => (ms, t.utc_ms + i64::from(t.offset_min) * 60_000),
+        }
+    }
+}
+
+/// The lines to read: from `since` (included) to `until` (excluded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub since: Option<TimeBound>,
+    pub until: Option<TimeBound>,
+}
+
+impl TimeRange {
+    pub fn is_all(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    #[inline]
+    pub fn contains(&self, t: LogTime) -> bool {
+        self.since.is_none_or(|b| {
+            let (bound, at) = b.scale(t);
+            at >= bound
+        }) && self.until.is_none_or(|b| {
+            let (bound, at) = b.scale(t);
+            at < bound
+        })
+    }
+}
+
 /// `yyyy-mm-dd` → days since 1970-01-01.
 fn parse_ymd(s: &[u8]) -> Result<i64, BadTime> {
     if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
@@ -280,6 +372,77 @@ fn month_number(m: &[u8]) -> Result<u32, BadTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_bounds() {
+        let day = days_from_civil(2026, 10, 10) * 86_400_000;
+        assert_eq!(
+            TimeBound::parse("2026-10-10", false),
+            Ok(TimeBound::Local(day))
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10", true),
+            Ok(TimeBound::Local(day + 86_400_000))
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10T13:55", false),
+            Ok(TimeBound::Local(day + 50_100_000))
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10 13:55:36", true),
+            Ok(TimeBound::Local(day + 50_136_000))
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10T13:55:36Z", false),
+            Ok(TimeBound::Utc(day + 50_136_000))
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10T13:55+02:00", false),
+            Ok(TimeBound::Utc(day + 50_100_000 - 7_200_000))
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-10-10T25:00",
+            "2026-10-10T13",
+        ] {
+            assert!(TimeBound::parse(bad, false).is_err(), "{bad}");
+        }
+
+        // A line at 23:30 +0900 on the 10th is 14:30 UTC: inside the 10th on its own clock.
+        let line = LogTime {
+            utc_ms: day + 52_200_000,
+            offset_min: 540,
+        };
+        let local_day = TimeRange {
+            since: Some(TimeBound::parse("2026-10-10", false).unwrap()),
+            until: Some(TimeBound::parse("2026-10-10", true).unwrap()),
+        };
+        assert!(local_day.contains(line));
+        let utc_evening = TimeRange {
+            since: Some(TimeBound::parse("2026-10-10T15:00Z", false).unwrap()),
+            until: None,
+        };
+        assert!(!utc_evening.contains(line));
+        assert!(TimeRange::default().contains(line) && TimeRange::default().is_all());
+        assert_eq!(
+            TimeBound::parse("2026-10-10T13:55+02:00", false)
+                .unwrap()
+                .describe(),
+            "2026-10-10T11:55:00Z"
+        );
+        assert_eq!(
+            TimeBound::parse("2026-10-10", true).unwrap().describe(),
+            "2026-10-11 00:00:00 on each line's own clock"
+        );
+        // `until` excludes its own instant.
+        let until = TimeRange {
+            since: None,
+            until: Some(TimeBound::Utc(line.utc_ms)),
+        };
+        assert!(!until.contains(line));
+    }
 
     fn utc(s: &str) -> i64 {
         parse_clf_time(s.as_bytes()).unwrap().utc_ms
