@@ -154,7 +154,20 @@ impl OpenInput {
             })?),
             None => None,
         };
-        let result = match (&file, self.len) {
+        // The length when reading starts, not when the input was checked: a live log may
+        // have grown since.
+        let len = match &file {
+            Some(file) => Some(
+                file.metadata()
+                    .map_err(|source| Error::Input {
+                        path: self.name.clone(),
+                        source,
+                    })?
+                    .len(),
+            ),
+            None => None,
+        };
+        let result = match (&file, len) {
             (Some(file), _) if self.compression != Compression::None => {
                 decoded_windows(file, window_size, &mut each)
             }
@@ -187,20 +200,42 @@ enum WindowError {
     Stage(Error),
 }
 
+/// Windows of a mapped file, up to `len` bytes. A file that a server is still writing to may
+/// end inside a line: then the file's length is checked once more, and if it has grown the
+/// read goes on to the last whole line written by then, so a line being written as the read
+/// reaches it is read whole, not as a malformed fragment. (A file that does not grow may end
+/// without a line end: its last line is read as it is.)
 fn mapped_windows(
     file: &File,
     len: u64,
     window_size: usize,
     each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<u64, WindowError> {
+    let mut len = len;
+    let (mut checked, mut grown) = (false, false);
     let mut offset = 0u64;
     let mut want = window_size;
     while offset < len {
         let take_len = want.min(usize::try_from(len - offset).unwrap_or(usize::MAX));
         let at_end = offset + take_len as u64 == len;
         let window = mmap::MappedRange::new(file, offset, take_len).map_err(WindowError::Io)?;
-        let whole = if at_end {
+        if at_end && !checked && window.last() != Some(&b'\n') {
+            checked = true;
+            let now = file.metadata().map_err(WindowError::Io)?.len();
+            if now > len {
+                grown = true;
+                len = now;
+                continue;
+            }
+        }
+        let whole = if at_end && !grown {
             window.len()
+        } else if at_end {
+            // The file grew: stop after its last whole line. What follows was written after
+            // the read got there, like any line appended later.
+            let whole = memrchr(b'\n', &window).map_or(window.len(), |i| i + 1);
+            len = offset + whole as u64;
+            whole
         } else {
             match memrchr(b'\n', &window) {
                 Some(i) => i + 1,
@@ -584,6 +619,52 @@ mod tests {
         };
         let err = input.for_each_window(options, |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("gone.log"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_grows_while_read_is_read_to_the_end_of_its_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.log");
+        let mut log = Vec::new();
+        for i in 0..(MMAP_MIN_LEN as usize / 10) {
+            log.extend_from_slice(format!("line {i:04}\n").as_bytes());
+        }
+        // A server is in the middle of writing the last line.
+        log.extend_from_slice(b"line being wri");
+        std::fs::write(&path, &log).unwrap();
+        let input = OpenInput::open(&Source::File(path.clone())).unwrap();
+        // Lines written after the check and before the read are read too.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, b"tten\nnext line\nthird").unwrap();
+        log.extend_from_slice(b"tten\nnext line\nthird");
+        let options = ReadOptions {
+            window_size: 64 << 10,
+            mmap: true,
+        };
+        let mut got = Vec::new();
+        input
+            .for_each_window(options, |w| {
+                got.extend_from_slice(w);
+                // While the read goes on, the writer finishes its line and starts another.
+                if got.len() < 100_000 {
+                    std::io::Write::write_all(&mut file, b" line\nhalf a ").unwrap();
+                }
+                Ok(())
+            })
+            .unwrap();
+        log.extend_from_slice(b" line\nhalf a ");
+        // Everything up to the end of the line being written when the read reached it.
+        let end = log.len() - b"half a ".len();
+        assert_eq!(
+            got.len(),
+            end,
+            "{:?}",
+            String::from_utf8_lossy(&got[got.len() - 40..])
+        );
+        assert_eq!(got, log[..end]);
     }
 
     #[test]
