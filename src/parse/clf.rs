@@ -113,10 +113,19 @@ fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Mal
     }
     let client = &line[..client_end];
 
-    // `%l %u` sit between the client and the `[`: take the user, skip the ident.
-    let open = client_end + memchr(b'[', &line[client_end..]).ok_or(Malformed::NoTimestamp)?;
+    // `%l %u` sit between the client and the `[`: take the user, skip the ident. Most lines
+    // have neither (`- -`) and a timestamp of 26 bytes: those places are looked at first,
+    // and searched for only when they do not hold (the result is the same either way).
+    let open = if line[client_end..].starts_with(b" - - [") {
+        client_end + 5
+    } else {
+        client_end + memchr(b'[', &line[client_end..]).ok_or(Malformed::NoTimestamp)?
+    };
     let user = user_field(&line[client_end + 1..open]);
-    let close = open + memchr(b']', &line[open..]).ok_or(Malformed::NoTimestamp)?;
+    let close = match line.get(open + 27) {
+        Some(b']') => open + 27,
+        _ => open + memchr(b']', &line[open..]).ok_or(Malformed::NoTimestamp)?,
+    };
     let time = parse_clf_time(&line[open + 1..close]).map_err(|_| Malformed::BadTimestamp)?;
 
     let mut pos = close + 1;
