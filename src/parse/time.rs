@@ -8,6 +8,8 @@
 //! own time zone. Calendar arithmetic is the days-from-civil algorithm, valid for any
 //! proleptic Gregorian year this format can hold.
 
+use std::cell::Cell;
+
 /// A point in time as logged: UTC milliseconds and the offset of the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogTime {
@@ -30,13 +32,11 @@ pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
     if s[17] != b':' {
         return Err(BadTime);
     }
-    let day = two_digits(s[0], s[1])?;
-    let month = month_number(&s[3..6])?;
-    let year = four_digits(&s[7..11])?;
+    let days = clf_days(&s[..11])?;
     let hour = two_digits(s[12], s[13])?;
     let minute = two_digits(s[15], s[16])?;
     let second = two_digits(s[18], s[19])?;
-    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if hour > 23 || minute > 59 || second > 60 {
         return Err(BadTime);
     }
     let mut rest = &s[20..];
@@ -64,10 +64,34 @@ pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
         }
         _ => return Err(BadTime),
     };
-    let days = days_from_civil(i64::from(year), month, day);
     let local_s = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     let utc_ms = (local_s - i64::from(offset_min) * 60) * 1000 + i64::from(millis);
     Ok(LogTime { utc_ms, offset_min })
+}
+
+thread_local! {
+    /// The last `dd/Mon/yyyy` a thread read and its day number. A log's lines share their
+    /// date for hours on end, so most lines skip the calendar arithmetic.
+    static LAST_DATE: Cell<([u8; 11], i64)> = const { Cell::new(([0; 11], 0)) };
+}
+
+/// `dd/Mon/yyyy` → days since 1970-01-01, remembering the last date this thread read.
+#[inline]
+fn clf_days(date: &[u8]) -> Result<i64, BadTime> {
+    let date: [u8; 11] = date.try_into().map_err(|_| BadTime)?;
+    let (last, days) = LAST_DATE.with(Cell::get);
+    if last == date {
+        return Ok(days);
+    }
+    let day = two_digits(date[0], date[1])?;
+    let month = month_number(&date[3..6])?;
+    let year = four_digits(&date[7..11])?;
+    if day == 0 || day > days_in_month(year, month) {
+        return Err(BadTime);
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    LAST_DATE.with(|cell| cell.set((date, days)));
+    Ok(days)
 }
 
 /// Parses ISO 8601 / RFC 3339 as logs write it: `yyyy-mm-ddTHH:MM:SS[.f…](Z|±hh:mm)`.
@@ -372,6 +396,30 @@ fn month_number(m: &[u8]) -> Result<u32, BadTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_dates_never_change_an_answer() {
+        let ms = |s: &str| parse_clf_time(s.as_bytes()).map(|t| t.utc_ms);
+        let day = |y, m, d| days_from_civil(y, m, d) * 86_400_000;
+        for _ in 0..2 {
+            assert_eq!(
+                ms("10/Oct/2026:00:00:01 +0000"),
+                Ok(day(2026, 10, 10) + 1000)
+            );
+            assert_eq!(
+                ms("10/oct/2026:00:00:02 +0000"),
+                Ok(day(2026, 10, 10) + 2000)
+            );
+            assert_eq!(ms("29/Feb/2023:00:00:00 +0000"), Err(BadTime));
+            assert_eq!(ms("29/Feb/2024:00:00:00 +0000"), Ok(day(2024, 2, 29)));
+            assert_eq!(
+                ms("10/Oct/2026:00:00:03 +0100"),
+                Ok(day(2026, 10, 10) + 3000 - 3_600_000)
+            );
+            assert_eq!(ms("01/Jan/1970:00:00:00 +0000"), Ok(0));
+            assert_eq!(ms("10/Oct/2026:24:00:00 +0000"), Err(BadTime));
+        }
+    }
 
     #[test]
     fn time_bounds() {
