@@ -545,10 +545,13 @@ fn compressed_inputs_give_the_same_tables() {
     let gz_file = write_file(dir.path(), "access.log.1.gz", &gz);
     // Recognised by content, whatever the name.
     let zst_file = write_file(dir.path(), "access.log.2", &zst);
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&log).unwrap();
+    let bz_file = write_file(dir.path(), "access.log.3.bz2", &bz.finish().unwrap());
 
     let base = run(dir.path(), "plain", &[&plain], &[]);
     let tables = || TABLES.into_iter().filter(|t| !PER_FILE.contains(t));
-    for (label, file) in [("gz", &gz_file), ("zst", &zst_file)] {
+    for (label, file) in [("gz", &gz_file), ("zst", &zst_file), ("bz2", &bz_file)] {
         let out = run(dir.path(), label, &[file], &[]);
         assert_same_tables(&base, &out, tables(), label);
         assert_eq!(

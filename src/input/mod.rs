@@ -10,7 +10,7 @@
 //! line is longer than the window, the window grows until the line fits.
 //!
 //! Compressed inputs (gzip, including the multi-member files logrotate and `cat a.gz b.gz`
-//! make, and zstd) are recognised by their first bytes, not their name, and streamed through
+//! make, zstd and bzip2) are recognised by their first bytes, not their name, and streamed through
 //! a decoder into the same windows; standard input may be compressed too. Streams are
 //! decoded on a thread of their own one window ahead, so decompression of the next window
 //! overlaps with parsing of this one.
@@ -62,15 +62,19 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
 }
 
 impl Compression {
-    /// Recognises gzip (`1f 8b`) and zstd (`28 b5 2f fd`) by their magic bytes.
+    /// Recognises gzip (`1f 8b`), zstd (`28 b5 2f fd`) and bzip2 (`BZh` and a block size
+    /// digit) by their magic bytes.
     pub fn detect(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Compression::Zstd
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Compression::Bzip2
         } else {
             Compression::None
         }
@@ -82,6 +86,8 @@ impl Compression {
             Compression::None => Box::new(reader),
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
             Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+            // Multi-stream, as `cat a.bz2 b.bz2` and parallel compressors (pbzip2) write.
+            Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(reader)),
         })
     }
 }
@@ -492,6 +498,12 @@ mod tests {
         encoder.finish().unwrap()
     }
 
+    fn bzip2_of(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
     #[test]
     fn compressed_files_are_read_by_their_magic_bytes() {
         let mut log = Vec::new();
@@ -502,7 +514,12 @@ mod tests {
         // logrotate's and `cat a.gz b.gz`'s multi-member gzip: both members are read.
         let multi = [gzip(first), gzip(second)].concat();
         let zstd = zstd::stream::encode_all(&log[..], 1).unwrap();
-        for (bytes, kind) in [(&multi, Compression::Gzip), (&zstd, Compression::Zstd)] {
+        let bz2 = [bzip2_of(first), bzip2_of(second)].concat();
+        for (bytes, kind) in [
+            (&multi, Compression::Gzip),
+            (&zstd, Compression::Zstd),
+            (&bz2, Compression::Bzip2),
+        ] {
             assert_eq!(Compression::detect(bytes), kind);
             for mmap in [true, false] {
                 let dir = tempfile::tempdir().unwrap();
@@ -529,6 +546,8 @@ mod tests {
         }
         assert_eq!(Compression::detect(b"127.0.0.1 - -"), Compression::None);
         assert_eq!(Compression::detect(b"\x1f"), Compression::None);
+        assert_eq!(Compression::detect(b"BZh"), Compression::None);
+        assert_eq!(Compression::detect(b"BZhx"), Compression::None);
     }
 
     #[test]
