@@ -100,8 +100,8 @@ pub fn ingest(
 
     let dicts = SharedDictionaries::default();
     let shards = Shards::default();
-    let results = read_all(&inputs, |input| {
-        ingest_one(input, options, &dicts, &shards, progress)
+    let results = read_all(&inputs, |index, input| {
+        ingest_one(input, index, options, &dicts, &shards, progress)
     })?;
 
     let mut files = Vec::with_capacity(results.len());
@@ -128,7 +128,7 @@ pub fn ingest(
 /// there are, at most one per thread is open and in memory at once.
 fn read_all<T: Send>(
     inputs: &[OpenInput],
-    read: impl Fn(&OpenInput) -> Result<T> + Sync,
+    read: impl Fn(u32, &OpenInput) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -140,7 +140,7 @@ fn read_all<T: Send>(
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
-                    let result = read(input);
+                    let result = read(i as u32, input);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -161,6 +161,7 @@ fn read_all<T: Send>(
 
 fn ingest_one(
     input: &OpenInput,
+    index: u32,
     options: &IngestOptions,
     dicts: &SharedDictionaries,
     shards: &Shards,
@@ -179,7 +180,7 @@ fn ingest_one(
         let chunks = split_chunks(window, target);
         let parsed: Vec<ChunkStats> = chunks
             .par_iter()
-            .map(|chunk| parse_chunk(chunk, options.format, dicts, shards))
+            .map(|chunk| parse_chunk(chunk, index, options.format, dicts, shards))
             .collect();
         for chunk in parsed {
             for (line, reason, text) in chunk.samples {
@@ -216,6 +217,7 @@ struct ChunkStats {
 /// The hot loop: parse every line of a chunk, intern its fields, hand the hits to the shards.
 fn parse_chunk(
     chunk: &[u8],
+    input: u32,
     format: Format,
     dicts: &SharedDictionaries,
     shards: &Shards,
@@ -236,7 +238,7 @@ fn parse_chunk(
         }
     }
     stats.hits = hits.len() as u64;
-    shards.add(hits.into_global(dicts));
+    shards.add(hits.into_global(dicts), input);
     stats
 }
 

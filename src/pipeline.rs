@@ -68,7 +68,25 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         attribution: &config.attribution,
         journeys: &config.journeys,
     };
-    let partial = aggregate::aggregate(ingested.shards.into_pieces(), &context);
+    let shards = ingested.shards.into_pieces();
+    // The hits table is written while the hits are still in their shards, before
+    // aggregation consumes them; the rows come from the hit records and the dictionaries.
+    if let Some(buckets) = config.hit_buckets {
+        progress.message("hits table");
+        let source = output::hits::HitsSource {
+            shards: &shards,
+            dicts: &ingested.dicts,
+            lookups: &lookups,
+            files: &ingested.files,
+        };
+        let metadata = hits_metadata(config, buckets);
+        output::hits::write(out.staging(), &source, buckets, &metadata)?;
+        trace.stage("hits");
+    }
+    let partial = aggregate::aggregate(
+        shards.into_iter().map(|shard| shard.hits).collect(),
+        &context,
+    );
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -134,23 +152,31 @@ fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
         )
 }
 
+/// Key-value metadata of the hits table's files: the definitions and the bucket contract,
+/// but not the list of inputs, so that the same logs given in another order give the same
+/// bytes.
+fn hits_metadata(config: &Config, buckets: u64) -> Vec<(String, String)> {
+    vec![
+        (
+            "accesslens.version".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        ),
+        ("accesslens.definitions".into(), definitions(config)),
+        (
+            "accesslens.hits".into(),
+            format!(
+                "{{\"partitioning\":\"date = UTC date of ts\",\"visitor_buckets\":{buckets},\
+             \"visitor_bucket\":\"xxhash64(visitor_key, seed 42) & {}\",\
+             \"order\":\"visitor_bucket, visitor_key, ts, visitor_seq\"}}",
+                buckets - 1
+            ),
+        ),
+    ]
+}
+
 /// Key-value metadata written into every Parquet file.
 fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
-    let s = &config.sessions;
-    let definitions = format!(
-        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
-         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
-         \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
-         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
-        json_string(config.ingest.format.name()),
-        json_string(s.preset.name()),
-        s.timeout_ms,
-        json_strings(config.enrich.site.as_slice()),
-        json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
-        json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
-        config.journeys.depth,
-        config.journeys.max_pages,
-    );
+    let definitions = definitions(config);
     let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
         (Some(first), Some(last)) => {
             format!(
@@ -173,6 +199,25 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         ("accesslens.time_range".into(), time_range),
         ("accesslens.definitions".into(), definitions),
     ]
+}
+
+/// The definitions in force, as JSON: written into every Parquet file.
+fn definitions(config: &Config) -> String {
+    let s = &config.sessions;
+    format!(
+        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
+         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
+         \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
+         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
+        json_string(config.ingest.format.name()),
+        json_string(s.preset.name()),
+        s.timeout_ms,
+        json_strings(config.enrich.site.as_slice()),
+        json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
+        json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
+        config.journeys.depth,
+        config.journeys.max_pages,
+    )
 }
 
 /// Stage timings and resident memory on standard error, when `ACCESSLENS_TRACE` is set:

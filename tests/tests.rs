@@ -8,6 +8,7 @@ mod cli;
 mod determinism;
 mod edge_cases;
 mod export;
+mod hits;
 mod html;
 mod known_answers;
 mod parquet_schema;
