@@ -12,4 +12,5 @@ mod hits;
 mod html;
 mod known_answers;
 mod parquet_schema;
+mod spark;
 mod util;
