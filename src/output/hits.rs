@@ -8,15 +8,15 @@
 //! are cut in, see [`crate::sessionize::content_order`]) and its input file's name, so the
 //! same logs give the same bytes whatever the thread count or input order.
 //!
-//! Memory: on top of the hits themselves, one 16-byte reference per hit of a group of
-//! buckets (groups are cut at [`GROUP_HITS`]), one batch of Arrow arrays, and one row group
-//! of encoded pages per date being written.
+//! Memory: on top of the hits themselves, one 16-byte reference per hit of a group of one
+//! date's buckets (groups are cut at [`GROUP_HITS`]), one batch of Arrow arrays, and one row
+//! group of encoded pages: dates are written one after the other.
 //!
 //! This module owns the row layout; Parquet encoding stays in `parquet.rs` and `table.rs`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
 use rayon::prelude::*;
@@ -38,8 +38,7 @@ pub const DIR: &str = "hits";
 /// Rows per Arrow batch handed to a date's file.
 const BATCH_ROWS: usize = 16 * 1024;
 
-/// Rows per row group: small enough that a file per date, each holding one row group's
-/// pages while it is written, stays small in memory.
+/// Rows per row group: the writer holds one row group's pages until it is complete.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Hits sorted at once at most (more only when one bucket alone has more): bounds the
@@ -97,73 +96,95 @@ pub fn write(
     let requests = request_texts(source.dicts);
 
     // Hits per bucket, then runs of consecutive buckets of at most GROUP_HITS hits.
-    let per_bucket = source
+    // Hits per UTC day and bucket; then, day by day, runs of consecutive buckets of at most
+    // GROUP_HITS hits. One date's file is open at a time.
+    let per_day = source
         .shards
         .par_iter()
         .map(|shard| {
-            let mut counts = vec![0usize; buckets as usize];
+            let mut counts: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
             for hit in shard.hits.iter().flatten() {
-                counts[bucket_of(hit.visitor) as usize] += 1;
+                counts
+                    .entry(day_of(hit))
+                    .or_insert_with(|| vec![0; buckets as usize])
+                    [bucket_of(hit.visitor) as usize] += 1;
             }
             counts
         })
-        .reduce(
-            || vec![0usize; buckets as usize],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                a
-            },
-        );
-    let groups = bucket_groups(&per_bucket);
+        .reduce(BTreeMap::new, |mut a, b| {
+            for (day, counts) in b {
+                match a.get_mut(&day) {
+                    Some(sum) => sum.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
+                    None => {
+                        a.insert(day, counts);
+                    }
+                }
+            }
+            a
+        });
 
     let root = dir.join(DIR);
-    std::fs::create_dir_all(&root).map_err(|source| Error::Output {
-        path: root.display().to_string(),
-        source,
-    })?;
-    let mut writer = DateFiles {
-        root: &root,
-        metadata,
-        files: BTreeMap::new(),
-    };
     let columns = Columns {
         lookups,
         requests: &requests,
         files: source.files,
         mask,
     };
-    let mut rows_written = 0u64;
-    for group in groups {
-        let mut rows: Vec<Row<'_>> = source
-            .shards
-            .par_iter()
-            .flat_map_iter(|shard| {
-                shard
-                    .hits
-                    .iter()
-                    .zip(&shard.inputs)
-                    .flat_map(|(piece, &input)| piece.iter().map(move |hit| (hit, input)))
-                    .filter(|(hit, _)| group.contains(&bucket_of(hit.visitor)))
-                    .map(|(hit, input)| Row {
-                        hit,
-                        rank: ranks[hit.visitor as usize],
-                        input,
-                    })
-            })
-            .collect();
-        rows.par_sort_unstable_by(|a, b| row_order(a, b, source));
-        rows_written += rows.len() as u64;
-        write_group(&rows, &columns, &mut writer)?;
-    }
-    let mut written = HitsWritten {
-        rows: rows_written,
-        ..HitsWritten::default()
-    };
-    for (_, file) in std::mem::take(&mut writer.files) {
-        written.bytes += file.finish()?;
-        written.files += 1;
+    let mut written = HitsWritten::default();
+    for (day, counts) in per_day {
+        let mut file = None;
+        for group in bucket_groups(&counts) {
+            let mut rows: Vec<Row<'_>> = source
+                .shards
+                .par_iter()
+                .flat_map_iter(|shard| {
+                    shard
+                        .hits
+                        .iter()
+                        .zip(&shard.inputs)
+                        .flat_map(|(piece, &input)| piece.iter().map(move |hit| (hit, input)))
+                        .filter(|(hit, _)| {
+                            day_of(hit) == day && group.contains(&bucket_of(hit.visitor))
+                        })
+                        .map(|(hit, input)| Row {
+                            hit,
+                            rank: ranks[hit.visitor as usize],
+                            input,
+                        })
+                })
+                .collect();
+            rows.par_sort_unstable_by(|a, b| row_order(a, b, source));
+            written.rows += rows.len() as u64;
+            write_rows(
+                &rows,
+                &columns,
+                || open_day(&root, day),
+                metadata,
+                &mut file,
+            )?;
+        }
+        if let Some(file) = file {
+            written.bytes += file.finish()?;
+            written.files += 1;
+        }
     }
     Ok(written)
+}
+
+/// The UTC day of a hit (days since 1970-01-01).
+fn day_of(hit: &Hit) -> i64 {
+    hit.ts_ms.div_euclid(DAY_MS)
+}
+
+/// Creates `hits/date=YYYY-MM-DD/part-00000.parquet`.
+fn open_day(root: &Path, day: i64) -> Result<PathBuf> {
+    let (y, m, d) = crate::parse::time::civil_from_days(day);
+    let dir = root.join(format!("date={y:04}-{m:02}-{d:02}"));
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Output {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(dir.join("part-00000.parquet"))
 }
 
 /// Each visitor's place in the order (bucket, visitor key), the key compared as the text
@@ -249,47 +270,20 @@ fn request_texts(dicts: &Dictionaries) -> Vec<RequestText> {
         .collect()
 }
 
-/// The open file of each UTC date.
-struct DateFiles<'a> {
-    root: &'a Path,
-    metadata: &'a [(String, String)],
-    files: BTreeMap<i64, BatchFile>,
-}
-
-impl DateFiles<'_> {
-    fn write(&mut self, day: i64, batch: RecordBatch) -> Result<()> {
-        let file = match self.files.entry(day) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => {
-                let (y, m, d) = crate::parse::time::civil_from_days(day);
-                let dir = self.root.join(format!("date={y:04}-{m:02}-{d:02}"));
-                std::fs::create_dir_all(&dir).map_err(|source| Error::Output {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-                e.insert(BatchFile::create(
-                    &dir.join("part-00000.parquet"),
-                    DIR,
-                    batch.schema(),
-                    self.metadata,
-                    &PLAIN,
-                    ROW_GROUP_ROWS,
-                )?)
-            }
-        };
-        file.write(&batch)
-    }
-}
-
 const DAY_MS: i64 = 86_400_000;
 
-/// Writes a group's sorted rows, batch by batch, each batch's rows to their date's file.
-fn write_group(rows: &[Row<'_>], columns: &Columns<'_>, out: &mut DateFiles<'_>) -> Result<()> {
+/// Writes sorted rows of one date, batch by batch, to its file (created with the first
+/// batch). `visitor_seq` counts each visitor's hits within the date.
+fn write_rows(
+    rows: &[Row<'_>],
+    columns: &Columns<'_>,
+    open: impl Fn() -> Result<PathBuf>,
+    metadata: &[(String, String)],
+    file: &mut Option<BatchFile>,
+) -> Result<()> {
     let mut seq = 0u32;
     let mut previous = None;
     let mut numbered: Vec<(Row<'_>, u32)> = Vec::with_capacity(BATCH_ROWS.min(rows.len()));
-    let mut days: Vec<i64> = Vec::new();
-    let mut of_day: Vec<(Row<'_>, u32)> = Vec::with_capacity(BATCH_ROWS.min(rows.len()));
     for batch in rows.chunks(BATCH_ROWS) {
         numbered.clear();
         for &row in batch {
@@ -301,19 +295,19 @@ fn write_group(rows: &[Row<'_>], columns: &Columns<'_>, out: &mut DateFiles<'_>)
             previous = Some(row.rank);
             numbered.push((row, seq));
         }
-        days.clear();
-        days.extend(numbered.iter().map(|(r, _)| r.hit.ts_ms.div_euclid(DAY_MS)));
-        days.sort_unstable();
-        days.dedup();
-        for &day in &days {
-            of_day.clear();
-            of_day.extend(
-                numbered
-                    .iter()
-                    .filter(|(r, _)| r.hit.ts_ms.div_euclid(DAY_MS) == day),
-            );
-            out.write(day, columns.batch(&of_day))?;
-        }
+        let batch = columns.batch(&numbered);
+        let file = match file {
+            Some(file) => file,
+            None => file.insert(BatchFile::create(
+                &open()?,
+                DIR,
+                batch.schema(),
+                metadata,
+                &PLAIN,
+                ROW_GROUP_ROWS,
+            )?),
+        };
+        file.write(&batch)?;
     }
     Ok(())
 }
