@@ -173,6 +173,17 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub html_top: Option<usize>,
 
+    /// Also write per-request data for other engines (repeatable, or comma-separated):
+    /// `hits` writes the `hits` table, one row per request, Hive-partitioned by UTC date
+    /// (`OUT/hits/date=YYYY-MM-DD/part-00000.parquet`), for Spark, Trino or DuckDB.
+    #[arg(long, value_enum, value_name = "KIND", value_delimiter = ',')]
+    pub emit: Vec<EmitArg>,
+
+    /// Visitor buckets of the hits table: `visitor_bucket` is the visitor hash modulo N, a
+    /// power of two [default: 64].
+    #[arg(long, value_name = "N")]
+    pub hit_buckets: Option<u64>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
@@ -213,6 +224,12 @@ pub enum ColorArg {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitArg {
+    /// The `hits` table: one row per request.
+    Hits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

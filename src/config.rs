@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::aggregate::attribution::AttributionRules;
 use crate::aggregate::journeys::{self, JourneyRules};
-use crate::cli::{AnalyzeArgs, FormatArg, SessionsArg};
+use crate::cli::{AnalyzeArgs, EmitArg, FormatArg, SessionsArg};
 use crate::enrich::goals::{Goal, Goals};
 use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
 use crate::error::{Error, Result};
@@ -23,6 +23,10 @@ use crate::sessionize::{SessionPreset, SessionRules};
 /// Default read window: large enough to keep every core busy, small enough that a few of
 /// them in flight stay far below the size of a big log.
 pub const DEFAULT_WINDOW: usize = 64 << 20;
+
+/// Most visitor buckets of the hits table: a bucket is a unit of work for other engines,
+/// and more than this many would only make tiny ones.
+pub const MAX_HIT_BUCKETS: u64 = 1 << 20;
 
 /// Settings of an `analyze` run.
 #[derive(Debug, Clone)]
@@ -42,6 +46,8 @@ pub struct Config {
     pub sessions: SessionRules,
     pub attribution: AttributionRules,
     pub journeys: JourneyRules,
+    /// Write the hits table, with this many visitor buckets (a power of two).
+    pub hit_buckets: Option<u64>,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -67,6 +73,8 @@ struct FileConfig {
     site_search_params: Option<Vec<String>>,
     path_depth: Option<usize>,
     path_pages: Option<usize>,
+    emit: Option<Vec<String>>,
+    hit_buckets: Option<u64>,
     threads: Option<usize>,
     top: Option<usize>,
     html_top: Option<usize>,
@@ -306,6 +314,33 @@ impl Config {
                 .unwrap_or(defaults.max_pages),
         };
 
+        let emit = if args.emit.is_empty() {
+            file.emit
+                .iter()
+                .flatten()
+                .map(|text| {
+                    EmitArg::from_str(text, true)
+                        .map_err(|_| invalid("--emit", false, text, "expected hits".into()))
+                })
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            args.emit.clone()
+        };
+        let from_cli = args.hit_buckets.is_some();
+        let buckets = args
+            .hit_buckets
+            .or(file.hit_buckets)
+            .unwrap_or(crate::output::hits::DEFAULT_BUCKETS);
+        if !buckets.is_power_of_two() || buckets > MAX_HIT_BUCKETS {
+            return Err(invalid(
+                "--hit-buckets",
+                from_cli,
+                &buckets.to_string(),
+                format!("must be a power of two from 1 to {MAX_HIT_BUCKETS}, e.g. 64"),
+            ));
+        }
+        let hit_buckets = emit.contains(&EmitArg::Hits).then_some(buckets);
+
         let threads = match args.threads.or(file.threads) {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
@@ -355,6 +390,7 @@ impl Config {
             sessions,
             attribution: AttributionRules { lookback_ms },
             journeys,
+            hit_buckets,
             threads,
             top: args.top.or(file.top).unwrap_or(10),
             quiet: args.quiet,
@@ -373,6 +409,8 @@ fn config_key(flag: &'static str) -> &'static str {
         "--attribution-lookback" => "attribution_lookback",
         "--path-depth" => "path_depth",
         "--html-top" => "html_top",
+        "--emit" => "emit",
+        "--hit-buckets" => "hit_buckets",
         other => other,
     }
 }
@@ -537,6 +575,35 @@ mod tests {
             .collect();
         assert_eq!(names, ["lead"]);
         assert_eq!(c.top, 3);
+    }
+
+    #[test]
+    fn emit_hits_and_its_bucket_count() {
+        assert_eq!(config(&[], None).unwrap().hit_buckets, None);
+        assert_eq!(
+            config(&["--emit", "hits"], None).unwrap().hit_buckets,
+            Some(64)
+        );
+        let c = config(&["--emit", "hits", "--hit-buckets", "256"], None).unwrap();
+        assert_eq!(c.hit_buckets, Some(256));
+        let c = config(&[], Some("emit = [\"hits\"]\nhit_buckets = 8\n")).unwrap();
+        assert_eq!(c.hit_buckets, Some(8));
+        for bad in ["0", "48", "2097152"] {
+            let err = config(&["--emit", "hits", "--hit-buckets", bad], None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--hit-buckets") && err.contains("power of two"),
+                "{err}"
+            );
+        }
+        let err = config(&[], Some("emit = [\"sessions\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("emit") && err.contains("expected hits"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -117,8 +117,8 @@ pub fn ingest(
 
     let dicts = SharedDictionaries::default();
     let shards = Shards::default();
-    let results = read_all(&inputs, |input| {
-        ingest_one(input, options, &dicts, &shards, progress)
+    let results = read_all(&inputs, |index, input| {
+        ingest_one(input, index, options, &dicts, &shards, progress)
     })?;
 
     let mut files = Vec::with_capacity(results.len());
@@ -145,7 +145,7 @@ pub fn ingest(
 /// there are, at most one per thread is open and in memory at once.
 fn read_all<T: Send>(
     inputs: &[OpenInput],
-    read: impl Fn(&OpenInput) -> Result<T> + Sync,
+    read: impl Fn(u32, &OpenInput) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -157,7 +157,7 @@ fn read_all<T: Send>(
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
-                    let result = read(input);
+                    let result = read(i as u32, input);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -178,6 +178,7 @@ fn read_all<T: Send>(
 
 fn ingest_one(
     input: &OpenInput,
+    index: u32,
     options: &IngestOptions,
     dicts: &SharedDictionaries,
     shards: &Shards,
@@ -233,7 +234,7 @@ fn ingest_one(
             .zip(&starts)
             .map(|(chunk, start)| {
                 let parser = LineParser::new(format, *start);
-                parse_chunk(chunk, parser, options.range, dicts, shards)
+                parse_chunk(chunk, index, parser, options.range, dicts, shards)
             })
             .collect();
         if format.is_w3c()
@@ -292,6 +293,7 @@ struct ChunkStats {
 /// The hot loop: parse every line of a chunk, intern its fields, hand the hits to the shards.
 fn parse_chunk(
     chunk: &[u8],
+    input: u32,
     mut parser: LineParser,
     range: TimeRange,
     dicts: &SharedDictionaries,
@@ -301,16 +303,19 @@ fn parse_chunk(
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
     match parser.format() {
-        Format::Combined => parse_lines(chunk, range, dicts, shards, |line| {
+        Format::Combined => parse_lines(chunk, input, range, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
-        _ => parse_lines(chunk, range, dicts, shards, |line| parser.parse(line)),
+        _ => parse_lines(chunk, input, range, dicts, shards, |line| {
+            parser.parse(line)
+        }),
     }
 }
 
 #[inline(always)]
 fn parse_lines<'a>(
     chunk: &'a [u8],
+    input: u32,
     range: TimeRange,
     dicts: &SharedDictionaries,
     shards: &Shards,
@@ -334,7 +339,7 @@ fn parse_lines<'a>(
         }
     }
     stats.hits = hits.len() as u64;
-    shards.add(hits.into_global(dicts));
+    shards.add(hits.into_global(dicts), input);
     stats
 }
 

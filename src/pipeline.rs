@@ -69,7 +69,25 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         attribution: &config.attribution,
         journeys: &config.journeys,
     };
-    let partial = aggregate::aggregate(ingested.shards.into_pieces(), &context);
+    let shards = ingested.shards.into_pieces();
+    // The hits table is written while the hits are still in their shards, before
+    // aggregation consumes them; the rows come from the hit records and the dictionaries.
+    if let Some(buckets) = config.hit_buckets {
+        progress.message("hits table");
+        let source = output::hits::HitsSource {
+            shards: &shards,
+            dicts: &ingested.dicts,
+            lookups: &lookups,
+            files: &ingested.files,
+        };
+        let metadata = hits_metadata(config, &ingested.files, buckets);
+        output::hits::write(out.staging(), &source, buckets, &metadata)?;
+        trace.stage("hits");
+    }
+    let partial = aggregate::aggregate(
+        shards.into_iter().map(|shard| shard.hits).collect(),
+        &context,
+    );
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -141,26 +159,31 @@ fn bound(bound: Option<TimeBound>) -> String {
     bound.map_or("null".into(), |b| json_string(&b.describe()))
 }
 
+/// Key-value metadata of the hits table's files: the definitions and the bucket contract,
+/// but not the list of inputs, so that the same logs given in another order give the same
+/// bytes.
+fn hits_metadata(config: &Config, files: &[FileStats], buckets: u64) -> Vec<(String, String)> {
+    vec![
+        (
+            "accesslens.version".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        ),
+        ("accesslens.definitions".into(), definitions(config, files)),
+        (
+            "accesslens.hits".into(),
+            format!(
+                "{{\"partitioning\":\"date = UTC date of ts\",\"visitor_buckets\":{buckets},\
+             \"visitor_bucket\":\"xxhash64(visitor_key, seed 42) & {}\",\
+             \"order\":\"visitor_bucket, visitor_key, ts, visitor_seq\"}}",
+                buckets - 1
+            ),
+        ),
+    ]
+}
+
 /// Key-value metadata written into every Parquet file.
 fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
-    let s = &config.sessions;
-    let definitions = format!(
-        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
-         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
-         \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
-         \"since\":{},\"until\":{},\
-         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
-        json_string(&formats(config, files)),
-        json_string(s.preset.name()),
-        s.timeout_ms,
-        json_strings(config.enrich.site.as_slice()),
-        json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
-        json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
-        config.journeys.depth,
-        config.journeys.max_pages,
-        bound(config.ingest.range.since),
-        bound(config.ingest.range.until),
-    );
+    let definitions = definitions(config, files);
     let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
         (Some(first), Some(last)) => {
             format!(
@@ -185,21 +208,41 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
     ]
 }
 
-/// The format named, or the distinct formats detected, in input order (`combined,w3c`).
+/// The format named, or the distinct formats detected, sorted (`combined,w3c`): the same
+/// whatever the order of the inputs.
 fn formats(config: &Config, files: &[FileStats]) -> String {
     if let Some(format) = config.ingest.format {
         return format.name().to_owned();
     }
-    let mut names: Vec<&str> = Vec::new();
-    for file in files {
-        if !names.contains(&file.format.name()) {
-            names.push(file.format.name());
-        }
-    }
+    let mut names: Vec<&str> = files.iter().map(|f| f.format.name()).collect();
+    names.sort_unstable();
+    names.dedup();
     if names.is_empty() {
         names.push(crate::parse::Format::default().name());
     }
     names.join(",")
+}
+
+/// The definitions in force, as JSON: written into every Parquet file.
+fn definitions(config: &Config, files: &[FileStats]) -> String {
+    let s = &config.sessions;
+    format!(
+        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
+         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
+         \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
+         \"since\":{},\"until\":{},\
+         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
+        json_string(&formats(config, files)),
+        json_string(s.preset.name()),
+        s.timeout_ms,
+        json_strings(config.enrich.site.as_slice()),
+        json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
+        json_strings(config.enrich.site_search.params.iter().map(String::as_str)),
+        config.journeys.depth,
+        config.journeys.max_pages,
+        bound(config.ingest.range.since),
+        bound(config.ingest.range.until),
+    )
 }
 
 /// Stage timings and resident memory on standard error, when `ACCESSLENS_TRACE` is set:

@@ -151,3 +151,37 @@ pub fn write_file(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
     std::fs::write(&path, contents).expect("write test file");
     path
 }
+
+/// Writes the seeded generator's traffic as the logs of `servers` load-balanced servers,
+/// `server-1.log` ... in `dir`, and returns their paths.
+pub fn server_logs(
+    dir: &Path,
+    opts: &accesslens::synth::SynthOptions,
+    servers: usize,
+) -> Vec<PathBuf> {
+    let mut logs = vec![Vec::new(); servers];
+    accesslens::synth::generate_split(opts, &mut logs).expect("generate server logs");
+    logs.iter()
+        .enumerate()
+        .map(|(i, log)| write_file(dir, &format!("server-{}.log", i + 1), log))
+        .collect()
+}
+
+/// Every file under `dir`, as (path relative to `dir`, bytes), in path order.
+pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                found.push((name, std::fs::read(&path).expect("read file")));
+            }
+        }
+    }
+    found.sort();
+    found
+}

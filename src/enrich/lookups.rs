@@ -89,7 +89,8 @@ impl ReferrerInfo {
 pub struct VisitorInfo {
     pub client: u32,
     pub agent: u32,
-    /// XXH64 (seed 42) of the visitor key.
+    /// XXH64 (seed 42) of the visitor key as shown: client and user agent with escapes
+    /// resolved and invalid UTF-8 replaced.
     pub hash: u64,
 }
 
@@ -363,7 +364,12 @@ impl Lookups {
             .into_par_iter()
             .map(|v| {
                 let (client, agent) = dicts.visitors.key(v);
-                let hash = visitor_hash(dicts.clients.get(client), dicts.agents.get(agent));
+                // The key as the tables show it, so that `xxhash64(visitor_key)` in any
+                // engine gives this hash, also for agents logged with escapes.
+                let hash = visitor_hash(
+                    clients[client as usize].as_bytes(),
+                    agent_texts[agent as usize].as_bytes(),
+                );
                 VisitorInfo {
                     client,
                     agent,

@@ -5,6 +5,7 @@
 //! that fails leaves the previous contents of `--out` as they were.
 
 pub mod export;
+pub mod hits;
 pub mod html;
 pub mod overview;
 pub mod parquet;
@@ -58,7 +59,9 @@ impl OutputDir {
         &self.staging
     }
 
-    /// Moves every staged file into the output directory (replacing older ones).
+    /// Moves every staged file and directory into the output directory, replacing older
+    /// ones. A directory (a partitioned table) replaces the old one whole, never merged into
+    /// it: the old one is first moved aside into the staging directory, and removed with it.
     pub fn commit(mut self) -> Result<()> {
         let error = |path: &Path, source| Error::Output {
             path: path.display().to_string(),
@@ -69,9 +72,18 @@ impl OutputDir {
             .collect::<Result<_, _>>()
             .map_err(|e| error(&self.staging, e))?;
         staged.sort_by_key(|e| e.file_name());
+        let replaced = self.staging.join(".replaced");
         for entry in staged {
             let target = self.dir.join(entry.file_name());
+            if target.is_dir() && !target.is_symlink() {
+                fs::create_dir_all(&replaced).map_err(|e| error(&replaced, e))?;
+                let aside = replaced.join(entry.file_name());
+                fs::rename(&target, &aside).map_err(|e| error(&target, e))?;
+            }
             fs::rename(entry.path(), &target).map_err(|e| error(&target, e))?;
+        }
+        if replaced.exists() {
+            fs::remove_dir_all(&replaced).map_err(|e| error(&replaced, e))?;
         }
         fs::remove_dir(&self.staging).map_err(|e| error(&self.staging, e))?;
         self.committed = true;
@@ -155,5 +167,32 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["t.parquet"]);
+    }
+
+    #[test]
+    fn a_staged_directory_replaces_the_old_one_whole() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("out");
+        let stage = |files: &[&str]| {
+            let out = OutputDir::prepare(&dir).unwrap();
+            for f in files {
+                let path = out.staging().join("hits").join(f);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(path, b"x").unwrap();
+            }
+            out.commit().unwrap();
+        };
+        stage(&["date=2026-10-10/part-00000.parquet"]);
+        stage(&["date=2026-10-11/part-00000.parquet"]);
+        let dates: Vec<_> = fs::read_dir(dir.join("hits"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(dates, ["date=2026-10-11"]);
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["hits"]);
     }
 }

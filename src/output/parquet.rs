@@ -628,6 +628,79 @@ fn write_table(
     Ok((path, file))
 }
 
+/// A Parquet file written batch by batch, for a table produced as a stream rather than
+/// described by a [`TableSpec`]: the hits table, whose rows arrive partition by partition.
+/// zstd, dictionaries on every column but `plain` ones, row groups of `row_group_rows`, so
+/// the writer holds one row group's encoded pages at most.
+pub struct BatchFile {
+    path: PathBuf,
+    table: String,
+    writer: ArrowWriter<File>,
+}
+
+impl BatchFile {
+    pub fn create(
+        path: &Path,
+        table: &str,
+        schema: arrow_schema::SchemaRef,
+        metadata: &[(String, String)],
+        plain: &[&str],
+        row_group_rows: usize,
+    ) -> Result<BatchFile> {
+        let kv: Vec<KeyValue> = metadata
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
+        let props = plain
+            .iter()
+            .fold(
+                WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(
+                        ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
+                    ))
+                    .set_max_row_group_row_count(Some(row_group_rows))
+                    .set_key_value_metadata(Some(kv)),
+                |p, c| p.set_column_dictionary_enabled(ColumnPath::from(*c), false),
+            )
+            .build();
+        let file = File::create(path).map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(props)).map_err(|source| Error::Parquet {
+                table: table.to_owned(),
+                source,
+            })?;
+        Ok(BatchFile {
+            path: path.to_path_buf(),
+            table: table.to_owned(),
+            writer,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer.write(batch).map_err(|source| Error::Parquet {
+            table: self.table.clone(),
+            source,
+        })
+    }
+
+    /// Writes the footer and flushes the file to disk; returns its size in bytes.
+    pub fn finish(self) -> Result<u64> {
+        let file = self.writer.into_inner().map_err(|source| Error::Parquet {
+            table: self.table.clone(),
+            source,
+        })?;
+        let io_error = |source| Error::Output {
+            path: self.path.display().to_string(),
+            source,
+        };
+        file.sync_all().map_err(io_error)?;
+        Ok(file.metadata().map_err(io_error)?.len())
+    }
+}
+
 /// A table read back from an output directory: its rows in batches, with only the columns
 /// asked for, as an iterator of batches.
 pub struct TableReader {

@@ -17,22 +17,33 @@ use crate::enrich::{Dictionaries, Hit};
 /// Number of in-memory shards. Only a unit of parallel work: results never depend on it.
 pub const SHARDS: usize = 64;
 
-/// Hits partitioned by visitor id.
+/// Hits partitioned by visitor id. Each piece is one chunk's hits of one shard, so all its
+/// hits come from one input: the piece records which (for the hits table's `source_file`),
+/// at no cost per hit.
 pub struct Shards {
-    pieces: Vec<Mutex<Vec<Vec<Hit>>>>,
+    pieces: Vec<Mutex<ShardPieces>>,
+}
+
+/// A shard's pieces, and the input (index in input order) each piece was read from.
+#[derive(Default)]
+pub struct ShardPieces {
+    pub hits: Vec<Vec<Hit>>,
+    pub inputs: Vec<u32>,
 }
 
 impl Default for Shards {
     fn default() -> Self {
         Shards {
-            pieces: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
+            pieces: (0..SHARDS)
+                .map(|_| Mutex::new(ShardPieces::default()))
+                .collect(),
         }
     }
 }
 
 impl Shards {
-    /// Adds a chunk's hits (with run-wide ids).
-    pub fn add(&self, hits: Vec<Hit>) {
+    /// Adds a chunk's hits (with run-wide ids), read from input number `input`.
+    pub fn add(&self, hits: Vec<Hit>, input: u32) {
         let mut parts: Vec<Vec<Hit>> = (0..SHARDS)
             .map(|_| Vec::with_capacity(hits.len() / SHARDS + hits.len() / (4 * SHARDS) + 4))
             .collect();
@@ -41,13 +52,15 @@ impl Shards {
         }
         for (shard, part) in self.pieces.iter().zip(parts) {
             if !part.is_empty() {
-                shard.lock().unwrap_or_else(|p| p.into_inner()).push(part);
+                let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+                shard.hits.push(part);
+                shard.inputs.push(input);
             }
         }
     }
 
     /// The shards, each a list of pieces to be joined when it is processed.
-    pub fn into_pieces(self) -> Vec<Vec<Vec<Hit>>> {
+    pub fn into_pieces(self) -> Vec<ShardPieces> {
         self.pieces
             .into_iter()
             .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
@@ -104,7 +117,7 @@ pub fn sorted_shard(pieces: Vec<Vec<Hit>>, dicts: &Dictionaries) -> Vec<Hit> {
 }
 
 /// A total order on what a hit says, for hits of one visitor at the same millisecond.
-fn content_order(a: &Hit, b: &Hit, dicts: &Dictionaries) -> Ordering {
+pub fn content_order(a: &Hit, b: &Hit, dicts: &Dictionaries) -> Ordering {
     let text = |a: u32, b: u32, d: &crate::enrich::intern::Interner| {
         if a == b {
             Ordering::Equal

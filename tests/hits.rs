@@ -1,0 +1,136 @@
+//! The hits table (`--emit hits`): one row per hit, partitioned by UTC date, sorted by
+//! visitor bucket, visitor key and time, byte for byte the same whatever the threads and the
+//! order of the inputs; a rerun replaces the whole table.
+
+use std::path::{Path, PathBuf};
+
+use accesslens::synth::SynthOptions;
+
+use crate::util::{
+    CHROME_MAC, analyze, duckdb_rows, duckdb_value, files_under, run, server_logs, write_file,
+};
+
+/// Hits of every partition, as DuckDB reads them (`date` from the directory names).
+const HITS: &str = "read_parquet('{out}/hits/*/*.parquet', hive_partitioning = true)";
+
+fn generated(dir: &Path) -> Vec<PathBuf> {
+    let opts = SynthOptions {
+        lines: 6_000,
+        seed: 11,
+        disorder_ms: 2_000,
+        ..SynthOptions::default()
+    };
+    server_logs(dir, &opts, 3)
+}
+
+#[test]
+fn same_bytes_whatever_threads_chunks_and_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = generated(dir.path());
+    let forward: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let backward: Vec<&Path> = files.iter().rev().map(PathBuf::as_path).collect();
+    let base = dir.path().join("base");
+    analyze(&forward, &base, &["--emit", "hits", "--threads", "1"]);
+    let expected = files_under(&base.join("hits"));
+    assert!(expected.len() >= 2, "{} partitions", expected.len());
+    for (label, inputs, extra) in [
+        ("threads", &forward, &["--threads", "2"][..]),
+        ("reversed", &backward, &["--threads", "2"][..]),
+        (
+            "chunks",
+            &backward,
+            &["--chunk-size", "4096", "--threads", "3"][..],
+        ),
+    ] {
+        let out = dir.path().join(label);
+        analyze(inputs, &out, &[&["--emit", "hits"][..], extra].concat());
+        assert!(
+            files_under(&out.join("hits")) == expected,
+            "{label}: different bytes"
+        );
+    }
+}
+
+#[test]
+fn one_row_per_hit_sorted_and_bucketed() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = generated(dir.path());
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = dir.path().join("out");
+    analyze(&inputs, &out, &["--emit", "hits", "--hit-buckets", "8"]);
+    let totals = duckdb_rows(
+        &out,
+        &format!(
+            "select count(*), count(*) filter (where page_view), count(*) filter (where bot),
+                    count(*) filter (where visitor_bucket <> (visitor_hash & 7)),
+                    count(*) filter (where date <> cast(timezone('UTC', ts) as date)),
+                    count(distinct source_file)
+             from {HITS}"
+        ),
+    );
+    let summary = duckdb_rows(
+        &out,
+        "select hits, page_views, bot_hits from '{out}/summary.parquet'",
+    );
+    assert_eq!(totals[0][..3], summary[0][..], "hits, page views, bot hits");
+    assert_eq!(totals[0][3..], ["0", "0", "3"], "buckets, dates, files");
+    // Within each file, rows are in (bucket, visitor key, time, visitor_seq) order, and
+    // visitor_seq counts a visitor's hits from 0.
+    let disorder = duckdb_value(
+        &out,
+        "select count(*) from (
+             select visitor_seq, row_number() over () as pos,
+                    row_number() over (order by visitor_bucket, visitor_key, ts, visitor_seq) as sorted,
+                    row_number() over (partition by visitor_key order by ts, visitor_seq) - 1 as seq
+             from read_parquet('{out}/hits/date=2026-10-10/part-00000.parquet'))
+         where pos <> sorted or seq <> visitor_seq",
+    );
+    assert_eq!(disorder, "0");
+}
+
+#[test]
+fn a_rerun_replaces_the_whole_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |day: u32| {
+        format!(
+            "203.0.113.9 - - [{day}/Oct/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 10 \"-\" \"{CHROME_MAC}\"\n"
+        )
+    };
+    let first = write_file(dir.path(), "a.log", line(10).as_bytes());
+    let second = write_file(dir.path(), "b.log", line(12).as_bytes());
+    let out = dir.path().join("out");
+    analyze(&[&first], &out, &["--emit", "hits"]);
+    analyze(&[&second], &out, &["--emit", "hits"]);
+    let names: Vec<String> = files_under(&out.join("hits"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["date=2026-10-12/part-00000.parquet"]);
+    // Without --emit hits, the table is left as it was.
+    analyze(&[&first], &out, &[]);
+    assert!(out.join("hits/date=2026-10-12").is_dir());
+    assert!(!out.join(".accesslens-staging").exists());
+}
+
+#[test]
+fn hit_buckets_must_be_a_power_of_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_file(dir.path(), "a.log", b"");
+    let out = dir.path().join("out");
+    let output = run(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--emit",
+        "hits",
+        "--hit-buckets",
+        "48",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--hit-buckets") && stderr.contains("power of two"),
+        "{stderr}"
+    );
+}

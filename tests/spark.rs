@@ -1,0 +1,255 @@
+//! The Spark job in `contrib/spark/` gives the same tables as accesslens: accesslens writes
+//! the hits table of a few servers' logs (`--emit hits`), the job rebuilds sessions and
+//! reports from it in Spark's local mode, and every row of every table it writes must equal
+//! accesslens's own. Besides generated traffic, hand-written lines place page views
+//! milliseconds either side of the 30-minute timeout, a session across midnight and across
+//! two files, two page views at the same millisecond, bots, assets and errors.
+//!
+//! Needs Java 17+ and `python3 -m pip install -r tests/requirements-spark.txt`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use accesslens::synth::SynthOptions;
+
+use crate::util::{FIREFOX_WIN, SAFARI_IPHONE, analyze, duckdb_rows, server_logs, write_file};
+
+/// The tables the job writes.
+const TABLES: [&str; 7] = [
+    "sessions",
+    "entry_pages",
+    "exit_pages",
+    "channels",
+    "referring_sites",
+    "search_keywords",
+    "errors",
+];
+
+/// Settings of the generated traffic's site.
+const SITE: [&str; 6] = [
+    "--site-domain",
+    "example.com",
+    "--goal",
+    "purchase=/checkout/thank-you",
+    "--goal-value-param",
+    "value",
+];
+
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+/// A combined-format line at `time` (with milliseconds).
+fn line(
+    client: &str,
+    time: &str,
+    target: &str,
+    status: u16,
+    referrer: &str,
+    agent: &str,
+) -> String {
+    format!(
+        "{client} - - [{time} +0000] \"GET {target} HTTP/1.1\" {status} 512 \"{referrer}\" \"{agent}\"\n"
+    )
+}
+
+/// Two files of one server pair with the edge cases; the first visitor's sessions are
+/// checked on accesslens's side, so the data is known to exercise them.
+fn edge_logs(dir: &Path) -> Vec<PathBuf> {
+    let v = |time: &str, target: &str, status: u16, referrer: &str| {
+        line("198.51.100.7", time, target, status, referrer, FIREFOX_WIN)
+    };
+    let a = [
+        v(
+            "10/Oct/2026:23:40:00.000",
+            "/?utm_source=newsletter&utm_medium=email&utm_campaign=october",
+            200,
+            "-",
+        ),
+        v(
+            "10/Oct/2026:23:40:00.000",
+            "/style.css",
+            200,
+            "https://example.com/",
+        ),
+        v(
+            "11/Oct/2026:00:40:00.001",
+            "/products/1",
+            200,
+            "https://www.google.com/search?q=trail+shoes",
+        ),
+        v(
+            "11/Oct/2026:01:45:00.000",
+            "/missing",
+            404,
+            "https://blog.example.org/post",
+        ),
+        line(
+            "203.0.113.5",
+            "11/Oct/2026:08:00:00.000",
+            "/products",
+            200,
+            "-",
+            SAFARI_IPHONE,
+        ),
+        line(
+            "66.249.66.1",
+            "11/Oct/2026:08:00:00.500",
+            "/missing",
+            404,
+            "-",
+            GOOGLEBOT,
+        ),
+    ]
+    .concat();
+    let b = [
+        // Exactly 30 minutes after 23:40: the same session, across midnight and files.
+        v(
+            "11/Oct/2026:00:10:00.000",
+            "/products",
+            200,
+            "https://example.com/",
+        ),
+        // 29:59.999 after 00:40:00.001, two page views at the same millisecond.
+        v(
+            "11/Oct/2026:01:10:00.000",
+            "/checkout/thank-you?order=1&value=49.90",
+            200,
+            "https://example.com/cart",
+        ),
+        v(
+            "11/Oct/2026:01:10:00.000",
+            "/about",
+            200,
+            "https://example.com/",
+        ),
+        // 30 minutes and 2 ms later: a new session.
+        v(
+            "11/Oct/2026:01:40:00.002",
+            "/contact",
+            200,
+            "https://news.ycombinator.com/item?id=1",
+        ),
+        v("11/Oct/2026:01:45:01.000", "/missing", 404, "-"),
+        line(
+            "203.0.113.5",
+            "11/Oct/2026:08:29:59.999",
+            "/about",
+            200,
+            "https://example.com/",
+            SAFARI_IPHONE,
+        ),
+        line(
+            "203.0.113.5",
+            "11/Oct/2026:08:30:00.000",
+            "/logo.png",
+            200,
+            "https://example.com/",
+            SAFARI_IPHONE,
+        ),
+        line(
+            "66.249.66.1",
+            "11/Oct/2026:08:00:01.000",
+            "/",
+            200,
+            "-",
+            GOOGLEBOT,
+        ),
+    ]
+    .concat();
+    vec![
+        write_file(dir, "edge-a.log", a.as_bytes()),
+        write_file(dir, "edge-b.log", b.as_bytes()),
+    ]
+}
+
+fn python(args: &[&str], spark: bool) -> std::process::Output {
+    let mut cmd = Command::new("python3");
+    cmd.args(args);
+    if spark {
+        // Two cores and few shuffle partitions: the data is small, startup dominates.
+        cmd.env(
+            "PYSPARK_SUBMIT_ARGS",
+            "--master local[2] --conf spark.sql.shuffle.partitions=2 \
+             --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false pyspark-shell",
+        );
+    }
+    cmd.output().expect("python3 runs")
+}
+
+#[test]
+fn spark_job_gives_accesslens_tables() {
+    let probe = python(&["-c", "import pyspark"], false);
+    assert!(
+        probe.status.success(),
+        "pyspark is missing: python3 -m pip install -r tests/requirements-spark.txt"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        lines: 3_000,
+        seed: 17,
+        disorder_ms: 1_500,
+        ..SynthOptions::default()
+    };
+    let mut files = server_logs(dir.path(), &opts, 3);
+    files.extend(edge_logs(dir.path()));
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = dir.path().join("accesslens");
+    analyze(
+        &inputs,
+        &out,
+        &[&SITE[..], &["--emit", "hits", "--hit-buckets", "16"]].concat(),
+    );
+
+    // The edge cases cut the sessions they should.
+    let sessions = duckdb_rows(
+        &out,
+        "select entry_page, exit_page, page_views, channel, coalesce(keyword, '-'), value
+         from '{out}/sessions.parquet' where ip = '198.51.100.7' order by start",
+    );
+    assert_eq!(
+        sessions,
+        [
+            ["/", "/products", "2", "Email", "-", "0.0"],
+            [
+                "/products/1",
+                "/checkout/thank-you",
+                "3",
+                "Organic Search",
+                "trail shoes",
+                "49.9"
+            ],
+            ["/contact", "/contact", "1", "Organic Social", "-", "0.0"],
+        ]
+    );
+
+    let job = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/spark/accesslens_spark.py");
+    let spark_out = dir.path().join("spark");
+    let run = python(
+        &[
+            job.to_str().unwrap(),
+            out.join("hits").to_str().unwrap(),
+            spark_out.to_str().unwrap(),
+            "--check-buckets",
+            "16",
+        ],
+        true,
+    );
+    assert!(
+        run.status.success(),
+        "the Spark job failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let compare = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spark_compare.py");
+    let mut args = vec![
+        compare.to_str().unwrap(),
+        out.to_str().unwrap(),
+        spark_out.to_str().unwrap(),
+    ];
+    args.extend(TABLES);
+    let compared = python(&args, false);
+    assert!(
+        compared.status.success(),
+        "Spark's tables differ from accesslens's:\n{}{}",
+        String::from_utf8_lossy(&compared.stdout),
+        String::from_utf8_lossy(&compared.stderr)
+    );
+}
