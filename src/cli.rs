@@ -96,6 +96,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
 
+    /// Character set of paths, referrers and user agents that are not UTF-8 (a WHATWG label:
+    /// big5, shift_jis, euc-kr, gbk, iso-8859-2…) [default: windows-1252]. UTF-8 text is
+    /// always read as UTF-8.
+    #[arg(long, value_name = "LABEL")]
+    pub text_encoding: Option<String>,
+
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]

@@ -13,6 +13,7 @@ use crate::aggregate::attribution::AttributionRules;
 use crate::aggregate::journeys::{self, JourneyRules};
 use crate::cli::{AnalyzeArgs, EmitArg, FormatArg, SessionsArg};
 use crate::enrich::goals::{Goal, Goals};
+use crate::enrich::text::Legacy;
 use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
@@ -61,6 +62,7 @@ struct FileConfig {
     format: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    text_encoding: Option<String>,
     site_domains: Option<Vec<String>>,
     sessions: Option<String>,
     session_timeout: Option<String>,
@@ -186,6 +188,26 @@ impl Config {
                 reason: "it is not after --since: no line could be read".into(),
             });
         }
+
+        let legacy = match (&args.text_encoding, &file.text_encoding) {
+            (None, None) => Legacy::default(),
+            (cli, file) => {
+                let (text, from_cli) = match cli {
+                    Some(text) => (text, true),
+                    None => (file.as_ref().expect("one of the two"), false),
+                };
+                Legacy::from_label(text).ok_or_else(|| {
+                    invalid(
+                        "--text-encoding",
+                        from_cli,
+                        text,
+                        "expected a character set label that keeps ASCII as ASCII, \
+                         such as windows-1252, iso-8859-2, big5, shift_jis, euc-kr or gbk"
+                            .into(),
+                    )
+                })?
+            }
+        };
 
         let preset = match (args.sessions, &file.sessions) {
             (Some(p), _) => p,
@@ -386,6 +408,7 @@ impl Config {
                 site: SiteDomains::new(&site_domains),
                 goals,
                 site_search,
+                legacy,
             },
             sessions,
             attribution: AttributionRules { lookback_ms },

@@ -230,7 +230,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
         "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
          \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
-         \"since\":{},\"until\":{},\
+         \"since\":{},\"until\":{},\"text_encoding\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
@@ -242,6 +242,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
         config.journeys.max_pages,
         bound(config.ingest.range.since),
         bound(config.ingest.range.until),
+        json_string(config.enrich.legacy.name()),
     )
 }
 

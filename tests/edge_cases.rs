@@ -79,14 +79,15 @@ fn absurd_sizes_and_values_saturate_instead_of_overflowing() {
 #[test]
 fn paths_and_referrers_shown_alike_are_one_row() {
     let dir = tempfile::tempdir().unwrap();
-    // /\xff and /\xfe are both shown as "/\u{fffd}": one page with 2 page views. The same
-    // referrer logged with \" (Apache) and \x22 (nginx) is one referrer with 2 sessions.
+    // Read as UTF-8 only (no legacy character set), /\xff and /\xfe are both shown as
+    // "/\u{fffd}": one page with 2 page views. The same referrer logged with \" (Apache) and
+    // \x22 (nginx) is one referrer with 2 sessions.
     let mut log = Vec::new();
     log.extend_from_slice(b"10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET /\xff HTTP/1.1\" 200 1 \"https://r.example/?q=\\\"a\\\"\" \"UA one\"\n");
     log.extend_from_slice(b"10.0.0.2 - - [10/Oct/2026:10:00:00 +0000] \"GET /\xfe HTTP/1.1\" 200 1 \"https://r.example/?q=\\x22a\\x22\" \"UA two\"\n");
     let input = write_file(dir.path(), "alike.log", &log);
     let out = dir.path().join("out");
-    analyze(&[&input], &out, &[]);
+    analyze(&[&input], &out, &["--text-encoding", "utf-8"]);
     assert_eq!(
         duckdb_rows(
             &out,
@@ -207,4 +208,85 @@ fn a_goal_url_counts_once_whatever_the_request_line_around_it() {
         ),
         [["4", "True", "buy", "20.0"]]
     );
+}
+
+#[test]
+fn text_in_a_legacy_encoding_is_decoded_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = |ip: &str, path: &[u8], agent: &[u8]| {
+        let mut l = format!("{ip} - - [10/Mar/2024:10:00:00 +0000] \"GET ").into_bytes();
+        l.extend_from_slice(path);
+        l.extend_from_slice(b" HTTP/1.1\" 200 10 \"-\" \"");
+        l.extend_from_slice(agent);
+        l.extend_from_slice(b"\"\n");
+        l
+    };
+    // Latin-1 (windows-1252) bytes: é and è in paths, ü in a user agent; read by default.
+    let latin = [
+        raw(
+            "192.0.2.1",
+            b"/caf\xe9",
+            b"Mozilla/5.0 (X11; Linux x86_64) M\xfcller/1.0",
+        ),
+        raw(
+            "192.0.2.2",
+            b"/caf\xe8",
+            b"Mozilla/5.0 (X11; Linux x86_64) M\xfcller/1.0",
+        ),
+        raw(
+            "192.0.2.3",
+            b"/caf\xe9",
+            b"Mozilla/5.0 (X11; Linux x86_64) M\xfcller/1.0",
+        ),
+    ]
+    .concat();
+    let input = write_file(dir.path(), "latin.log", &latin);
+    let out = dir.path().join("latin");
+    analyze(&[&input], &out, &[]);
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select path, hits from '{out}/pages.parquet' order by path"
+        ),
+        [["/cafè", "1"], ["/café", "2"]]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &out,
+            "select distinct user_agent from '{out}/visitors.parquet'"
+        ),
+        [["Mozilla/5.0 (X11; Linux x86_64) Müller/1.0"]]
+    );
+
+    // Big5, when named: 新聞 is b7 73 bb 44.
+    let big5 = [
+        raw("192.0.2.4", b"/\xb7\x73\xbb\x44", FIREFOX_WIN.as_bytes()),
+        raw("192.0.2.5", b"/\xb7\x73\xbb\x44", FIREFOX_WIN.as_bytes()),
+    ]
+    .concat();
+    let input = write_file(dir.path(), "big5.log", &big5);
+    let out = dir.path().join("big5");
+    analyze(&[&input], &out, &["--text-encoding", "big5"]);
+    assert_eq!(
+        duckdb_rows(&out, "select path, hits from '{out}/pages.parquet'"),
+        [["/新聞", "2"]]
+    );
+    let definitions = duckdb_value(
+        &out,
+        "select decode(value) from parquet_kv_metadata('{out}/summary.parquet') \
+         where decode(key) = 'accesslens.definitions'",
+    );
+    assert!(
+        definitions.contains("\"text_encoding\":\"Big5\""),
+        "{definitions}"
+    );
+
+    let output = bin()
+        .args(["analyze", "--text-encoding", "utf-16le", "--out"])
+        .arg(dir.path().join("bad"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--text-encoding"));
 }

@@ -25,6 +25,8 @@ pub struct EnrichRules {
     pub site: SiteDomains,
     pub goals: Goals,
     pub site_search: SiteSearch,
+    /// How paths, referrers and user agents that are not UTF-8 are read.
+    pub legacy: text::Legacy,
 }
 
 /// A distinct request, classified.
@@ -247,7 +249,7 @@ impl Lookups {
                 let (parts, tagged) = (&c.parts, &c.tagged);
                 // Paths are keyed by the text reports show, so that two byte sequences shown
                 // alike (invalid UTF-8) are one path.
-                let path_text = String::from_utf8_lossy(&parts.path);
+                let path_text = rules.legacy.decode(&parts.path);
                 let path = path_ids.intern(path_text.as_bytes());
                 if path as usize == path_goals.len() {
                     path_goals.push(rules.goals.goal_of(&path_text));
@@ -287,7 +289,7 @@ impl Lookups {
         let classified: Vec<(Text, referrer::ReferrerParts, sources::ReferrerSource)> =
             par_map(&dicts.referrers, |raw| {
                 let unescaped = text::unescape(raw);
-                let text = String::from_utf8_lossy(&unescaped).into_owned();
+                let text = rules.legacy.decode(&unescaped);
                 let parts = referrer::classify(&text, &rules.site);
                 let source = match &parts.host {
                     Some(host) if !parts.internal => sources::classify_referrer(host, &unescaped),
@@ -340,7 +342,9 @@ impl Lookups {
             .collect();
         let hosts = texts(&host_ids);
 
-        let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| Text::from(text::display(raw)));
+        let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| {
+            Text::from(text::display(raw, rules.legacy))
+        });
         let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
         let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
         bots.sort();
@@ -359,7 +363,9 @@ impl Lookups {
             .iter()
             .map(|a| devices.binary_search(&a.device).unwrap_or(0) as u16)
             .collect();
-        let clients = par_map(&dicts.clients, |raw| Text::from(text::display(raw)));
+        let clients = par_map(&dicts.clients, |raw| {
+            Text::from(text::display(raw, rules.legacy))
+        });
         let visitors = (0..dicts.visitors.len() as u32)
             .into_par_iter()
             .map(|v| {

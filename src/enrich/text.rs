@@ -89,9 +89,42 @@ fn json_unicode(s: &[u8]) -> Option<(char, usize)> {
     Some((char::from_u32(first)?, 6))
 }
 
-/// Logged bytes → display string: escapes resolved, invalid UTF-8 replaced.
-pub fn display(raw: &[u8]) -> String {
-    String::from_utf8_lossy(&unescape(raw)).into_owned()
+/// How text that is not UTF-8 is read: a legacy character set, by default windows-1252
+/// (which decodes every byte, so two different byte strings never become one text and
+/// nothing turns into U+FFFD); `--text-encoding` names another (big5, shift_jis, euc-kr,
+/// gbk…). Text that is valid UTF-8 is always read as UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Legacy(pub &'static encoding_rs::Encoding);
+
+impl Default for Legacy {
+    fn default() -> Self {
+        Legacy(encoding_rs::WINDOWS_1252)
+    }
+}
+
+impl Legacy {
+    /// The character set a WHATWG label names (`latin1`, `big5`, `sjis`…); only those that
+    /// keep ASCII as ASCII, as a log's structure needs.
+    pub fn from_label(label: &str) -> Option<Legacy> {
+        encoding_rs::Encoding::for_label(label.trim().as_bytes())
+            .filter(|e| e.is_ascii_compatible())
+            .map(Legacy)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Bytes as text: UTF-8 when they are; else decoded with this character set; U+FFFD
+    /// only for what neither decodes.
+    pub fn decode(self, bytes: &[u8]) -> String {
+        super::query::decode_text(bytes, Some(self.0))
+    }
+}
+
+/// Logged bytes → display string: escapes resolved, then decoded (see [`Legacy`]).
+pub fn display(raw: &[u8], legacy: Legacy) -> String {
+    legacy.decode(&unescape(raw))
 }
 
 /// The value of one hexadecimal digit.
@@ -110,28 +143,71 @@ mod tests {
 
     #[test]
     fn resolves_apache_and_nginx_escapes() {
-        assert_eq!(display(br#"a \"b\" c\\d"#), r#"a "b" c\d"#);
-        assert_eq!(display(br"\x22quoted\x22 \x41"), "\"quoted\" A");
-        assert_eq!(display(br"trailing \"), r"trailing \");
-        assert_eq!(display(br"\xZZ \q"), r"\xZZ \q");
+        assert_eq!(
+            display(br#"a \"b\" c\\d"#, Legacy::default()),
+            r#"a "b" c\d"#
+        );
+        assert_eq!(
+            display(br"\x22quoted\x22 \x41", Legacy::default()),
+            "\"quoted\" A"
+        );
+        assert_eq!(display(br"trailing \", Legacy::default()), r"trailing \");
+        assert_eq!(display(br"\xZZ \q", Legacy::default()), r"\xZZ \q");
         assert!(matches!(unescape(b"plain"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn resolves_json_escapes() {
-        assert_eq!(display(br"/a?x=1\u0026y=\u003cb\u003e"), "/a?x=1&y=<b>");
         assert_eq!(
-            display(br"caf\u00e9 \ud83d\ude00 \/p"),
+            display(br"/a?x=1\u0026y=\u003cb\u003e", Legacy::default()),
+            "/a?x=1&y=<b>"
+        );
+        assert_eq!(
+            display(br"caf\u00e9 \ud83d\ude00 \/p", Legacy::default()),
             "caf\u{e9} \u{1f600} /p"
         );
-        assert_eq!(display(br"a\nb\tc"), "a\nb\tc");
+        assert_eq!(display(br"a\nb\tc", Legacy::default()), "a\nb\tc");
         // Not escapes: left as written.
-        assert_eq!(display(br"\u12 \ud83d \uZZZZ"), r"\u12 \ud83d \uZZZZ");
+        assert_eq!(
+            display(br"\u12 \ud83d \uZZZZ", Legacy::default()),
+            r"\u12 \ud83d \uZZZZ"
+        );
     }
 
     #[test]
     fn invalid_utf8_is_replaced() {
-        assert_eq!(display(b"caf\xc3\xa9 \xff"), "caf\u{e9} \u{fffd}");
-        assert_eq!(display(br"\xff"), "\u{fffd}");
+        assert_eq!(
+            display(b"caf\xc3\xa9 \xff", Legacy(encoding_rs::UTF_8)),
+            "caf\u{e9} \u{fffd}"
+        );
+        assert_eq!(display(br"\xff", Legacy(encoding_rs::UTF_8)), "\u{fffd}");
+    }
+
+    #[test]
+    fn legacy_text_is_decoded_not_replaced() {
+        // windows-1252 by default: two different Latin-1 bytes stay two different texts.
+        let latin = Legacy::default();
+        assert_eq!(display(b"/caf\xe9", latin), "/caf\u{e9}");
+        assert_eq!(display(b"/caf\xe8", latin), "/caf\u{e8}");
+        assert_eq!(
+            display(b"caf\xc3\xa9", latin),
+            "caf\u{e9}",
+            "UTF-8 stays UTF-8"
+        );
+        // Big5 when named: 新聞 is b7 73 bb 44.
+        let big5 = Legacy::from_label("big5").unwrap();
+        assert_eq!(big5.name(), "Big5");
+        assert_eq!(display(b"/\xb7\x73\xbb\x44", big5), "/\u{65b0}\u{805e}");
+        // Bytes Big5 cannot decode either are replaced, never dropped.
+        assert_eq!(display(b"/\xff", big5), "/\u{fffd}");
+        assert_eq!(
+            Legacy::from_label(" Latin1 ").unwrap().name(),
+            "windows-1252"
+        );
+        assert!(
+            Legacy::from_label("utf-16le").is_none(),
+            "not ASCII-compatible"
+        );
+        assert!(Legacy::from_label("klingon").is_none());
     }
 }

@@ -255,7 +255,8 @@ fn request_texts(dicts: &Dictionaries) -> Vec<RequestText> {
         .map(|id| {
             let raw = dicts.requests.get(id);
             let parts = request::classify(raw, &request::PathRules::default());
-            let line = crate::enrich::text::display(raw);
+            // The method word is ASCII whatever the encoding.
+            let line = crate::enrich::text::display(raw, Default::default());
             let method = line.trim().split(' ').next().unwrap_or("");
             let query = memchr::memchr(b'?', &parts.target).map(|q| {
                 let rest = &parts.target[q + 1..];
