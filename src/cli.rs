@@ -102,6 +102,13 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "LABEL")]
     pub text_encoding: Option<String>,
 
+    /// The clock of formats whose times carry no offset, as a fixed offset (`+02:00`,
+    /// `-0500`, `UTC`): HAProxy's local dates are read on it, and the UTC times of W3C, AWS
+    /// and JSON logs are reported on it (hours, days, midnight, --since). Logs with an
+    /// offset on every line (combined, common, nginx, S3) keep theirs.
+    #[arg(long, value_name = "OFFSET")]
+    pub tz: Option<String>,
+
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]

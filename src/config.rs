@@ -63,6 +63,7 @@ struct FileConfig {
     since: Option<String>,
     until: Option<String>,
     text_encoding: Option<String>,
+    tz: Option<String>,
     site_domains: Option<Vec<String>>,
     sessions: Option<String>,
     session_timeout: Option<String>,
@@ -206,6 +207,20 @@ impl Config {
                             .into(),
                     )
                 })?
+            }
+        };
+
+        let tz = match (&args.tz, &file.tz) {
+            (None, None) => None,
+            (cli, file) => {
+                let (text, from_cli) = match cli {
+                    Some(text) => (text, true),
+                    None => (file.as_ref().expect("one of the two"), false),
+                };
+                Some(
+                    parse_offset_min(text)
+                        .map_err(|reason| invalid("--tz", from_cli, text, reason))?,
+                )
             }
         };
 
@@ -402,6 +417,7 @@ impl Config {
                 chunk_size: args.chunk_size,
                 keep_going: args.keep_going,
                 range,
+                tz,
             },
             enrich: EnrichRules {
                 paths,
@@ -439,6 +455,41 @@ fn config_key(flag: &'static str) -> &'static str {
 }
 
 /// Parses a humane duration (`30m`, `1h30m`, `90s`, `1500ms`, `2h`, `30d`) into milliseconds.
+/// A fixed offset from UTC in minutes: `UTC`, `Z`, `+02:00`, `-0500`, `+5`.
+pub fn parse_offset_min(text: &str) -> std::result::Result<i16, String> {
+    let s = text.trim();
+    if s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("z") {
+        return Ok(0);
+    }
+    let help = || {
+        format!(
+            "expected a fixed offset such as +02:00, -0500 or UTC (zone names with daylight \
+             saving time are not supported yet), not {s:?}"
+        )
+    };
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(help()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if rest.matches(':').count() > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(help());
+    }
+    let (hours, minutes) = match digits.len() {
+        1 | 2 => (digits.parse::<i16>().map_err(|_| help())?, 0),
+        4 => (
+            digits[..2].parse::<i16>().map_err(|_| help())?,
+            digits[2..].parse::<i16>().map_err(|_| help())?,
+        ),
+        _ => return Err(help()),
+    };
+    if hours > 14 || minutes > 59 {
+        return Err(help());
+    }
+    Ok(sign * (hours * 60 + minutes))
+}
+
 pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
     let s = text.trim();
     if s.is_empty() {
@@ -488,6 +539,27 @@ mod tests {
     use super::*;
     use crate::parse::Format;
     use clap::Parser;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(parse_offset_min("UTC"), Ok(0));
+        assert_eq!(parse_offset_min("z"), Ok(0));
+        assert_eq!(parse_offset_min("+02:00"), Ok(120));
+        assert_eq!(parse_offset_min("-0530"), Ok(-330));
+        assert_eq!(parse_offset_min("+5"), Ok(300));
+        assert_eq!(parse_offset_min(" +14:00 "), Ok(840));
+        for bad in [
+            "",
+            "Europe/Berlin",
+            "+15:00",
+            "+02:60",
+            "02:00",
+            "+2:0:0",
+            "+123",
+        ] {
+            assert!(parse_offset_min(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

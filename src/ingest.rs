@@ -24,7 +24,7 @@ use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
 use crate::parse::time::TimeRange;
-use crate::parse::{self, Format, LineParser, Malformed, Parsed};
+use crate::parse::{self, Clock, Format, LineParser, Malformed, Parsed};
 use crate::sessionize::Shards;
 
 /// How many malformed lines are kept as samples (per input and in all).
@@ -72,6 +72,8 @@ pub struct IngestOptions {
     pub keep_going: bool,
     /// Lines outside this range are counted, not read as hits.
     pub range: TimeRange,
+    /// `--tz`: minutes east of UTC of the clock for formats whose times carry no offset.
+    pub tz: Option<i16>,
 }
 
 /// Everything read from the inputs.
@@ -234,7 +236,7 @@ fn ingest_one(
             .zip(&starts)
             .map(|(chunk, start)| {
                 let parser = LineParser::new(format, *start);
-                parse_chunk(chunk, index, parser, options.range, dicts, shards)
+                parse_chunk(chunk, index, parser, options, dicts, shards)
             })
             .collect();
         if format.is_w3c()
@@ -295,17 +297,30 @@ fn parse_chunk(
     chunk: &[u8],
     input: u32,
     mut parser: LineParser,
-    range: TimeRange,
+    options: &IngestOptions,
     dicts: &SharedDictionaries,
     shards: &Shards,
 ) -> ChunkStats {
     // The default format gets a loop of its own, with its scanner inlined into it: the
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
-    match parser.format() {
-        Format::Combined => parse_lines(chunk, input, range, dicts, shards, |line| {
+    let range = options.range;
+    let clock = parser.format().clock();
+    match (parser.format(), options.tz) {
+        (Format::Combined, _) => parse_lines(chunk, input, range, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
+        (_, Some(tz)) if clock != Clock::Logged => {
+            parse_lines(chunk, input, range, dicts, shards, |line| {
+                parser.parse(line).map(|parsed| match parsed {
+                    Parsed::Hit(mut hit) => {
+                        hit.time = clock.apply(hit.time, tz);
+                        Parsed::Hit(hit)
+                    }
+                    other => other,
+                })
+            })
+        }
         _ => parse_lines(chunk, input, range, dicts, shards, |line| {
             parser.parse(line)
         }),

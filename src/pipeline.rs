@@ -154,6 +154,13 @@ fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
         )
 }
 
+/// Minutes east of UTC as `+02:00`.
+fn offset_text(minutes: i16) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
 /// A `--since`/`--until` bound as JSON (`null` when not given).
 fn bound(bound: Option<TimeBound>) -> String {
     bound.map_or("null".into(), |b| json_string(&b.describe()))
@@ -230,7 +237,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
         "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
          \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
-         \"since\":{},\"until\":{},\"text_encoding\":{},\
+         \"since\":{},\"until\":{},\"text_encoding\":{},\"tz\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
@@ -243,6 +250,10 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
         bound(config.ingest.range.since),
         bound(config.ingest.range.until),
         json_string(config.enrich.legacy.name()),
+        config
+            .ingest
+            .tz
+            .map_or("null".into(), |m| json_string(&offset_text(m))),
     )
 }
 

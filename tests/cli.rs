@@ -1301,3 +1301,62 @@ fn a_bad_or_empty_time_range_exits_2_naming_the_option() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    // W3C times are UTC: 23:30 UTC on the 10th is 08:30 on the 11th at +09:00.
+    let w3c = "#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)\n\
+               2026-10-10 23:30:00 192.0.2.1 GET /a 200 Mozilla/5.0+(X11;+Linux+x86_64)\n";
+    // HAProxy dates are the server's clock with no zone: 13:55:36 at +02:00 is 11:55:36Z.
+    let haproxy = "192.0.2.2:51234 [10/Oct/2026:13:55:36.120] www app/web1 0/0/1/12/13 200 \
+                   5120 - - ---- 3/3/0/0/0 0/0 \"GET /b HTTP/1.1\"\n";
+    // A combined line keeps its own offset whatever --tz says.
+    let combined =
+        "192.0.2.3 - - [10/Oct/2026:13:00:00 +0100] \"GET /c HTTP/1.1\" 200 5 \"-\" \"curl/8.0\"\n";
+    let w3c = write_file(dir.path(), "w3c.log", w3c.as_bytes());
+    let haproxy = write_file(dir.path(), "haproxy.log", haproxy.as_bytes());
+    let combined = write_file(dir.path(), "combined.log", combined.as_bytes());
+    let hours = |out: &Path| {
+        duckdb_rows(
+            out,
+            "SET TimeZone = 'UTC'; select strftime(hour_utc, '%d %H'), \
+             strftime(hour_local, '%d %H'), utc_offset_min, hits \
+             from '{out}/traffic_by_hour.parquet' order by hour_utc",
+        )
+    };
+    let plain = dir.path().join("plain");
+    analyze_ok(&[&w3c, &haproxy, &combined], &plain, &[]);
+    assert_eq!(
+        hours(&plain),
+        [
+            ["10 12", "10 13", "60", "1"],
+            ["10 13", "10 13", "0", "1"],
+            ["10 23", "10 23", "0", "1"],
+        ]
+    );
+    let plus_two = dir.path().join("tz");
+    analyze_ok(&[&w3c, &haproxy, &combined], &plus_two, &["--tz", "+02:00"]);
+    assert_eq!(
+        hours(&plus_two),
+        [
+            ["10 11", "10 13", "120", "1"],
+            ["10 12", "10 13", "60", "1"],
+            ["10 23", "11 01", "120", "1"],
+        ]
+    );
+    let output = run(&[
+        "analyze",
+        arg(&w3c),
+        "--tz",
+        "Europe/Berlin",
+        "--out",
+        arg(&plus_two),
+    ]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("daylight saving"),
+        "{}",
+        stderr(&output)
+    );
+}

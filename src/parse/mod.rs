@@ -301,6 +301,58 @@ impl Format {
     pub fn is_w3c(self) -> bool {
         matches!(self, Format::W3c | Format::CloudFront)
     }
+
+    /// What the format's timestamps say about their zone.
+    pub fn clock(self) -> Clock {
+        match self {
+            Format::Combined
+            | Format::Common
+            | Format::VCombined
+            | Format::VCommon
+            | Format::Nginx
+            | Format::S3 => Clock::Logged,
+            Format::Haproxy => Clock::Unzoned,
+            Format::W3c
+            | Format::CloudFront
+            | Format::Elb
+            | Format::Alb
+            | Format::Caddy
+            | Format::Traefik => Clock::Utc,
+        }
+    }
+}
+
+/// How a format writes the zone of its times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Each time carries its offset (`+0900`): `--tz` changes nothing.
+    Logged,
+    /// Times are UTC by definition (W3C, AWS, JSON epochs): `--tz` names the clock that
+    /// hours and days are reported on (a time logged with an offset keeps it).
+    Utc,
+    /// Times are the server's local clock with no zone written (HAProxy's syslog dates):
+    /// `--tz` names that clock; without it they are taken as UTC.
+    Unzoned,
+}
+
+impl Clock {
+    /// `time` as parsed, put on the clock `tz` (minutes east of UTC) names.
+    #[inline]
+    pub fn apply(self, time: LogTime, tz: i16) -> LogTime {
+        match self {
+            Clock::Logged => time,
+            // A time that came with its own offset keeps it.
+            Clock::Utc if time.offset_min != 0 => time,
+            Clock::Utc => LogTime {
+                utc_ms: time.utc_ms,
+                offset_min: tz,
+            },
+            Clock::Unzoned => LogTime {
+                utc_ms: time.utc_ms - i64::from(tz) * 60_000,
+                offset_min: tz,
+            },
+        }
+    }
 }
 
 /// What one line is.
