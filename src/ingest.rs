@@ -44,6 +44,8 @@ pub struct FileStats {
     pub malformed: u64,
     /// Lines that parsed but fall outside `--since`/`--until` (neither hits nor malformed).
     pub out_of_range: u64,
+    /// The input's content fingerprint (`None` for standard input).
+    pub fingerprint: Option<String>,
     /// The format the input was read as.
     pub format: Format,
     /// How detection chose it (`None` when `--format` named it).
@@ -194,6 +196,7 @@ fn ingest_one(
         hits: 0,
         malformed: 0,
         out_of_range: 0,
+        fingerprint: input.fingerprint.clone(),
         format: options.format.unwrap_or_default(),
         detected: None,
     };

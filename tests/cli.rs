@@ -469,6 +469,21 @@ fn directories_and_patterns_expand_to_their_files_each_read_once() {
     );
     assert_eq!(inputs(&by_pattern), inputs(&by_dir)[..2].to_vec());
     let hits = |out: &Path| duckdb_value(out, "select hits from '{out}/summary.parquet'");
+    // Fingerprints follow content: the empty error.log and the two logs differ.
+    assert_eq!(
+        duckdb_value(
+            &by_dir,
+            "select count(distinct fingerprint) from '{out}/inputs.parquet'"
+        ),
+        "3"
+    );
+    assert_eq!(
+        duckdb_value(
+            &by_dir,
+            "select fingerprint from '{out}/inputs.parquet' where file like '%error.log'"
+        ),
+        format!("0-{:016x}", xxhash_rust::xxh3::xxh3_64(&0u64.to_le_bytes()))
+    );
     assert_eq!(hits(&by_pattern), "6");
     assert_eq!(hits(&by_dir), "6");
 }
@@ -722,7 +737,17 @@ fn standard_input_gives_the_same_summary_as_the_file() {
     let len = small_log().len().to_string();
     assert_eq!(
         duckdb_rows(&from_stdin, "select * from '{out}/inputs.parquet'"),
-        [["-", "combined", len.as_str(), "6", "0", "6", "0", "0"]]
+        [[
+            "-",
+            "combined",
+            len.as_str(),
+            "6",
+            "0",
+            "6",
+            "0",
+            "0",
+            "NULL"
+        ]]
     );
 }
 

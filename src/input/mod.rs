@@ -110,6 +110,8 @@ pub struct OpenInput {
     pub len: Option<u64>,
     /// The file's compression (standard input's is found when it is read).
     pub compression: Compression,
+    /// A fingerprint of the file's content (`None` for standard input), see [`fingerprint`].
+    pub fingerprint: Option<String>,
     path: Option<PathBuf>,
 }
 
@@ -123,6 +125,7 @@ impl OpenInput {
                 name,
                 len: None,
                 compression: Compression::None,
+                fingerprint: None,
                 path: None,
             });
         };
@@ -137,10 +140,12 @@ impl OpenInput {
         let file = File::open(path).map_err(input_error)?;
         let mut head = [0u8; 4];
         let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0).map_err(input_error)?;
+        let fingerprint = fingerprint(&file, meta.len()).map_err(input_error)?;
         Ok(OpenInput {
             name,
             len: Some(meta.len()),
             compression: Compression::detect(&head[..n]),
+            fingerprint: Some(fingerprint),
             path: Some(path.clone()),
         })
     }
@@ -196,6 +201,28 @@ impl OpenInput {
             WindowError::Stage(e) => e,
         })
     }
+}
+
+/// Bytes read from each end of a file for its fingerprint.
+const FINGERPRINT_SPAN: u64 = 64 << 10;
+
+/// A fingerprint of a file's content, cheap for any size: its length and the XXH3-64 of its
+/// first and last 64 KiB, as `LENGTH-HASH` (`256044136-9f86d081884c7d65`). The same bytes
+/// under another name or path give the same fingerprint, so runs that read a file twice can
+/// be recognised (a log that was only appended to does not keep its fingerprint).
+pub fn fingerprint(file: &File, len: u64) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&len.to_le_bytes());
+    let mut buf = vec![0u8; FINGERPRINT_SPAN as usize];
+    let head = len.min(FINGERPRINT_SPAN);
+    let tail_start = len.saturating_sub(FINGERPRINT_SPAN).max(head);
+    for (start, end) in [(0, head), (tail_start, len)] {
+        let part = &mut buf[..(end - start) as usize];
+        file.read_exact_at(part, start)?;
+        hasher.update(part);
+    }
+    Ok(format!("{len}-{:016x}", hasher.digest()))
 }
 
 enum WindowError {
@@ -684,6 +711,37 @@ mod tests {
             String::from_utf8_lossy(&got[got.len() - 40..])
         );
         assert_eq!(got, log[..end]);
+    }
+
+    #[test]
+    fn fingerprints_follow_content_not_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let print = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            OpenInput::open(&Source::File(path))
+                .unwrap()
+                .fingerprint
+                .unwrap()
+        };
+        let big: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i % 251) as u8..=(i % 251) as u8)
+            .collect();
+        let a = print("a.log", &big);
+        assert_eq!(print("copy-of-a.log", &big), a);
+        assert!(a.starts_with("300000-"), "{a}");
+        // A change at either end, or in the length, changes it.
+        let mut head = big.clone();
+        head[10] ^= 1;
+        let mut tail = big.clone();
+        tail[299_990] ^= 1;
+        let mut longer = big.clone();
+        longer.push(b'\n');
+        for other in [&head, &tail, &longer] {
+            assert_ne!(print("b.log", other), a);
+        }
+        assert_eq!(print("empty.log", b""), print("empty2.log", b""));
+        assert!(print("short.log", b"x\n").starts_with("2-"));
     }
 
     #[test]

@@ -404,6 +404,7 @@ pub fn tables<'a>(
                 .count("hits", f.iter().map(|f| f.hits))
                 .count("malformed", f.iter().map(|f| f.malformed))
                 .count("out_of_range", f.iter().map(|f| f.out_of_range))
+                .opt_str("fingerprint", f.iter().map(|f| f.fingerprint.as_deref()))
         }),
         TableSpec::new("malformed_samples", samples, |m| {
             Table::default()
