@@ -13,17 +13,17 @@
 //! (a backwards search per chunk, W3C formats only) and handed to that chunk's parser, and
 //! the one in effect at the window's end is carried to the next window.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries};
+use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries, VisitorKey};
 use crate::error::{Error, Result};
 use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
-use crate::parse::{self, Format, LineParser, Malformed, Parsed};
+use crate::parse::{self, CustomFormat, Format, LineParser, Malformed, Parsed};
 use crate::sessionize::Shards;
 
 /// How many malformed lines are kept as samples (per input and in all).
@@ -58,10 +58,15 @@ pub struct MalformedSample {
 }
 
 /// How to ingest.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct IngestOptions {
-    /// The inputs' format; `None` detects each input's own.
+    /// The inputs' format; `None` detects each input's own. [`Format::Custom`] comes with
+    /// `custom`.
     pub format: Option<Format>,
+    /// The compiled `--log-format`, shared by every chunk's parser.
+    pub custom: Option<Arc<CustomFormat>>,
+    /// What tells visitors apart.
+    pub visitor_key: VisitorKey,
     pub read: ReadOptions,
     /// Chunk size in bytes; `None` adapts it to the window and the thread count.
     pub chunk_size: Option<usize>,
@@ -226,7 +231,11 @@ fn ingest_one(
             .par_iter()
             .zip(&starts)
             .map(|(chunk, start)| {
-                parse_chunk(chunk, LineParser::new(format, *start), dicts, shards)
+                let parser = match &options.custom {
+                    Some(custom) => LineParser::custom(Arc::clone(custom)),
+                    None => LineParser::new(format, *start),
+                };
+                parse_chunk(chunk, parser, options.visitor_key, dicts, shards)
             })
             .collect();
         if format.is_w3c()
@@ -284,11 +293,12 @@ struct ChunkStats {
 fn parse_chunk(
     chunk: &[u8],
     mut parser: LineParser,
+    visitor_key: VisitorKey,
     dicts: &SharedDictionaries,
     shards: &Shards,
 ) -> ChunkStats {
     let mut stats = ChunkStats::default();
-    let mut hits = ChunkHits::with_capacity(chunk.len() / 160 + 1);
+    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key);
     for line in parse::lines(chunk) {
         stats.lines += 1;
         match parser.parse(line) {

@@ -14,8 +14,8 @@ use super::channel::{self, Arrival, Channel};
 use super::goals::Goals;
 use super::intern::Interner;
 use super::{
-    AgentInfo, Bot, Dictionaries, Method, PathKind, PathRules, SiteDomains, SiteSearch, Text,
-    agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
+    AgentInfo, Bot, Dictionaries, Identity, Method, PathKind, PathRules, SiteDomains, SiteSearch,
+    Text, agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
 };
 
 /// Settings the classification needs.
@@ -363,7 +363,14 @@ impl Lookups {
             .into_par_iter()
             .map(|v| {
                 let (client, agent) = dicts.visitors.key(v);
-                let hash = visitor_hash(dicts.clients.get(client), dicts.agents.get(agent));
+                let seeded = |key: &[u8]| xxhash_rust::xxh64::xxh64(key, super::VISITOR_HASH_SEED);
+                let hash = match dicts.visitors.identity(v) {
+                    Identity::ClientAgent(c, a) => {
+                        visitor_hash(dicts.clients.get(c), dicts.agents.get(a))
+                    }
+                    Identity::Client(c) => seeded(dicts.clients.get(c)),
+                    Identity::Named(ident) => seeded(dicts.idents.get(ident)),
+                };
                 VisitorInfo {
                     client,
                     agent,
