@@ -6,6 +6,9 @@
 //! - `preset/<format>`: each preset's scanner on the same requests, rewritten in that
 //!   format (so the rows compare scanners, not data), through the ingest loop's
 //!   [`LineParser`] (which carries W3C `#Fields:` state);
+//! - `preset/custom_apache_combined`, `preset/custom_nginx_combined`: the combined format
+//!   given as an Apache `LogFormat` and as an nginx `log_format` string (`--log-format`),
+//!   compiled, on the same lines as `preset/combined`;
 //! - `parse_intern`: parse plus interning every field into chunk-local dictionaries, i.e. the
 //!   whole per-line cost of the ingest loop on one core;
 //! - `classify_agent`: woothee plus the bot table, which runs once per *distinct* user agent
@@ -14,11 +17,12 @@
 //! Run: `cargo bench --bench parse`. Throughput is reported in bytes of log per second.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use accesslens::enrich::{ChunkHits, agent};
-use accesslens::parse::{self, Format, LineParser, LogLine, Parsed};
+use accesslens::parse::{self, CustomFormat, Format, LineParser, LogLine, Parsed};
 use accesslens::synth::{SynthOptions, generate};
 
 fn sample(lines: u64) -> Vec<u8> {
@@ -129,7 +133,7 @@ fn render(format: Format, l: &LogLine<'_>) -> String {
     let (status, bytes) = (l.status, l.bytes);
     let json = |s: &str| s.replace('\\', "\\\\");
     match format {
-        Format::Combined | Format::Common => {
+        Format::Combined | Format::Common | Format::Custom => {
             format!(
                 "{client} - - [{clf} +0000] \"{request}\" {status} {bytes} \"{}\" \"{}\"",
                 or_dash(l.referrer),
@@ -235,8 +239,37 @@ fn per_preset(c: &mut Criterion) {
             })
         });
     }
+    // The combined format as users would paste it: compiled format strings against the
+    // hand-written combined scanner, on the same lines.
+    let text = rewrite(&log, Format::Combined);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    for (name, spec) in [
+        ("custom_apache_combined", APACHE_COMBINED),
+        ("custom_nginx_combined", NGINX_COMBINED),
+    ] {
+        let compiled = Arc::new(CustomFormat::compile(spec, None).expect("a valid format"));
+        let parsed = {
+            let mut parser = LineParser::custom(Arc::clone(&compiled));
+            parse::lines(&text)
+                .filter(|l| matches!(parser.parse(l), Ok(Parsed::Hit(_))))
+                .count()
+        };
+        eprintln!("preset/{name}: {parsed} parsed");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut parser = LineParser::custom(Arc::clone(&compiled));
+                parse::lines(black_box(&text))
+                    .filter(|line| matches!(parser.parse(line), Ok(Parsed::Hit(_))))
+                    .count()
+            })
+        });
+    }
     group.finish();
 }
+
+/// Apache's and nginx's own definitions of the combined format.
+const APACHE_COMBINED: &str = r#"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\""#;
+const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 
 fn per_distinct(c: &mut Criterion) {
     let agents = [

@@ -109,6 +109,25 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "OFFSET")]
     pub tz: Option<String>,
 
+    /// Your server's own format instead of a preset: an Apache `LogFormat` string
+    /// (`%h %l %u %t "%r" %>s %b …`) or an nginx `log_format` one (`$remote_addr - $remote_user
+    /// [$time_local] "$request" …`), told apart by their `%` or `$` fields (prefix `apache:` or
+    /// `nginx:` to say which). A whole `LogFormat "…" name` or `log_format name '…';` line from
+    /// the server's configuration works too. Not with --format.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        conflicts_with = "format",
+        allow_hyphen_values = true
+    )]
+    pub log_format: Option<String>,
+
+    /// What tells visitors apart [default: ip+ua]: `ip+ua` (client address and user agent),
+    /// `ip`, `user` (the authenticated user; lines without one use ip+ua) or `cookie:NAME` (a
+    /// cookie that --log-format logs; lines without it use ip+ua).
+    #[arg(long, value_name = "KEY")]
+    pub visitor_key: Option<String>,
+
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]

@@ -5,6 +5,7 @@
 //! default. A list given on the command line (`--goal`, `--site-domain`) replaces the file's.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::ValueEnum;
 use serde::Deserialize;
@@ -14,11 +15,12 @@ use crate::aggregate::journeys::{self, JourneyRules};
 use crate::cli::{AnalyzeArgs, EmitArg, FormatArg, SessionsArg};
 use crate::enrich::goals::{Goal, Goals};
 use crate::enrich::text::Legacy;
-use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch};
+use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch, VisitorKey};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
 use crate::input::{ReadOptions, Source};
 use crate::parse::time::{TimeBound, TimeRange};
+use crate::parse::{CustomFormat, Format};
 use crate::sessionize::{SessionPreset, SessionRules};
 
 /// Default read window: large enough to keep every core busy, small enough that a few of
@@ -64,6 +66,8 @@ struct FileConfig {
     until: Option<String>,
     text_encoding: Option<String>,
     tz: Option<String>,
+    log_format: Option<String>,
+    visitor_key: Option<String>,
     site_domains: Option<Vec<String>>,
     sessions: Option<String>,
     session_timeout: Option<String>,
@@ -135,7 +139,55 @@ impl Config {
             });
         }
 
+        // `--format` and `--log-format` exclude each other (clap says so on the command line);
+        // one given on the command line wins over either in the file.
+        let log_format = match (
+            &args.log_format,
+            args.format,
+            &file.log_format,
+            &file.format,
+        ) {
+            (Some(text), _, _, _) => Some((text, true)),
+            (None, Some(_), _, _) => None,
+            (None, None, Some(_), Some(_)) => {
+                return Err(Error::Config {
+                    path: file_name.clone().unwrap_or_default(),
+                    message: "format and log_format exclude each other: keep one".into(),
+                });
+            }
+            (None, None, Some(text), None) => Some((text, false)),
+            (None, None, None, _) => None,
+        };
+        let from_cli = args.visitor_key.is_some();
+        let (visitor_key, visitor_cookie) =
+            match args.visitor_key.as_ref().or(file.visitor_key.as_ref()) {
+                Some(text) => parse_visitor_key(text)
+                    .map_err(|reason| invalid("--visitor-key", from_cli, text, reason))?,
+                None => (VisitorKey::default(), None),
+            };
+        let custom = match log_format {
+            Some((text, from_cli)) => Some(Arc::new(
+                CustomFormat::compile(text, visitor_cookie.as_deref())
+                    .map_err(|e| invalid("--log-format", from_cli, text, e.to_string()))?,
+            )),
+            None if visitor_key == VisitorKey::Cookie => {
+                return Err(invalid(
+                    "--visitor-key",
+                    from_cli,
+                    args.visitor_key
+                        .as_ref()
+                        .or(file.visitor_key.as_ref())
+                        .map_or("", String::as_str),
+                    "a cookie key needs --log-format with that cookie in it (%{NAME}C, \
+                     $cookie_NAME or the Cookie header): the presets log no cookies"
+                        .into(),
+                ));
+            }
+            None => None,
+        };
+
         let format = match (args.format, &file.format) {
+            _ if custom.is_some() => FormatArg::Auto,
             (Some(f), _) => f,
             (None, Some(text)) => FormatArg::from_str(text, true).map_err(|_| {
                 let names: Vec<String> = FormatArg::value_variants()
@@ -151,7 +203,8 @@ impl Config {
             })?,
             (None, None) => FormatArg::Auto,
         }
-        .format();
+        .format()
+        .or(custom.as_ref().map(|_| Format::Custom));
 
         let bound = |flag: &'static str, cli: &Option<String>, file: &Option<String>| {
             let (text, from_cli) = match (cli, file) {
@@ -410,6 +463,8 @@ impl Config {
             html_top,
             ingest: IngestOptions {
                 format,
+                custom,
+                visitor_key,
                 read: ReadOptions {
                     window_size: args.window_size.unwrap_or(DEFAULT_WINDOW),
                     mmap: !args.no_mmap,
@@ -442,6 +497,8 @@ impl Config {
 fn config_key(flag: &'static str) -> &'static str {
     match flag {
         "--format" => "format",
+        "--log-format" => "log_format",
+        "--visitor-key" => "visitor_key",
         "--sessions" => "sessions",
         "--session-timeout" => "session_timeout",
         "--goal" => "goals",
@@ -452,6 +509,27 @@ fn config_key(flag: &'static str) -> &'static str {
         "--hit-buckets" => "hit_buckets",
         other => other,
     }
+}
+
+/// `ip+ua`, `ip`, `user` or `cookie:NAME` → the key, and the cookie's name.
+pub fn parse_visitor_key(text: &str) -> std::result::Result<(VisitorKey, Option<String>), String> {
+    Ok(match text.trim() {
+        "ip+ua" | "ip+user_agent" => (VisitorKey::IpUserAgent, None),
+        "ip" => (VisitorKey::Ip, None),
+        "user" => (VisitorKey::User, None),
+        other => match other.strip_prefix("cookie:") {
+            Some(name)
+                if !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b'=' | b',')) =>
+            {
+                (VisitorKey::Cookie, Some(name.to_owned()))
+            }
+            Some(_) => return Err("cookie: needs the cookie's name, e.g. cookie:sid".into()),
+            None => return Err("expected ip+ua, ip, user or cookie:NAME".into()),
+        },
+    })
 }
 
 /// Parses a humane duration (`30m`, `1h30m`, `90s`, `1500ms`, `2h`, `30d`) into milliseconds.
@@ -537,7 +615,6 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::Format;
     use clap::Parser;
 
     #[test]
@@ -748,6 +825,50 @@ mod tests {
         let err = config(&[], Some("top = \n")).unwrap_err().to_string();
         assert!(
             err.contains("accesslens.toml") && err.contains("line 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn log_format_and_visitor_key() {
+        for (text, key, cookie) in [
+            ("ip+ua", VisitorKey::IpUserAgent, None),
+            ("ip+user_agent", VisitorKey::IpUserAgent, None),
+            ("ip", VisitorKey::Ip, None),
+            ("user", VisitorKey::User, None),
+            ("cookie:sid", VisitorKey::Cookie, Some("sid")),
+        ] {
+            assert_eq!(
+                parse_visitor_key(text),
+                Ok((key, cookie.map(str::to_owned))),
+                "{text}"
+            );
+        }
+        for bad in ["", "cookie:", "cookie:a;b", "ua", "ip+ua+x"] {
+            assert!(parse_visitor_key(bad).is_err(), "{bad:?}");
+        }
+        let file = "log_format = '$remote_addr [$time_local] \"$request\" $status $cookie_sid'\n\
+                    visitor_key = \"cookie:sid\"\n";
+        let c = config(&[], Some(file)).unwrap();
+        assert_eq!(c.ingest.format, Some(Format::Custom));
+        assert_eq!(c.ingest.visitor_key, VisitorKey::Cookie);
+        let custom = c.ingest.custom.as_ref().unwrap();
+        assert_eq!(custom.visitor_cookie(), Some("sid"));
+        // The command line's --format wins over the file's log_format.
+        let c = config(&["--format", "nginx"], Some(file))
+            .unwrap_err()
+            .to_string();
+        assert!(c.contains("presets log no cookies"), "{c}");
+        let c = config(&["--format", "nginx", "--visitor-key", "ip"], Some(file)).unwrap();
+        assert_eq!(c.ingest.format, Some(Format::Nginx));
+        assert!(c.ingest.custom.is_none());
+        let err = config(&[], Some("log_format = '%h %t'\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("accesslens.toml")
+                && err.contains("log_format")
+                && err.contains("request"),
             "{err}"
         );
     }

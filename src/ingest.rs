@@ -13,18 +13,18 @@
 //! (a backwards search per chunk, W3C formats only) and handed to that chunk's parser, and
 //! the one in effect at the window's end is carried to the next window.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries};
+use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries, VisitorKey};
 use crate::error::{Error, Result};
 use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
 use crate::parse::time::TimeRange;
-use crate::parse::{self, Clock, Format, LineParser, Malformed, Parsed};
+use crate::parse::{self, Clock, CustomFormat, Format, LineParser, Malformed, Parsed};
 use crate::sessionize::Shards;
 
 /// How many malformed lines are kept as samples (per input and in all).
@@ -63,10 +63,15 @@ pub struct MalformedSample {
 }
 
 /// How to ingest.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct IngestOptions {
-    /// The inputs' format; `None` detects each input's own.
+    /// The inputs' format; `None` detects each input's own. [`Format::Custom`] comes with
+    /// `custom`.
     pub format: Option<Format>,
+    /// The compiled `--log-format`, shared by every chunk's parser.
+    pub custom: Option<Arc<CustomFormat>>,
+    /// What tells visitors apart.
+    pub visitor_key: VisitorKey,
     pub read: ReadOptions,
     /// Chunk size in bytes; `None` adapts it to the window and the thread count.
     pub chunk_size: Option<usize>,
@@ -238,7 +243,10 @@ fn ingest_one(
             .par_iter()
             .zip(&starts)
             .map(|(chunk, start)| {
-                let parser = LineParser::new(format, *start);
+                let parser = match &options.custom {
+                    Some(custom) => LineParser::custom(Arc::clone(custom)),
+                    None => LineParser::new(format, *start),
+                };
                 parse_chunk(chunk, index, parser, options, dicts, shards)
             })
             .collect();
@@ -307,14 +315,14 @@ fn parse_chunk(
     // The default format gets a loop of its own, with its scanner inlined into it: the
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
-    let range = options.range;
+    let (range, key) = (options.range, options.visitor_key);
     let clock = parser.format().clock();
     match (parser.format(), options.tz) {
-        (Format::Combined, _) => parse_lines(chunk, input, range, dicts, shards, |line| {
+        (Format::Combined, _) => parse_lines(chunk, input, range, key, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
         (_, Some(tz)) if clock != Clock::Logged => {
-            parse_lines(chunk, input, range, dicts, shards, |line| {
+            parse_lines(chunk, input, range, key, dicts, shards, |line| {
                 parser.parse(line).map(|parsed| match parsed {
                     Parsed::Hit(mut hit) => {
                         hit.time = clock.apply(hit.time, tz);
@@ -324,7 +332,7 @@ fn parse_chunk(
                 })
             })
         }
-        _ => parse_lines(chunk, input, range, dicts, shards, |line| {
+        _ => parse_lines(chunk, input, range, key, dicts, shards, |line| {
             parser.parse(line)
         }),
     }
@@ -335,12 +343,13 @@ fn parse_lines<'a>(
     chunk: &'a [u8],
     input: u32,
     range: TimeRange,
+    visitor_key: VisitorKey,
     dicts: &SharedDictionaries,
     shards: &Shards,
     mut parse: impl FnMut(&'a [u8]) -> Result<Parsed<'a>, Malformed>,
 ) -> ChunkStats {
     let mut stats = ChunkStats::default();
-    let mut hits = ChunkHits::with_capacity(chunk.len() / 160 + 1);
+    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key);
     for line in parse::lines(chunk) {
         stats.lines += 1;
         match parse(line) {

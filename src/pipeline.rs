@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::aggregate::{self, Reports, traffic::ReadTotals};
 use crate::config::Config;
-use crate::enrich::Lookups;
+use crate::enrich::{Lookups, VisitorKey};
 use crate::error::{Error, Result};
 use crate::ingest::{self, FileStats, MalformedSample};
 use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
@@ -215,6 +215,32 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
     ]
 }
 
+/// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`) and how its hash
+/// is computed.
+fn visitor_key_definition(config: &Config) -> (String, &'static str) {
+    const IP_UA: &str = "xxh64 seed 42 of ip + ' ' + user_agent";
+    match config.ingest.visitor_key {
+        VisitorKey::IpUserAgent => ("ip+user_agent".into(), IP_UA),
+        VisitorKey::Ip => ("ip".into(), "xxh64 seed 42 of ip"),
+        VisitorKey::User => (
+            "user".into(),
+            "xxh64 seed 42 of the user; of ip + ' ' + user_agent for lines without one",
+        ),
+        VisitorKey::Cookie => {
+            let name = config
+                .ingest
+                .custom
+                .as_ref()
+                .and_then(|c| c.visitor_cookie())
+                .unwrap_or_default();
+            (
+                format!("cookie:{name}"),
+                "xxh64 seed 42 of the cookie's value; of ip + ' ' + user_agent for lines without it",
+            )
+        }
+    }
+}
+
 /// The format named, or the distinct formats detected, sorted (`combined,w3c`): the same
 /// whatever the order of the inputs.
 fn formats(config: &Config, files: &[FileStats]) -> String {
@@ -233,15 +259,22 @@ fn formats(config: &Config, files: &[FileStats]) -> String {
 /// The definitions in force, as JSON: written into every Parquet file.
 fn definitions(config: &Config, files: &[FileStats]) -> String {
     let s = &config.sessions;
+    let (visitor_key, visitor_hash) = visitor_key_definition(config);
+    let log_format = match &config.ingest.custom {
+        Some(custom) => json_string(custom.source()),
+        None => "null".to_owned(),
+    };
     format!(
-        "{{\"format\":{},\"sessions\":{},\"session_timeout_ms\":{},\"visitor_key\":\"ip+user_agent\",\
-         \"visitor_hash\":\"xxh64 seed 42 of ip + ' ' + user_agent\",\"site_domains\":{},\
+        "{{\"format\":{},\"log_format\":{log_format},\"sessions\":{},\"session_timeout_ms\":{},\
+         \"visitor_key\":{},\"visitor_hash\":{},\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
          \"since\":{},\"until\":{},\"text_encoding\":{},\"tz\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
         s.timeout_ms,
+        json_string(&visitor_key),
+        json_string(visitor_hash),
         json_strings(config.enrich.site.as_slice()),
         json_strings(config.enrich.paths.beacon_paths.iter().map(String::as_str)),
         json_strings(config.enrich.site_search.params.iter().map(String::as_str)),

@@ -14,8 +14,8 @@ use super::channel::{self, Arrival, Channel};
 use super::goals::Goals;
 use super::intern::Interner;
 use super::{
-    AgentInfo, Bot, Dictionaries, Method, PathKind, PathRules, SiteDomains, SiteSearch, Text,
-    agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
+    AgentInfo, Bot, Dictionaries, Identity, Method, PathKind, PathRules, SiteDomains, SiteSearch,
+    Text, agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
 };
 
 /// Settings the classification needs.
@@ -372,10 +372,15 @@ impl Lookups {
                 let (client, agent) = dicts.visitors.key(v);
                 // The key as the tables show it, so that `xxhash64(visitor_key)` in any
                 // engine gives this hash, also for agents logged with escapes.
-                let hash = visitor_hash(
-                    clients[client as usize].as_bytes(),
-                    agent_texts[agent as usize].as_bytes(),
-                );
+                let seeded = |key: &[u8]| xxhash_rust::xxh64::xxh64(key, super::VISITOR_HASH_SEED);
+                let hash = match dicts.visitors.identity(v) {
+                    Identity::ClientAgent(c, a) => visitor_hash(
+                        clients[c as usize].as_bytes(),
+                        agent_texts[a as usize].as_bytes(),
+                    ),
+                    Identity::Client(c) => seeded(clients[c as usize].as_bytes()),
+                    Identity::Named(ident) => seeded(dicts.idents.get(ident)),
+                };
                 VisitorInfo {
                     client,
                     agent,

@@ -67,10 +67,56 @@ pub fn visitor_hash(client: &[u8], user_agent: &[u8]) -> u64 {
     h.digest()
 }
 
-/// Distinct visitor keys: (client id, user agent id) → visitor id.
+/// What identifies a visitor (`--visitor-key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VisitorKey {
+    /// The client address and the user agent (`ip+ua`).
+    #[default]
+    IpUserAgent,
+    /// The client address alone (`ip`): every agent behind one address is one visitor.
+    Ip,
+    /// The authenticated user (`user`); lines without one fall back to `ip+ua`.
+    User,
+    /// A cookie the format logs (`cookie:NAME`); lines without it fall back to `ip+ua`.
+    Cookie,
+}
+
+/// In a visitor identity: every user agent of the client (key `ip`).
+pub const ANY_AGENT: u32 = u32::MAX;
+/// In a visitor identity: a named user or cookie value, whose id follows (keys `user`,
+/// `cookie:NAME`). Client ids never reach it.
+pub const NAMED: u32 = u32::MAX;
+
+/// What a visitor id stands for, with run-wide ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Client and user agent ids.
+    ClientAgent(u32, u32),
+    /// A client id, whatever the agent.
+    Client(u32),
+    /// An id in [`Dictionaries::idents`] (a user name or cookie value).
+    Named(u32),
+}
+
+/// The hit that describes a visitor whose key spans several clients or user agents: the
+/// earliest, ties broken by the texts, so the choice does not depend on input order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstSeen {
+    pub ts_ms: i64,
+    pub client: u32,
+    pub agent: u32,
+}
+
+/// Distinct visitor identities → visitor id.
+///
+/// An identity is a pair of ids: (client, agent) for `ip+ua` and the fallbacks of the other
+/// keys, (client, [`ANY_AGENT`]) for `ip`, ([`NAMED`], ident) for a user or cookie. Under
+/// `ip+ua` the identity is also the visitor's description; under the other keys each visitor
+/// also keeps the [`FirstSeen`] hit that names its client and user agent.
 #[derive(Default)]
 pub struct VisitorTable {
     keys: Vec<(u32, u32)>,
+    first: Vec<FirstSeen>,
     table: HashTable<u32>,
 }
 
@@ -84,28 +130,70 @@ fn pair_hash(client: u32, agent: u32) -> u64 {
 }
 
 impl VisitorTable {
-    pub fn intern(&mut self, client: u32, agent: u32) -> u32 {
-        let hash = pair_hash(client, agent);
+    /// The visitor of identity `(a, b)`, and whether it is new.
+    #[inline]
+    fn find_or_insert(&mut self, a: u32, b: u32) -> (u32, bool) {
+        let hash = pair_hash(a, b);
         let keys = &self.keys;
-        if let Some(&id) = self
-            .table
-            .find(hash, |&id| keys[id as usize] == (client, agent))
-        {
-            return id;
+        if let Some(&id) = self.table.find(hash, |&id| keys[id as usize] == (a, b)) {
+            return (id, false);
         }
         let id = u32::try_from(self.keys.len()).expect("fewer than 2^32 visitors");
-        self.keys.push((client, agent));
+        self.keys.push((a, b));
         let keys = &self.keys;
         self.table.insert_unique(hash, id, |&id| {
             let (c, a) = keys[id as usize];
             pair_hash(c, a)
         });
+        (id, true)
+    }
+
+    /// The visitor of (client id, user agent id), under the `ip+ua` key.
+    #[inline]
+    pub fn intern(&mut self, client: u32, agent: u32) -> u32 {
+        self.find_or_insert(client, agent).0
+    }
+
+    /// The visitor of identity `(a, b)` under another key, seen at `seen`; `earlier` breaks
+    /// a tie of two hits at the same millisecond (true when its first argument describes
+    /// the visitor).
+    pub fn intern_seen(
+        &mut self,
+        (a, b): (u32, u32),
+        seen: FirstSeen,
+        earlier: impl FnOnce(&FirstSeen, &FirstSeen) -> bool,
+    ) -> u32 {
+        let (id, new) = self.find_or_insert(a, b);
+        if new {
+            self.first.push(seen);
+        } else {
+            let old = &mut self.first[id as usize];
+            if seen.ts_ms < old.ts_ms
+                || (seen.ts_ms == old.ts_ms
+                    && (seen.client, seen.agent) != (old.client, old.agent)
+                    && earlier(&seen, old))
+            {
+                *old = seen;
+            }
+        }
         id
     }
 
-    /// (client id, user agent id) of a visitor.
+    /// (client id, user agent id) that describe a visitor.
     pub fn key(&self, visitor: u32) -> (u32, u32) {
-        self.keys[visitor as usize]
+        match self.first.get(visitor as usize) {
+            Some(first) => (first.client, first.agent),
+            None => self.keys[visitor as usize],
+        }
+    }
+
+    /// What a visitor id stands for.
+    pub fn identity(&self, visitor: u32) -> Identity {
+        match self.keys[visitor as usize] {
+            (NAMED, ident) if !self.first.is_empty() => Identity::Named(ident),
+            (client, ANY_AGENT) if !self.first.is_empty() => Identity::Client(client),
+            (client, agent) => Identity::ClientAgent(client, agent),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -124,6 +212,8 @@ pub struct Dictionaries {
     pub referrers: Interner,
     pub agents: Interner,
     pub clients: Interner,
+    /// User names or cookie values that identify visitors (`--visitor-key user`, `cookie:`).
+    pub idents: Interner,
     pub visitors: VisitorTable,
 }
 
@@ -135,6 +225,7 @@ pub struct SharedDictionaries {
     referrers: Mutex<Interner>,
     agents: Mutex<Interner>,
     clients: Mutex<Interner>,
+    idents: Mutex<Interner>,
     visitors: Mutex<VisitorTable>,
 }
 
@@ -145,6 +236,7 @@ impl SharedDictionaries {
             referrers: into_inner(self.referrers),
             agents: into_inner(self.agents),
             clients: into_inner(self.clients),
+            idents: into_inner(self.idents),
             visitors: into_inner(self.visitors),
         }
     }
@@ -171,11 +263,13 @@ pub struct ChunkHits<'a> {
     referrers: LocalInterner<'a>,
     agents: LocalInterner<'a>,
     clients: LocalInterner<'a>,
+    idents: LocalInterner<'a>,
     composed_requests: Interner,
     composed_referrers: Interner,
     composed_agents: Interner,
     scratch: Vec<u8>,
     visitors: VisitorTable,
+    key: VisitorKey,
     hits: Vec<Hit>,
 }
 
@@ -183,9 +277,16 @@ pub struct ChunkHits<'a> {
 const COMPOSED: u32 = 1 << 31;
 
 impl<'a> ChunkHits<'a> {
+    /// Room for `lines` hits, visitors told apart by the default key (`ip+ua`).
     pub fn with_capacity(lines: usize) -> Self {
+        ChunkHits::with_key(lines, VisitorKey::default())
+    }
+
+    /// Room for `lines` hits, visitors told apart by `key`.
+    pub fn with_key(lines: usize, key: VisitorKey) -> Self {
         ChunkHits {
             hits: Vec::with_capacity(lines),
+            key,
             ..Default::default()
         }
     }
@@ -216,15 +317,51 @@ impl<'a> ChunkHits<'a> {
         } else {
             self.referrers.intern(line.referrer)
         };
+        let visitor = match self.key {
+            VisitorKey::IpUserAgent => self.visitors.intern(client, agent),
+            _ => self.keyed_visitor(line, client, agent),
+        };
         self.hits.push(Hit {
             ts_ms: line.time.utc_ms,
             bytes: line.bytes,
-            visitor: self.visitors.intern(client, agent),
+            visitor,
             request,
             referrer,
             status: line.status,
             offset_min: line.time.offset_min,
         });
+    }
+
+    /// The visitor of a line under a key other than `ip+ua`.
+    fn keyed_visitor(&mut self, line: &LogLine<'a>, client: u32, agent: u32) -> u32 {
+        let named = match self.key {
+            VisitorKey::User => line.user,
+            VisitorKey::Cookie => line.cookie,
+            VisitorKey::Ip | VisitorKey::IpUserAgent => b"",
+        };
+        let identity = if self.key == VisitorKey::Ip {
+            (client, ANY_AGENT)
+        } else if !named.is_empty() {
+            (NAMED, self.idents.intern(named))
+        } else {
+            (client, agent)
+        };
+        let seen = FirstSeen {
+            ts_ms: line.time.utc_ms,
+            client,
+            agent,
+        };
+        let (clients, agents, composed) = (&self.clients, &self.agents, &self.composed_agents);
+        let text = |s: &FirstSeen| {
+            let agent = if s.agent & COMPOSED == 0 {
+                agents.values()[s.agent as usize].0
+            } else {
+                composed.get(s.agent & !COMPOSED)
+            };
+            (agent, clients.values()[s.client as usize].0)
+        };
+        self.visitors
+            .intern_seen(identity, seen, |new, old| text(new) < text(old))
     }
 
     pub fn len(&self) -> usize {
@@ -242,12 +379,40 @@ impl<'a> ChunkHits<'a> {
         let referrers = merge(&shared.referrers, &self.referrers, &self.composed_referrers);
         let agents = merge(&shared.agents, &self.agents, &self.composed_agents);
         let clients = lock(&shared.clients).merge_local(&self.clients);
-        let visitors: Vec<u32> = {
+        let visitors: Vec<u32> = if self.visitors.first.is_empty() {
             let mut table = lock(&shared.visitors);
             self.visitors
                 .keys
                 .iter()
                 .map(|&(c, a)| table.intern(clients[c as usize], agents.get(a)))
+                .collect()
+        } else {
+            let idents = lock(&shared.idents).merge_local(&self.idents);
+            let mut table = lock(&shared.visitors);
+            self.visitors
+                .keys
+                .iter()
+                .zip(&self.visitors.first)
+                .map(|(&(a, b), first)| {
+                    let identity = match (a, b) {
+                        (NAMED, ident) => (NAMED, idents[ident as usize]),
+                        (client, ANY_AGENT) => (clients[client as usize], ANY_AGENT),
+                        (client, agent) => (clients[client as usize], agents.get(agent)),
+                    };
+                    let seen = FirstSeen {
+                        ts_ms: first.ts_ms,
+                        client: clients[first.client as usize],
+                        agent: agents.get(first.agent),
+                    };
+                    // Ties (rare) compare texts; no other thread holds the agents or clients
+                    // lock while waiting for the visitors one, so taking them here is safe.
+                    table.intern_seen(identity, seen, |new, old| {
+                        let agents = lock(&shared.agents);
+                        let clients = lock(&shared.clients);
+                        (agents.get(new.agent), clients.get(new.client))
+                            < (agents.get(old.agent), clients.get(old.client))
+                    })
+                })
                 .collect()
         };
         let mut hits = self.hits;
@@ -326,5 +491,93 @@ mod tests {
         assert_eq!(dicts.visitors.len(), 2);
         assert_eq!(dicts.requests.len(), 2);
         assert_eq!(dicts.agents.len(), 1);
+    }
+
+    /// Visitors of `lines` (in a custom format with the `sid` cookie) under `key`, split
+    /// into chunks of `per_chunk` lines: (visitors, the description of each, by hash order).
+    fn visitors_under(key: VisitorKey, lines: &[&str], per_chunk: usize) -> Vec<(u64, Vec<u8>)> {
+        let format = crate::parse::CustomFormat::compile(
+            r#"%h %u %t "%r" %>s "%{User-Agent}i" %{sid}C"#,
+            Some("sid"),
+        )
+        .unwrap();
+        let shared = SharedDictionaries::default();
+        for chunk in lines.chunks(per_chunk) {
+            let mut hits = ChunkHits::with_key(chunk.len(), key);
+            for line in chunk {
+                hits.push(&format.parse(line.as_bytes()).unwrap());
+            }
+            hits.into_global(&shared);
+        }
+        let dicts = shared.into_inner();
+        let lookups = Lookups::build(&dicts, &EnrichRules::default());
+        let mut out: Vec<(u64, Vec<u8>)> = (0..dicts.visitors.len() as u32)
+            .map(|v| {
+                let (client, agent) = dicts.visitors.key(v);
+                let mut text = dicts.clients.get(client).to_vec();
+                text.push(b' ');
+                text.extend_from_slice(dicts.agents.get(agent));
+                (lookups.visitor(v).hash, text)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    const SHARED_IP: [&str; 4] = [
+        r#"10.0.0.1 - [10/Oct/2026:13:55:38 +0000] "GET /a HTTP/1.1" 200 "UA-2" alice"#,
+        r#"10.0.0.1 bob [10/Oct/2026:13:55:36 +0000] "GET /b HTTP/1.1" 200 "UA-1" carol"#,
+        r#"10.0.0.1 - [10/Oct/2026:13:55:37 +0000] "GET /c HTTP/1.1" 200 "UA-1" alice"#,
+        r#"10.0.0.1 - [10/Oct/2026:13:55:39 +0000] "GET /d HTTP/1.1" 200 "UA-1" -"#,
+    ];
+
+    #[test]
+    fn two_cookies_behind_one_ip_are_two_visitors_under_the_cookie_key_one_under_ip() {
+        let seeded = |s: &str| xxhash_rust::xxh64::xxh64(s.as_bytes(), VISITOR_HASH_SEED);
+        let cookie = visitors_under(VisitorKey::Cookie, &SHARED_IP, 4);
+        // alice (seen with UA-1 first), carol, and the line without a cookie by ip+ua.
+        let mut want = vec![
+            (seeded("alice"), b"10.0.0.1 UA-1".to_vec()),
+            (seeded("carol"), b"10.0.0.1 UA-1".to_vec()),
+            (
+                visitor_hash(b"10.0.0.1", b"UA-1"),
+                b"10.0.0.1 UA-1".to_vec(),
+            ),
+        ];
+        want.sort();
+        assert_eq!(cookie, want);
+        let ip = visitors_under(VisitorKey::Ip, &SHARED_IP, 4);
+        assert_eq!(ip, [(seeded("10.0.0.1"), b"10.0.0.1 UA-1".to_vec())]);
+        let ip_ua = visitors_under(VisitorKey::IpUserAgent, &SHARED_IP, 4);
+        assert_eq!(ip_ua.len(), 2);
+        let user = visitors_under(VisitorKey::User, &SHARED_IP, 4);
+        let mut want = vec![
+            (seeded("bob"), b"10.0.0.1 UA-1".to_vec()),
+            (
+                visitor_hash(b"10.0.0.1", b"UA-1"),
+                b"10.0.0.1 UA-1".to_vec(),
+            ),
+            (
+                visitor_hash(b"10.0.0.1", b"UA-2"),
+                b"10.0.0.1 UA-2".to_vec(),
+            ),
+        ];
+        want.sort();
+        assert_eq!(user, want);
+    }
+
+    #[test]
+    fn a_visitor_is_described_by_its_earliest_hit_whatever_the_chunking() {
+        let lines = [
+            r#"10.0.0.9 - [10/Oct/2026:13:55:38 +0000] "GET /a HTTP/1.1" 200 "UA-late" s"#,
+            r#"10.0.0.8 - [10/Oct/2026:13:55:36 +0000] "GET /b HTTP/1.1" 200 "UA-zz" s"#,
+            r#"10.0.0.7 - [10/Oct/2026:13:55:36 +0000] "GET /b HTTP/1.1" 200 "UA-aa" s"#,
+        ];
+        for per_chunk in 1..=3 {
+            let got = visitors_under(VisitorKey::Cookie, &lines, per_chunk);
+            assert_eq!(got.len(), 1);
+            // The earliest millisecond, and of the two hits there the smaller agent text.
+            assert_eq!(got[0].1, b"10.0.0.7 UA-aa", "chunks of {per_chunk}");
+        }
     }
 }

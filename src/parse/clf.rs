@@ -175,6 +175,7 @@ fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Mal
         forwarded_for: b"",
         tls: b"",
         response_time_us: NO_RESPONSE_TIME,
+        cookie: b"",
     };
     // A combined log may hold lines written in the common format (no referrer, no agent):
     // they are complete requests, so they are kept with both fields empty.

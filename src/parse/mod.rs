@@ -7,6 +7,7 @@
 
 mod aws;
 mod clf;
+pub mod custom;
 pub mod detect;
 #[cfg(test)]
 mod fixture_tests;
@@ -18,7 +19,9 @@ mod tokens;
 mod w3c;
 
 use std::fmt;
+use std::sync::Arc;
 
+pub use custom::{CustomFormat, FormatError, Syntax};
 pub use time::LogTime;
 pub use w3c::W3cLayout;
 
@@ -47,6 +50,9 @@ pub struct LogLine<'a> {
     pub tls: &'a [u8],
     /// Time taken to answer, in microseconds; [`NO_RESPONSE_TIME`] when not logged.
     pub response_time_us: u32,
+    /// The value of the cookie that identifies visitors (`--visitor-key cookie:NAME`), when
+    /// a custom format logs it; empty otherwise.
+    pub cookie: &'a [u8],
 }
 
 /// The `response_time_us` of a line whose format does not log one.
@@ -70,6 +76,7 @@ impl<'a> LogLine<'a> {
             forwarded_for: b"",
             tls: b"",
             response_time_us: NO_RESPONSE_TIME,
+            cookie: b"",
         }
     }
 }
@@ -222,6 +229,9 @@ pub enum Format {
     Traefik,
     /// HAProxy's HTTP log format, with or without a syslog prefix.
     Haproxy,
+    /// The user's own Apache or nginx format string (`--log-format`), compiled into a
+    /// [`CustomFormat`]; never detected.
+    Custom,
 }
 
 impl Format {
@@ -246,7 +256,8 @@ impl Format {
     // whole, so a common log is read as combined (as it was before detection existed).
 
     /// Parses one line (without its line terminator) of a format that needs no state.
-    /// W3C formats need the `#Fields:` in effect: use a [`LineParser`].
+    /// W3C formats need the `#Fields:` in effect, and `Custom` its compiled format: use a
+    /// [`LineParser`].
     #[inline]
     pub fn parse<'a>(self, line: &'a [u8]) -> Result<LogLine<'a>, Malformed> {
         match self {
@@ -262,6 +273,7 @@ impl Format {
             Format::Traefik => jsonlog::parse_traefik(line),
             Format::Haproxy => haproxy::parse(line),
             Format::W3c => Err(Malformed::NoFieldsHeader),
+            Format::Custom => Err(Malformed::NotFormatText),
             Format::CloudFront => {
                 static LAYOUT: std::sync::OnceLock<W3cLayout> = std::sync::OnceLock::new();
                 LAYOUT.get_or_init(W3cLayout::cloudfront).parse(line)
@@ -284,6 +296,7 @@ impl Format {
             Format::Caddy => "caddy",
             Format::Traefik => "traefik",
             Format::Haproxy => "haproxy",
+            Format::Custom => "custom",
         }
     }
 
@@ -317,7 +330,10 @@ impl Format {
             | Format::Elb
             | Format::Alb
             | Format::Caddy
-            | Format::Traefik => Clock::Utc,
+            | Format::Traefik
+            // A custom format's times carry an offset when it logs one (`%t`), and are UTC
+            // epochs otherwise (`%{msec}t`, `$msec`).
+            | Format::Custom => Clock::Utc,
         }
     }
 }
@@ -369,12 +385,12 @@ pub enum Parsed<'a> {
 /// `#Fields:` line to the lines after it. Other formats are stateless and go straight to
 /// [`Format::parse`].
 ///
-/// This is where a compiled custom format (an Apache `LogFormat` or nginx `log_format`
-/// string) would plug in: like [`W3cLayout`], it is a list of fields and separators
-/// compiled once, then run per line.
+/// A custom format (an Apache `LogFormat` or nginx `log_format` string) is compiled once
+/// into a [`CustomFormat`], shared by the parsers of every chunk.
 pub struct LineParser {
     format: Format,
     layout: Option<W3cLayout>,
+    custom: Option<Arc<CustomFormat>>,
 }
 
 impl LineParser {
@@ -388,7 +404,20 @@ impl LineParser {
             (Format::CloudFront, None) => Some(W3cLayout::cloudfront()),
             _ => None,
         };
-        LineParser { format, layout }
+        LineParser {
+            format,
+            layout,
+            custom: None,
+        }
+    }
+
+    /// A parser for a compiled custom format.
+    pub fn custom(compiled: Arc<CustomFormat>) -> LineParser {
+        LineParser {
+            format: Format::Custom,
+            layout: None,
+            custom: Some(compiled),
+        }
     }
 
     /// The format this parser reads.
@@ -399,6 +428,9 @@ impl LineParser {
     #[inline]
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Parsed<'a>, Malformed> {
         if !self.format.is_w3c() {
+            if let Some(custom) = &self.custom {
+                return custom.parse(line).map(Parsed::Hit);
+            }
             return self.format.parse(line).map(Parsed::Hit);
         }
         if line.starts_with(b"#") {
@@ -441,6 +473,7 @@ pub enum Malformed {
     JsonMissingField,
     HaproxyNoFrontend,
     HaproxyBadTimers,
+    NotFormatText,
 }
 
 impl Malformed {
@@ -483,6 +516,7 @@ impl Malformed {
             Malformed::HaproxyBadTimers => {
                 "timers are not TR/Tw/Tc/Tr/Ta numbers before the status"
             }
+            Malformed::NotFormatText => "the text around the fields is not the format's",
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::cell::Cell;
 
 /// A point in time as logged: UTC milliseconds and the offset of the server's clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LogTime {
     /// Milliseconds since 1970-01-01T00:00:00Z.
     pub utc_ms: i64,

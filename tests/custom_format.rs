@@ -1,0 +1,205 @@
+//! `--log-format` and `--visitor-key` through the real binary: a log in the user's own Apache
+//! or nginx format is read whole, its format string and the visitor key are recorded in the
+//! definitions, mistakes exit 2 naming the option, and the visitor key changes who counts as
+//! one visitor.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Three requests in an Apache format with the response time and the `sid` cookie logged,
+/// plus one line that does not fit. Two browsers share one address (an office behind NAT):
+/// cookie `A` (two page views) and cookie `B` (one).
+fn apache_log(dir: &Path) -> std::path::PathBuf {
+    let lines = [
+        format!(
+            r#"shop.example.com 203.0.113.7 - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "{FIREFOX_WIN}" 1200 A"#
+        ),
+        format!(
+            r#"shop.example.com 203.0.113.7 - [10/Oct/2026:13:56:36 +0000] "GET /b HTTP/1.1" 200 512 "https://www.google.com/" "{FIREFOX_WIN}" 800 B"#
+        ),
+        format!(
+            r#"shop.example.com 203.0.113.7 - [10/Oct/2026:13:57:36 +0000] "GET /c HTTP/1.1" 200 512 "-" "{FIREFOX_WIN}" 950 A"#
+        ),
+        "shop.example.com 203.0.113.7 - [10/Oct/2026:13:57:36 +0000] GET /c".to_owned(),
+    ];
+    write_file(dir, "access.log", (lines.join("\n") + "\n").as_bytes())
+}
+
+const APACHE_FORMAT: &str =
+    r#"%v %h %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %D %{sid}C"#;
+
+fn definition(out: &Path, key: &str) -> String {
+    duckdb_value(
+        out,
+        &format!(
+            "select json_extract_string(decode(value), '$.{key}') \
+             from parquet_kv_metadata('{{out}}/summary.parquet') where decode(key) = 'accesslens.definitions'"
+        ),
+    )
+}
+
+#[test]
+fn an_apache_format_is_read_whole_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = apache_log(dir.path());
+    let out = dir.path().join("out");
+    analyze(&[&log], &out, &["--log-format", APACHE_FORMAT]);
+    let rows = duckdb_rows(
+        &out,
+        "select format, lines, hits, malformed from '{out}/inputs.parquet'",
+    );
+    assert_eq!(rows, [["custom", "4", "3", "1"]]);
+    let reason = duckdb_value(&out, "select reason from '{out}/malformed_samples.parquet'");
+    assert_eq!(reason, "no quoted request after the timestamp");
+    assert_eq!(definition(&out, "format"), "custom");
+    assert_eq!(definition(&out, "log_format"), APACHE_FORMAT);
+    assert_eq!(definition(&out, "visitor_key"), "ip+user_agent");
+    // One browser behind one address: one visitor by default.
+    assert_eq!(
+        duckdb_value(&out, "select visitors from '{out}/summary.parquet'"),
+        "1"
+    );
+}
+
+#[test]
+fn the_visitor_key_decides_who_is_one_visitor() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = apache_log(dir.path());
+    let count = |key: &str| {
+        let out = dir.path().join(key.replace(':', "_"));
+        analyze(
+            &[&log],
+            &out,
+            &["--log-format", APACHE_FORMAT, "--visitor-key", key],
+        );
+        (
+            duckdb_value(&out, "select visitors from '{out}/summary.parquet'"),
+            duckdb_value(&out, "select sessions from '{out}/summary.parquet'"),
+            definition(&out, "visitor_key"),
+        )
+    };
+    assert_eq!(
+        count("cookie:sid"),
+        ("2".into(), "2".into(), "cookie:sid".into())
+    );
+    assert_eq!(count("ip"), ("1".into(), "1".into(), "ip".into()));
+    // Nobody logged in: every line falls back to ip+ua.
+    assert_eq!(count("user"), ("1".into(), "1".into(), "user".into()));
+}
+
+#[test]
+fn an_nginx_format_from_the_settings_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_file(
+        dir.path(),
+        "access.log",
+        format!(
+            "203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] \"GET /a?x=1 HTTP/2.0\" 200 612 \"-\" \"{CHROME_MAC}\" \"198.51.100.1\" 0.012 0.010, 0.002\n\
+             203.0.113.8 - ann [10/Oct/2026:13:55:37 +0000] \"GET /b HTTP/2.0\" 404 0 \"-\" \"{SAFARI_IPHONE}\" \"-\" 0.001 -\n"
+        )
+        .as_bytes(),
+    );
+    // A log_format line as it stands in nginx.conf, split over two quoted strings.
+    let settings = write_file(
+        dir.path(),
+        "accesslens.toml",
+        br#"log_format = '''log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+                    '"$http_referer" "$http_user_agent" "$http_x_forwarded_for" $request_time $upstream_response_time';'''
+"#,
+    );
+    let out = dir.path().join("out");
+    analyze(&[&log], &out, &["--config", settings.to_str().unwrap()]);
+    let rows = duckdb_rows(
+        &out,
+        "select format, hits, malformed from '{out}/inputs.parquet'",
+    );
+    assert_eq!(rows, [["custom", "2", "0"]]);
+    let rows = duckdb_rows(
+        &out,
+        "select status, hits from '{out}/status_codes.parquet' order by status",
+    );
+    assert_eq!(rows, [["200", "1"], ["404", "1"]]);
+    // The string as given, line break included.
+    let recorded = duckdb_value(
+        &out,
+        "select strlen(json_extract_string(decode(value), '$.log_format')) \
+         from parquet_kv_metadata('{out}/summary.parquet') where decode(key) = 'accesslens.definitions'",
+    );
+    let given = std::fs::read_to_string(&settings).unwrap();
+    let given = given.split("'''").nth(1).unwrap().len();
+    assert_eq!(recorded, given.to_string());
+}
+
+#[test]
+fn format_mistakes_exit_2_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = apache_log(dir.path());
+    let out = dir.path().join("out");
+    let (log, out) = (log.to_str().unwrap(), out.to_str().unwrap());
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--format", "combined", "--log-format", APACHE_FORMAT],
+            "cannot be used with",
+        ),
+        (&["--log-format", "%h %u"], "the format has no time (%t"),
+        (
+            &["--log-format", "$remote_addr [$time_local] $status"],
+            "no request ($request",
+        ),
+        (
+            &["--log-format", "%h %t %{%s}t %r %s"],
+            "unsupported time format",
+        ),
+        (
+            &["--visitor-key", "browser"],
+            "ip+ua, ip, user or cookie:NAME",
+        ),
+        (
+            &["--visitor-key", "cookie:sid"],
+            "the presets log no cookies",
+        ),
+        (
+            &["--visitor-key", "cookie:uid", "--log-format", APACHE_FORMAT],
+            "add %{uid}C",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut argv = vec!["analyze", log, "--out", out];
+        argv.extend_from_slice(args);
+        let output = run(&argv);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!Path::new(out).exists(), "{args:?} wrote output");
+    }
+    let settings = write_file(
+        dir.path(),
+        "both.toml",
+        b"format = \"combined\"\nlog_format = \"%h %t %r %s\"\n",
+    );
+    let output = run(&[
+        "analyze",
+        log,
+        "--out",
+        out,
+        "--config",
+        settings.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("exclude each other"));
+    // On the command line, --format wins over the file's log_format.
+    let settings = write_file(dir.path(), "custom.toml", b"log_format = \"%h %u\"\n");
+    let output = run(&[
+        "analyze",
+        log,
+        "--out",
+        out,
+        "--quiet",
+        "--config",
+        settings.to_str().unwrap(),
+        "--format",
+        "combined",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
