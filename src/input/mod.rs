@@ -371,16 +371,9 @@ fn decode_ahead(
         if buf.is_empty() {
             return;
         }
-        let whole = if eof {
-            buf.len()
-        } else {
-            match memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None => {
-                    want = want.saturating_mul(2);
-                    continue;
-                }
-            }
+        let Some(whole) = whole_lines(&buf, eof) else {
+            want = want.saturating_mul(2);
+            continue;
         };
         // The partial last line moves to the front of the next buffer.
         let mut next = empty
@@ -396,6 +389,16 @@ fn decode_ahead(
         if eof && buf.is_empty() {
             return;
         }
+    }
+}
+
+/// How much of a filled buffer to hand out: all of it at the end of the input, else up to
+/// its last line end; `None` when it holds no line end yet (the window must grow).
+fn whole_lines(buf: &[u8], eof: bool) -> Option<usize> {
+    if eof {
+        Some(buf.len())
+    } else {
+        memrchr(b'\n', buf).map(|i| i + 1)
     }
 }
 
@@ -415,16 +418,9 @@ fn read_windows(
         if buf.is_empty() {
             return Ok(total);
         }
-        let whole = if eof {
-            buf.len()
-        } else {
-            match memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None => {
-                    want = want.saturating_mul(2);
-                    continue;
-                }
-            }
+        let Some(whole) = whole_lines(&buf, eof) else {
+            want = want.saturating_mul(2);
+            continue;
         };
         each(&buf[..whole]).map_err(WindowError::Stage)?;
         total += whole as u64;
