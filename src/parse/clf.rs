@@ -14,7 +14,7 @@
 use memchr::memchr;
 
 use super::time::parse_clf_time;
-use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
+use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 #[inline]
 pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
@@ -162,20 +162,9 @@ fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Mal
     };
 
     let mut parsed = LogLine {
-        client,
         user,
-        time,
-        request: Request::Line(request),
-        status,
         bytes,
-        referrer: b"",
-        user_agent: b"",
-        coding: TextCoding::AsLogged,
-        vhost: b"",
-        forwarded_for: b"",
-        tls: b"",
-        response_time_us: NO_RESPONSE_TIME,
-        cookie: b"",
+        ..LogLine::new(client, time, Request::Line(request), status)
     };
     // A combined log may hold lines written in the common format (no referrer, no agent):
     // they are complete requests, so they are kept with both fields empty.
