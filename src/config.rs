@@ -207,23 +207,22 @@ impl Config {
         .or(custom.as_ref().map(|_| Format::Custom));
 
         let bound = |flag: &'static str, cli: &Option<String>, file: &Option<String>| {
-            let (text, from_cli) = match (cli, file) {
-                (Some(text), _) => (text, true),
-                (None, Some(text)) => (text, false),
-                (None, None) => return Ok(None),
-            };
-            TimeBound::parse(text, flag == "--until")
-                .map(Some)
-                .map_err(|_| {
-                    invalid(
-                        flag,
-                        from_cli,
-                        text,
-                        "expected a date (2026-10-10) or a time (2026-10-10T08:00, \
-                     optionally with Z or an offset such as +02:00)"
-                            .into(),
-                    )
+            let from_cli = cli.is_some();
+            cli.as_ref()
+                .or(file.as_ref())
+                .map(|text| {
+                    TimeBound::parse(text, flag == "--until").map_err(|_| {
+                        invalid(
+                            flag,
+                            from_cli,
+                            text,
+                            "expected a date (2026-10-10) or a time (2026-10-10T08:00, \
+                             optionally with Z or an offset such as +02:00)"
+                                .into(),
+                        )
+                    })
                 })
+                .transpose()
         };
         let range = TimeRange {
             since: bound("--since", &args.since, &file.since)?,
@@ -243,38 +242,27 @@ impl Config {
             });
         }
 
-        let legacy = match (&args.text_encoding, &file.text_encoding) {
-            (None, None) => Legacy::default(),
-            (cli, file) => {
-                let (text, from_cli) = match cli {
-                    Some(text) => (text, true),
-                    None => (file.as_ref().expect("one of the two"), false),
-                };
-                Legacy::from_label(text).ok_or_else(|| {
-                    invalid(
-                        "--text-encoding",
-                        from_cli,
-                        text,
-                        "expected a character set label that keeps ASCII as ASCII, \
-                         such as windows-1252, iso-8859-2, big5, shift_jis, euc-kr or gbk"
-                            .into(),
-                    )
-                })?
-            }
+        let from_cli = args.text_encoding.is_some();
+        let legacy = match args.text_encoding.as_ref().or(file.text_encoding.as_ref()) {
+            Some(text) => Legacy::from_label(text).ok_or_else(|| {
+                invalid(
+                    "--text-encoding",
+                    from_cli,
+                    text,
+                    "expected a character set label that keeps ASCII as ASCII, \
+                     such as windows-1252, iso-8859-2, big5, shift_jis, euc-kr or gbk"
+                        .into(),
+                )
+            })?,
+            None => Legacy::default(),
         };
 
-        let tz = match (&args.tz, &file.tz) {
-            (None, None) => None,
-            (cli, file) => {
-                let (text, from_cli) = match cli {
-                    Some(text) => (text, true),
-                    None => (file.as_ref().expect("one of the two"), false),
-                };
-                Some(
-                    parse_offset_min(text)
-                        .map_err(|reason| invalid("--tz", from_cli, text, reason))?,
-                )
-            }
+        let from_cli = args.tz.is_some();
+        let tz = match args.tz.as_ref().or(file.tz.as_ref()) {
+            Some(text) => Some(
+                parse_offset_min(text).map_err(|reason| invalid("--tz", from_cli, text, reason))?,
+            ),
+            None => None,
         };
 
         let preset = match (args.sessions, &file.sessions) {
