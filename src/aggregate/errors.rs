@@ -65,30 +65,35 @@ impl Merge for Errors {
 
 impl Errors {
     pub fn add_bot_hits(&mut self, hits: &[Hit]) {
-        for hit in hits {
-            let s = self.statuses.entry(hit.status).or_default();
-            s.hits += 1;
-            s.bytes = s.bytes.saturating_add(hit.bytes);
-            s.bot_hits += 1;
+        // A visitor's hits mostly share a status: one map entry per run of them.
+        for run in hits.chunk_by(|a, b| a.status == b.status) {
+            let s = self.statuses.entry(run[0].status).or_default();
+            s.hits += run.len() as u64;
+            s.bytes = run.iter().fold(s.bytes, |b, h| b.saturating_add(h.bytes));
+            s.bot_hits += run.len() as u64;
         }
     }
 
     /// A human visitor's hits; counts the visitor once per status and per error.
+    /// `statuses` and `pairs` are scratch buffers.
     pub fn add_human_hits(
         &mut self,
         lookups: &Lookups,
         hits: &[Hit],
         pairs: &mut Vec<(u32, u16)>,
-        statuses: &mut Vec<u32>,
+        statuses: &mut Vec<(u16, u64, u64)>,
     ) {
         pairs.clear();
         statuses.clear();
         for hit in hits {
-            let s = self.statuses.entry(hit.status).or_default();
-            s.hits += 1;
-            s.bytes = s.bytes.saturating_add(hit.bytes);
-            s.human_hits += 1;
-            statuses.push(u32::from(hit.status));
+            // (status, hits, bytes): a visitor sees few distinct statuses.
+            match statuses.iter_mut().find(|s| s.0 == hit.status) {
+                Some(s) => {
+                    s.1 += 1;
+                    s.2 = s.2.saturating_add(hit.bytes);
+                }
+                None => statuses.push((hit.status, 1, hit.bytes)),
+            }
             if hit.status >= 400 {
                 let key = (lookups.request(hit.request).path, hit.status);
                 let e = self.errors.entry(key).or_default();
@@ -104,9 +109,14 @@ impl Errors {
                 pairs.push(key);
             }
         }
-        count_distinct(statuses, |s| {
-            self.statuses.entry(s as u16).or_default().visitors += 1
-        });
+        // One map entry per distinct status of the visitor, not one per hit.
+        for &(status, n, bytes) in statuses.iter() {
+            let s = self.statuses.entry(status).or_default();
+            s.hits += n;
+            s.bytes = s.bytes.saturating_add(bytes);
+            s.human_hits += n;
+            s.visitors += 1;
+        }
         count_distinct(pairs, |k| self.errors.entry(k).or_default().visitors += 1);
     }
 }

@@ -10,8 +10,6 @@
 //! sequence per session (the sessions table already holds every session) and at most
 //! `(P + 1)^depth`.
 
-use rayon::prelude::*;
-
 use super::acquisition::{Keyed, SessionMetrics};
 use super::{IdMap, Merge, Session, View, is_page_view, ratio};
 use crate::enrich::{Hit, Lookups, Text};
@@ -54,37 +52,31 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// Names the `max_pages` most viewed pages. When the run has no more distinct paths than
-    /// that, all are named and the hits are not read.
-    pub fn build(shards: &[Vec<Vec<Hit>>], lookups: &Lookups, max_pages: usize) -> Vocabulary {
-        if lookups.paths.len() <= max_pages {
+    /// Whether the run has more distinct paths than journeys name, so that page views must
+    /// be counted (with [`Vocabulary::count`]) to choose them.
+    pub fn needs_counts(lookups: &Lookups, max_pages: usize) -> bool {
+        lookups.paths.len() > max_pages
+    }
+
+    /// Adds one visitor's human page views to `by_path` (indexed by path id).
+    pub fn count(lookups: &Lookups, visitor: u32, hits: &[Hit], by_path: &mut [u64]) {
+        if lookups.bot_of(visitor).is_some() {
+            return;
+        }
+        for hit in hits {
+            let r = lookups.request(hit.request);
+            if is_page_view(r.method, r.kind, hit.status) {
+                by_path[r.path as usize] += 1;
+            }
+        }
+    }
+
+    /// Names the `max_pages` most viewed pages, from the run's human page views per path
+    /// (`None` when [`Vocabulary::needs_counts`] said every path is named).
+    pub fn build(by_path: Option<&[u64]>, lookups: &Lookups, max_pages: usize) -> Vocabulary {
+        let Some(by_path) = by_path else {
             return Vocabulary { map: Vec::new() };
-        }
-        let by_request = shards
-            .par_iter()
-            .fold(
-                || vec![0u64; lookups.requests.len()],
-                |mut counts, pieces| {
-                    for hit in pieces.iter().flatten() {
-                        let r = lookups.request(hit.request);
-                        if is_page_view(r.method, r.kind, hit.status)
-                            && lookups.bot_of(hit.visitor).is_none()
-                        {
-                            counts[hit.request as usize] += 1;
-                        }
-                    }
-                    counts
-                },
-            )
-            .reduce_with(|mut a, b| {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                a
-            })
-            .unwrap_or_default();
-        let mut by_path = vec![0u64; lookups.paths.len()];
-        for (request, &n) in by_request.iter().enumerate() {
-            by_path[lookups.requests[request].path as usize] += n;
-        }
+        };
         let mut ranked: Vec<u32> = (0..by_path.len() as u32)
             .filter(|&p| by_path[p as usize] > 0)
             .collect();

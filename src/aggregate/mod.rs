@@ -132,6 +132,7 @@ pub struct Scratch {
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
     pairs: Vec<(u32, u16)>,
+    statuses: Vec<(u16, u64, u64)>,
     goal_targets: Vec<(u32, i64)>,
     beacons: Vec<(i64, BeaconScreen)>,
     acquisition: acquisition::AcquisitionScratch,
@@ -242,7 +243,7 @@ impl Partial {
             }
         }
         self.errors
-            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.ids);
+            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.statuses);
 
         // Page views → sessions.
         let marks = scratch.views.iter().map(|v| ViewMark {
@@ -362,14 +363,46 @@ fn conversion(
 }
 
 /// Sessionizes and aggregates all shards in parallel.
+///
+/// Two parallel passes: the first sorts each shard and, when journeys must choose which
+/// pages to name, counts human page views per path while the shard is still in cache; the
+/// second cuts and aggregates the sessions.
 pub fn aggregate(shards: Vec<Vec<Vec<Hit>>>, ctx: &Context<'_>) -> Partial {
-    let vocabulary = Vocabulary::build(&shards, ctx.lookups, ctx.journeys.max_pages);
-    shards
+    let counting = Vocabulary::needs_counts(ctx.lookups, ctx.journeys.max_pages);
+    let paths = if counting { ctx.lookups.paths.len() } else { 0 };
+    let (sorted, by_path) = shards
+        .into_par_iter()
+        .fold(
+            || (Vec::new(), vec![0u64; paths]),
+            |(mut sorted, mut by_path), pieces| {
+                let hits = sessionize::sorted_shard(pieces, ctx.dicts);
+                if counting {
+                    sessionize::for_each_visitor(&hits, |visitor, hits| {
+                        Vocabulary::count(ctx.lookups, visitor, hits, &mut by_path);
+                    });
+                }
+                sorted.push(hits);
+                (sorted, by_path)
+            },
+        )
+        .reduce(
+            || (Vec::new(), vec![0u64; paths]),
+            |(mut sorted, mut by_path), (more, counts)| {
+                sorted.extend(more);
+                by_path.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
+                (sorted, by_path)
+            },
+        );
+    let vocabulary = Vocabulary::build(
+        counting.then_some(&by_path[..]),
+        ctx.lookups,
+        ctx.journeys.max_pages,
+    );
+    sorted
         .into_par_iter()
         .fold(
             || (Partial::default(), Scratch::default()),
-            |(mut partial, mut scratch), pieces| {
-                let hits = sessionize::sorted_shard(pieces, ctx.dicts);
+            |(mut partial, mut scratch), hits| {
                 sessionize::for_each_visitor(&hits, |visitor, hits| {
                     partial.add_visitor(ctx, &vocabulary, visitor, hits, &mut scratch);
                 });
