@@ -216,6 +216,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     pub hit_buckets: Option<u64>,
 
+    /// Memory for hits waiting to be cut into sessions, e.g. 4G or 512M (binary units);
+    /// beyond it they wait on disk inside --out [default: a quarter of the memory available
+    /// at start].
+    #[arg(long, value_name = "SIZE")]
+    pub hit_memory: Option<String>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

@@ -51,6 +51,9 @@ pub struct Config {
     pub journeys: JourneyRules,
     /// Write the hits table, with this many visitor buckets (a power of two).
     pub hit_buckets: Option<u64>,
+    /// Bytes of hits held in memory before the rest are spilled to disk (`--hit-memory`);
+    /// `None` holds them all.
+    pub hit_memory: Option<u64>,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -82,6 +85,7 @@ struct FileConfig {
     path_pages: Option<usize>,
     emit: Option<Vec<String>>,
     hit_buckets: Option<u64>,
+    hit_memory: Option<String>,
     threads: Option<usize>,
     top: Option<usize>,
     html_top: Option<usize>,
@@ -419,6 +423,15 @@ impl Config {
         }
         let hit_buckets = emit.contains(&EmitArg::Hits).then_some(buckets);
 
+        let from_cli = args.hit_memory.is_some();
+        let hit_memory = match args.hit_memory.as_deref().or(file.hit_memory.as_deref()) {
+            Some(text) => Some(
+                parse_size(text)
+                    .map_err(|reason| invalid("--hit-memory", from_cli, text, reason))?,
+            ),
+            None => available_memory().map(|bytes| bytes / 4),
+        };
+
         let threads = match args.threads.or(file.threads) {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
@@ -473,6 +486,7 @@ impl Config {
             attribution: AttributionRules { lookback_ms },
             journeys,
             hit_buckets,
+            hit_memory,
             threads,
             top: args.top.or(file.top).unwrap_or(10),
             quiet: args.quiet,
@@ -495,8 +509,44 @@ fn config_key(flag: &'static str) -> &'static str {
         "--html-top" => "html_top",
         "--emit" => "emit",
         "--hit-buckets" => "hit_buckets",
+        "--hit-memory" => "hit_memory",
         other => other,
     }
+}
+
+/// `4G`, `512M`, `64KiB`, `1048576`: a size in bytes, units binary (K = 1024).
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| "expected a size such as 4G, 512M or 64K".to_string())?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        other => return Err(format!("unknown unit {other:?}: use K, M, G or T")),
+    };
+    let bytes = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_string())?;
+    if bytes == 0 {
+        return Err("must be more than 0".into());
+    }
+    Ok(bytes)
+}
+
+/// Memory available for new work, from `/proc/meminfo` (Linux); `None` elsewhere.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// `ip+ua`, `ip`, `user` or `cookie:NAME` → the key, and the cookie's name.
@@ -859,5 +909,30 @@ mod tests {
                 && err.contains("request"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("2 gb"), Ok(2 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn hit_memory_comes_from_the_flag_or_the_file() {
+        let c = config(&["--hit-memory", "256M"], None).unwrap();
+        assert_eq!(c.hit_memory, Some(256 << 20));
+        let err = config(&["--hit-memory", "lots"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--hit-memory"), "{err}");
+        let c = config(&[], Some("hit_memory = \"1G\"\n")).unwrap();
+        assert_eq!(c.hit_memory, Some(1 << 30));
     }
 }

@@ -25,7 +25,7 @@ use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
 use crate::parse::time::TimeRange;
 use crate::parse::{self, Clock, CustomFormat, Format, LineParser, Malformed, Parsed};
-use crate::sessionize::Shards;
+use crate::sessionize::{Shards, SpillOptions};
 
 /// How many malformed lines are kept as samples (per input and in all).
 pub const MAX_SAMPLES: usize = 100;
@@ -98,6 +98,7 @@ pub struct Ingested {
 pub fn ingest(
     sources: &[Source],
     options: &IngestOptions,
+    spill: Option<SpillOptions>,
     progress: &Progress,
 ) -> Result<Ingested> {
     // Open everything first: a missing file fails the run before any work is done.
@@ -125,7 +126,7 @@ pub fn ingest(
     progress.set_length(inputs.iter().map(|i| i.len).sum::<Option<u64>>());
 
     let dicts = SharedDictionaries::default();
-    let shards = Shards::default();
+    let shards = Shards::new(spill);
     let results = read_all(&inputs, |index, input| {
         ingest_one(input, index, options, &dicts, &shards, progress)
     })?;

@@ -60,6 +60,12 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
                 );
             }
         }
+        if outcome.spilled_bytes > 0 {
+            eprintln!(
+                "accesslens: {:.1} MB of hits waited on disk (over --hit-memory)",
+                outcome.spilled_bytes as f64 / 1e6
+            );
+        }
     }
     for skipped in &outcome.skipped {
         eprintln!("warning: skipped: {skipped}");

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, FileStats, MalformedSample};
 use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
 use crate::parse::time::TimeBound;
+use crate::sessionize::SpillOptions;
 
 /// What a run produced, for the overview and for callers of the library.
 pub struct Outcome {
@@ -25,6 +26,8 @@ pub struct Outcome {
     pub samples: Vec<MalformedSample>,
     /// Inputs skipped under `--keep-going`.
     pub skipped: Vec<String>,
+    /// Bytes of hits that waited on disk (over `--hit-memory`).
+    pub spilled_bytes: u64,
     pub elapsed: Duration,
 }
 
@@ -56,7 +59,12 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     };
     let progress = Progress::new(!config.quiet);
 
-    let ingested = ingest::ingest(&config.inputs, &config.ingest, &progress)?;
+    // Hits past the memory budget wait on disk, in the staging area (removed with it).
+    let spill = config.hit_memory.map(|budget| SpillOptions {
+        dir: out.staging().join(".spill"),
+        budget,
+    });
+    let ingested = ingest::ingest(&config.inputs, &config.ingest, spill.clone(), &progress)?;
     trace.stage("ingest");
     progress.message("classifying");
     let lookups = Lookups::build(&ingested.dicts, &config.enrich);
@@ -69,7 +77,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         attribution: &config.attribution,
         journeys: &config.journeys,
     };
-    let shards = ingested.shards.into_pieces();
+    let (shards, spilled_bytes) = ingested.shards.into_pieces()?;
     // The hits table is written while the hits are still in their shards, before
     // aggregation consumes them; the rows come from the hit records and the dictionaries.
     if let Some(buckets) = config.hit_buckets {
@@ -84,10 +92,11 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         output::hits::write(out.staging(), &source, buckets, &metadata)?;
         trace.stage("hits");
     }
-    let partial = aggregate::aggregate(
-        shards.into_iter().map(|shard| shard.hits).collect(),
-        &context,
-    );
+    let partial = aggregate::aggregate(shards, &context)?;
+    if let Some(spill) = &spill {
+        // Empty by now: each shard removed its file when it was read back.
+        let _ = std::fs::remove_dir_all(&spill.dir);
+    }
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -141,6 +150,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         files: ingested.files,
         samples: ingested.samples,
         skipped: ingested.skipped,
+        spilled_bytes,
         elapsed: started.elapsed(),
     })
 }

@@ -776,3 +776,51 @@ fn the_same_file_twice_doubles_hits_but_not_sessions() {
         .collect();
     assert_eq!(visitors(&twice), expected);
 }
+
+/// Hits spilled to disk past `--hit-memory` are read back shard by shard: every table, the
+/// bounded journeys (whose named pages are counted from the spilled hits) and the hits table
+/// are the same as with every hit in memory, and nothing of the spill is left behind.
+#[test]
+fn spilling_hits_to_disk_gives_the_same_tables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = write_server_logs(dir.path(), &server_logs(&traffic(505, 5_000)));
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let common = ["--path-pages", "5", "--emit", "hits", "--hit-buckets", "4"];
+    let base = run(
+        dir.path(),
+        "memory",
+        &inputs,
+        &[&common[..], &["--threads", "1"]].concat(),
+    );
+    let expected_hits = crate::util::files_under(&base.join("hits"));
+    for threads in ["1", "4"] {
+        let out = dir.path().join(format!("spilled-{threads}"));
+        let extra = [&common[..], &["--hit-memory", "128K", "--threads", threads]].concat();
+        // Not --quiet: the run says that it spilled.
+        let output = crate::util::bin()
+            .arg("analyze")
+            .args(&inputs)
+            .arg("--out")
+            .arg(&out)
+            .args(&extra)
+            .output()
+            .expect("accesslens runs");
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("waited on disk"),
+            "the run says it spilled: {stderr}"
+        );
+        assert_same_tables(&base, &out, TABLES, &format!("spilled, {threads} threads"));
+        assert!(
+            crate::util::files_under(&out.join("hits")) == expected_hits,
+            "the hits table is byte for byte the same when spilled"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    }
+}

@@ -32,7 +32,8 @@ use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use crate::enrich::{BeaconScreen, Dictionaries, Hit, Lookups, Method, PathKind};
-use crate::sessionize::{self, SessionRules, ViewMark};
+use crate::error::{Error, Result};
+use crate::sessionize::{self, SessionRules, ShardPieces, ViewMark};
 use attribution::AttributionRules;
 use journeys::{JourneyRules, Vocabulary};
 
@@ -366,53 +367,77 @@ fn conversion(
 ///
 /// Two parallel passes: the first sorts each shard and, when journeys must choose which
 /// pages to name, counts human page views per path while the shard is still in cache; the
-/// second cuts and aggregates the sessions.
-pub fn aggregate(shards: Vec<Vec<Vec<Hit>>>, ctx: &Context<'_>) -> Partial {
+/// second cuts and aggregates the sessions. A shard spilled to disk is read back in each
+/// pass that needs it rather than kept, so memory holds one such shard per thread.
+pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial> {
+    enum Shard {
+        Sorted(Vec<Hit>),
+        Pending(ShardPieces),
+    }
     let counting = Vocabulary::needs_counts(ctx.lookups, ctx.journeys.max_pages);
     let paths = if counting { ctx.lookups.paths.len() } else { 0 };
-    let (sorted, by_path) = shards
+    let (shards, by_path) = shards
         .into_par_iter()
-        .fold(
+        .try_fold(
             || (Vec::new(), vec![0u64; paths]),
-            |(mut sorted, mut by_path), pieces| {
-                let hits = sessionize::sorted_shard(pieces, ctx.dicts);
+            |(mut shards, mut by_path), mut shard| {
+                if shard.is_spilled() {
+                    // Counted piece by piece from the file; sorted when aggregated.
+                    if counting {
+                        shard.for_each_piece(|piece, _| {
+                            for hit in piece {
+                                let hit = std::slice::from_ref(hit);
+                                Vocabulary::count(ctx.lookups, hit[0].visitor, hit, &mut by_path);
+                            }
+                        })?;
+                    }
+                    shards.push(Shard::Pending(shard));
+                    return Ok((shards, by_path));
+                }
+                let hits = sessionize::sorted_shard(shard.take_hits()?, ctx.dicts);
                 if counting {
                     sessionize::for_each_visitor(&hits, |visitor, hits| {
                         Vocabulary::count(ctx.lookups, visitor, hits, &mut by_path);
                     });
                 }
-                sorted.push(hits);
-                (sorted, by_path)
+                shards.push(Shard::Sorted(hits));
+                Ok::<_, Error>((shards, by_path))
             },
         )
-        .reduce(
+        .try_reduce(
             || (Vec::new(), vec![0u64; paths]),
-            |(mut sorted, mut by_path), (more, counts)| {
-                sorted.extend(more);
+            |(mut shards, mut by_path), (more, counts)| {
+                shards.extend(more);
                 by_path.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
-                (sorted, by_path)
+                Ok((shards, by_path))
             },
-        );
+        )?;
     let vocabulary = Vocabulary::build(
         counting.then_some(&by_path[..]),
         ctx.lookups,
         ctx.journeys.max_pages,
     );
-    sorted
+    shards
         .into_par_iter()
-        .fold(
+        .try_fold(
             || (Partial::default(), Scratch::default()),
-            |(mut partial, mut scratch), hits| {
+            |(mut partial, mut scratch), shard| {
+                let hits = match shard {
+                    Shard::Sorted(hits) => hits,
+                    Shard::Pending(mut shard) => {
+                        sessionize::sorted_shard(shard.take_hits()?, ctx.dicts)
+                    }
+                };
                 sessionize::for_each_visitor(&hits, |visitor, hits| {
                     partial.add_visitor(ctx, &vocabulary, visitor, hits, &mut scratch);
                 });
-                (partial, scratch)
+                Ok::<_, Error>((partial, scratch))
             },
         )
-        .map(|(partial, _)| partial)
-        .reduce(Partial::default, |mut a, b| {
+        .map(|folded| folded.map(|(partial, _)| partial))
+        .try_reduce(Partial::default, |mut a, b| {
             a.merge(b);
-            a
+            Ok(a)
         })
 }
 

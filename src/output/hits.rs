@@ -103,15 +103,17 @@ pub fn write(
         .par_iter()
         .map(|shard| {
             let mut counts: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-            for hit in shard.hits.iter().flatten() {
-                counts
-                    .entry(day_of(hit))
-                    .or_insert_with(|| vec![0; buckets as usize])
-                    [bucket_of(hit.visitor) as usize] += 1;
-            }
-            counts
+            shard.for_each_piece(|piece, _| {
+                for hit in piece {
+                    counts
+                        .entry(day_of(hit))
+                        .or_insert_with(|| vec![0; buckets as usize])
+                        [bucket_of(hit.visitor) as usize] += 1;
+                }
+            })?;
+            Ok(counts)
         })
-        .reduce(BTreeMap::new, |mut a, b| {
+        .try_reduce(BTreeMap::new, |mut a, b| {
             for (day, counts) in b {
                 match a.get_mut(&day) {
                     Some(sum) => sum.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
@@ -120,8 +122,8 @@ pub fn write(
                     }
                 }
             }
-            a
-        });
+            Ok(a)
+        })?;
 
     let root = dir.join(DIR);
     let columns = Columns {
@@ -134,23 +136,29 @@ pub fn write(
     for (day, counts) in per_day {
         let mut file = None;
         for group in bucket_groups(&counts) {
-            let mut rows: Vec<Row<'_>> = source
+            let wanted = |hit: &Hit| day_of(hit) == day && group.contains(&bucket_of(hit.visitor));
+            // The group's hits that wait on disk, read back for this group only.
+            let spilled: Vec<(Vec<Hit>, u32)> = source
                 .shards
                 .par_iter()
-                .flat_map_iter(|shard| {
-                    shard
-                        .hits
-                        .iter()
-                        .zip(&shard.inputs)
-                        .flat_map(|(piece, &input)| piece.iter().map(move |hit| (hit, input)))
-                        .filter(|(hit, _)| {
-                            day_of(hit) == day && group.contains(&bucket_of(hit.visitor))
-                        })
-                        .map(|(hit, input)| Row {
-                            hit,
-                            rank: ranks[hit.visitor as usize],
-                            input,
-                        })
+                .map(|shard| shard.read_spilled(wanted))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            let in_memory = source
+                .shards
+                .par_iter()
+                .flat_map_iter(|shard| shard.hits.iter().zip(&shard.inputs));
+            let ranks = &ranks;
+            let mut rows: Vec<Row<'_>> = in_memory
+                .chain(spilled.par_iter().map(|(piece, input)| (piece, input)))
+                .flat_map_iter(|(piece, &input)| {
+                    piece.iter().filter(|hit| wanted(hit)).map(move |hit| Row {
+                        hit,
+                        rank: ranks[hit.visitor as usize],
+                        input,
+                    })
                 })
                 .collect();
             rows.par_sort_unstable_by(|a, b| row_order(a, b, source));

@@ -8,40 +8,57 @@
 //! boundaries. Sessions are then cut by [`SessionRules`] on the visitor's page views; gaps are
 //! compared in milliseconds.
 
+pub mod spill;
+
 use std::cmp::Ordering;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::enrich::{Dictionaries, Hit};
+use crate::error::Result;
+pub use spill::SpillOptions;
 
 /// Number of in-memory shards. Only a unit of parallel work: results never depend on it.
 pub const SHARDS: usize = 64;
 
 /// Hits partitioned by visitor id. Each piece is one chunk's hits of one shard, so all its
 /// hits come from one input: the piece records which (for the hits table's `source_file`),
-/// at no cost per hit.
+/// at no cost per hit. Past the memory budget, shards spill to disk ([`spill`]).
 pub struct Shards {
     pieces: Vec<Mutex<ShardPieces>>,
+    spill: Option<spill::Spill>,
 }
 
-/// A shard's pieces, and the input (index in input order) each piece was read from.
+/// A shard's pieces, and the input (index in input order) each piece was read from; with
+/// the file of the pieces it spilled, if any.
 #[derive(Default)]
 pub struct ShardPieces {
     pub hits: Vec<Vec<Hit>>,
     pub inputs: Vec<u32>,
+    /// Hits in `hits`.
+    held: usize,
+    /// The file holding the pieces written out.
+    file: Option<PathBuf>,
 }
 
 impl Default for Shards {
     fn default() -> Self {
-        Shards {
-            pieces: (0..SHARDS)
-                .map(|_| Mutex::new(ShardPieces::default()))
-                .collect(),
-        }
+        Shards::new(None)
     }
 }
 
 impl Shards {
+    /// Shards that keep every hit in memory (`None`) or spill past a budget.
+    pub fn new(spill: Option<SpillOptions>) -> Shards {
+        Shards {
+            pieces: (0..SHARDS)
+                .map(|_| Mutex::new(ShardPieces::default()))
+                .collect(),
+            spill: spill.map(spill::Spill::new),
+        }
+    }
+
     /// Adds a chunk's hits (with run-wide ids), read from input number `input`.
     pub fn add(&self, hits: Vec<Hit>, input: u32) {
         let mut parts: Vec<Vec<Hit>> = (0..SHARDS)
@@ -50,21 +67,87 @@ impl Shards {
         for hit in hits {
             parts[hit.visitor as usize % SHARDS].push(hit);
         }
-        for (shard, part) in self.pieces.iter().zip(parts) {
+        for (index, (shard, part)) in self.pieces.iter().zip(parts).enumerate() {
             if !part.is_empty() {
+                let added = part.len();
                 let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
                 shard.hits.push(part);
                 shard.inputs.push(input);
+                shard.held += added;
+                if let Some(spill) = &self.spill {
+                    spill.hold(added);
+                    if spill.should_spill(shard.held) {
+                        spill.write(index, &mut shard);
+                    }
+                }
             }
         }
     }
 
-    /// The shards, each a list of pieces to be joined when it is processed.
-    pub fn into_pieces(self) -> Vec<ShardPieces> {
-        self.pieces
+    /// The shards, each a list of pieces to be joined when it is processed, and the bytes
+    /// of hits spilled to disk; or the error of a spill that failed.
+    pub fn into_pieces(self) -> Result<(Vec<ShardPieces>, u64)> {
+        let spilled = self.spill.map_or(Ok(0), spill::Spill::finish)?;
+        let pieces = self
+            .pieces
             .into_iter()
             .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .collect()
+            .collect();
+        Ok((pieces, spilled))
+    }
+}
+
+impl ShardPieces {
+    /// Whether some of the shard's hits are on disk.
+    pub fn is_spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Takes all the shard's pieces, reading back (and removing) its file.
+    pub fn take_hits(&mut self) -> Result<Vec<Vec<Hit>>> {
+        let mut pieces = Vec::new();
+        if let Some(path) = self.file.take() {
+            spill::read_pieces(&path, |piece, _| pieces.push(piece))?;
+            let _ = std::fs::remove_file(&path);
+        }
+        pieces.append(&mut self.hits);
+        self.inputs.clear();
+        self.held = 0;
+        Ok(pieces)
+    }
+
+    /// Calls `each` with every piece and its input, reading spilled pieces back one at a
+    /// time.
+    pub fn for_each_piece(&self, mut each: impl FnMut(&[Hit], u32)) -> Result<()> {
+        for (piece, &input) in self.hits.iter().zip(&self.inputs) {
+            each(piece, input);
+        }
+        match &self.file {
+            Some(path) => spill::read_pieces(path, |piece, input| each(&piece, input)),
+            None => Ok(()),
+        }
+    }
+
+    /// The spilled hits that `keep` accepts, as pieces with their inputs.
+    pub fn read_spilled(&self, keep: impl Fn(&Hit) -> bool) -> Result<Vec<(Vec<Hit>, u32)>> {
+        let mut kept = Vec::new();
+        if let Some(path) = &self.file {
+            spill::read_pieces(path, |mut piece, input| {
+                piece.retain(|h| keep(h));
+                if !piece.is_empty() {
+                    kept.push((piece, input));
+                }
+            })?;
+        }
+        Ok(kept)
+    }
+}
+
+impl Drop for ShardPieces {
+    fn drop(&mut self) {
+        if let Some(path) = self.file.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
