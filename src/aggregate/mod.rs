@@ -374,6 +374,7 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
         Sorted(Vec<Hit>),
         Pending(ShardPieces),
     }
+    let ties = sessionize::TieOrder::new(ctx.dicts);
     let counting = Vocabulary::needs_counts(ctx.lookups, ctx.journeys.max_pages);
     let paths = if counting { ctx.lookups.paths.len() } else { 0 };
     let (shards, by_path) = shards
@@ -394,7 +395,7 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
                     shards.push(Shard::Pending(shard));
                     return Ok((shards, by_path));
                 }
-                let hits = sessionize::sorted_shard(shard.take_hits()?, ctx.dicts);
+                let hits = sessionize::sorted_shard(shard.take_hits()?, &ties);
                 if counting {
                     sessionize::for_each_visitor(&hits, |visitor, hits| {
                         Vocabulary::count(ctx.lookups, visitor, hits, &mut by_path);
@@ -425,7 +426,7 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
                 let hits = match shard {
                     Shard::Sorted(hits) => hits,
                     Shard::Pending(mut shard) => {
-                        sessionize::sorted_shard(shard.take_hits()?, ctx.dicts)
+                        sessionize::sorted_shard(shard.take_hits()?, &ties)
                     }
                 };
                 sessionize::for_each_visitor(&hits, |visitor, hits| {

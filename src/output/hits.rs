@@ -27,7 +27,7 @@ use crate::aggregate::is_page_view;
 use crate::enrich::{Dictionaries, Hit, Lookups, PathKind, Text, request};
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
-use crate::sessionize::{ShardPieces, content_order};
+use crate::sessionize::{ShardPieces, TieOrder, content_order};
 
 /// The bucket count when `--hit-buckets` is not given.
 pub const DEFAULT_BUCKETS: u64 = 64;
@@ -94,6 +94,7 @@ pub fn write(
     let bucket_of = |visitor: u32| lookups.visitor(visitor).hash & mask;
     let ranks = visitor_ranks(source.lookups, mask);
     let requests = request_texts(source.dicts);
+    let ties = TieOrder::new(source.dicts);
 
     // Hits per bucket, then runs of consecutive buckets of at most GROUP_HITS hits.
     // Hits per UTC day and bucket; then, day by day, runs of consecutive buckets of at most
@@ -161,7 +162,7 @@ pub fn write(
                     })
                 })
                 .collect();
-            rows.par_sort_unstable_by(|a, b| row_order(a, b, source));
+            rows.par_sort_unstable_by(|a, b| row_order(a, b, source, &ties));
             written.rows += rows.len() as u64;
             write_rows(
                 &rows,
@@ -227,11 +228,11 @@ fn visitor_ranks(lookups: &Lookups, mask: u64) -> Vec<u32> {
 }
 
 /// The table's row order: visitor, time, what the hit says, then its input's name.
-fn row_order(a: &Row<'_>, b: &Row<'_>, source: &HitsSource<'_>) -> Ordering {
+fn row_order(a: &Row<'_>, b: &Row<'_>, source: &HitsSource<'_>, ties: &TieOrder<'_>) -> Ordering {
     a.rank
         .cmp(&b.rank)
         .then(a.hit.ts_ms.cmp(&b.hit.ts_ms))
-        .then_with(|| content_order(a.hit, b.hit, source.dicts))
+        .then_with(|| content_order(a.hit, b.hit, ties))
         .then_with(|| {
             source.files[a.input as usize]
                 .file

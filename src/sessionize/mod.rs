@@ -157,7 +157,7 @@ impl Drop for ShardPieces {
 /// SHARDS)`, so `id / SHARDS` is a dense index), keeping each visitor's hits in input order;
 /// then each visitor's hits are sorted by time with an adaptive sort, which costs about one
 /// comparison a hit for hits that are already in order, as one log's hits mostly are.
-pub fn sorted_shard(pieces: Vec<Vec<Hit>>, dicts: &Dictionaries) -> Vec<Hit> {
+pub fn sorted_shard(pieces: Vec<Vec<Hit>>, ties: &TieOrder<'_>) -> Vec<Hit> {
     let slot = |h: &Hit| h.visitor as usize / SHARDS;
     let total: usize = pieces.iter().map(Vec::len).sum();
     let slots = pieces.iter().flatten().map(slot).max().map_or(0, |m| m + 1);
@@ -192,26 +192,62 @@ pub fn sorted_shard(pieces: Vec<Vec<Hit>>, dicts: &Dictionaries) -> Vec<Hit> {
             visitor.sort_by(|a, b| {
                 a.ts_ms
                     .cmp(&b.ts_ms)
-                    .then_with(|| content_order(a, b, dicts))
+                    .then_with(|| content_order(a, b, ties))
             });
         }
     }
     hits
 }
 
+/// What breaks ties between a visitor's hits at the same millisecond: the request and
+/// referrer texts, compared by their first eight bytes where those differ (page and asset
+/// requests mostly do) and in full only where they do not.
+pub struct TieOrder<'a> {
+    dicts: &'a Dictionaries,
+    requests: Vec<u64>,
+    referrers: Vec<u64>,
+}
+
+impl<'a> TieOrder<'a> {
+    pub fn new(dicts: &'a Dictionaries) -> TieOrder<'a> {
+        let prefixes = |d: &crate::enrich::intern::Interner| -> Vec<u64> {
+            (0..d.len() as u32)
+                .map(|id| prefix_key(d.get(id)))
+                .collect()
+        };
+        TieOrder {
+            dicts,
+            requests: prefixes(&dicts.requests),
+            referrers: prefixes(&dicts.referrers),
+        }
+    }
+}
+
+/// The first eight bytes as a big-endian number, zero-padded: where two texts' keys differ,
+/// they compare as the texts do (a text that ends sorts before any longer one it begins).
+fn prefix_key(text: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = text.len().min(8);
+    b[..n].copy_from_slice(&text[..n]);
+    u64::from_be_bytes(b)
+}
+
 /// A total order on what a hit says, for hits of one visitor at the same millisecond.
-pub fn content_order(a: &Hit, b: &Hit, dicts: &Dictionaries) -> Ordering {
-    let text = |a: u32, b: u32, d: &crate::enrich::intern::Interner| {
+pub fn content_order(a: &Hit, b: &Hit, ties: &TieOrder<'_>) -> Ordering {
+    let text = |a: u32, b: u32, keys: &[u64], d: &crate::enrich::intern::Interner| {
         if a == b {
             Ordering::Equal
         } else {
-            d.get(a).cmp(d.get(b))
+            keys[a as usize]
+                .cmp(&keys[b as usize])
+                .then_with(|| d.get(a).cmp(d.get(b)))
         }
     };
-    text(a.request, b.request, &dicts.requests)
+    let dicts = ties.dicts;
+    text(a.request, b.request, &ties.requests, &dicts.requests)
         .then(a.status.cmp(&b.status))
         .then(a.bytes.cmp(&b.bytes))
-        .then_with(|| text(a.referrer, b.referrer, &dicts.referrers))
+        .then_with(|| text(a.referrer, b.referrer, &ties.referrers, &dicts.referrers))
         .then(a.offset_min.cmp(&b.offset_min))
 }
 
@@ -362,11 +398,19 @@ mod tests {
     #[test]
     fn shards_sort_like_a_full_comparison_sort() {
         let mut dicts = Dictionaries::default();
-        let requests: Vec<u32> = ["GET /b", "GET /a", "GET /c"]
-            .iter()
-            .map(|r| dicts.requests.intern(r.as_bytes()))
-            .collect();
-        let referrers: Vec<u32> = ["-", "https://x.test/"]
+        // Texts that differ in their first eight bytes, and texts that share them.
+        let requests: Vec<u32> = [
+            "GET /b",
+            "GET /a",
+            "GET /products/2",
+            "GET /products/10",
+            "GET /",
+            "GET /products/1",
+        ]
+        .iter()
+        .map(|r| dicts.requests.intern(r.as_bytes()))
+        .collect();
+        let referrers: Vec<u32> = ["-", "https://x.test/", "https://x.test/a"]
             .iter()
             .map(|r| dicts.referrers.intern(r.as_bytes()))
             .collect();
@@ -385,23 +429,52 @@ mod tests {
                         ts_ms: next(20) as i64 * 1000,
                         bytes: next(3),
                         visitor: (next(9) as u32) * SHARDS as u32 + 3,
-                        request: requests[next(3) as usize],
-                        referrer: referrers[next(2) as usize],
+                        request: requests[next(6) as usize],
+                        referrer: referrers[next(3) as usize],
                         status: [200, 404][next(2) as usize],
                         offset_min: 0,
                     })
                     .collect()
             })
             .collect();
+        // The expected order compares the texts themselves.
         let mut expected = pieces.concat();
         expected.sort_unstable_by(|a, b| {
             a.visitor
                 .cmp(&b.visitor)
                 .then(a.ts_ms.cmp(&b.ts_ms))
-                .then_with(|| content_order(a, b, &dicts))
+                .then_with(|| {
+                    dicts
+                        .requests
+                        .get(a.request)
+                        .cmp(dicts.requests.get(b.request))
+                })
+                .then(a.status.cmp(&b.status))
+                .then(a.bytes.cmp(&b.bytes))
+                .then_with(|| {
+                    dicts
+                        .referrers
+                        .get(a.referrer)
+                        .cmp(dicts.referrers.get(b.referrer))
+                })
         });
-        assert_eq!(sorted_shard(pieces, &dicts), expected);
-        assert_eq!(sorted_shard(Vec::new(), &dicts), Vec::new());
+        let ties = TieOrder::new(&dicts);
+        assert_eq!(sorted_shard(pieces, &ties), expected);
+        assert_eq!(sorted_shard(Vec::new(), &ties), Vec::new());
+    }
+
+    #[test]
+    fn prefix_keys_order_as_the_texts_do_where_they_differ() {
+        let texts: [&[u8]; 7] = [b"", b"a", b"ab", b"ab\0", b"abcdefgh", b"abcdefgz", b"b"];
+        for x in texts {
+            for y in texts {
+                let (kx, ky) = (prefix_key(x), prefix_key(y));
+                if kx != ky {
+                    assert_eq!(kx.cmp(&ky), x.cmp(y), "{x:?} vs {y:?}");
+                }
+            }
+        }
+        assert_eq!(prefix_key(b"abcdefgh"), prefix_key(b"abcdefghij"));
     }
 
     #[test]
