@@ -14,11 +14,12 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use parquet::arrow::arrow_writer::compute_leaves;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
@@ -632,11 +633,19 @@ fn write_table(
 /// A Parquet file written batch by batch, for a table produced as a stream rather than
 /// described by a [`TableSpec`]: the hits table, whose rows arrive partition by partition.
 /// zstd, dictionaries on every column but `plain` ones, row groups of `row_group_rows`, so
-/// the writer holds one row group's encoded pages at most.
+/// the writer holds one row group's encoded pages at most. Each batch's columns are encoded
+/// in parallel, as [`write_tables`] does.
 pub struct BatchFile {
     path: PathBuf,
     table: String,
-    writer: ArrowWriter<File>,
+    schema: arrow_schema::SchemaRef,
+    writer: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    /// The open row group's column encoders and rows.
+    encoders: Option<Vec<ArrowColumnWriter>>,
+    group_rows: usize,
+    row_groups: usize,
+    row_group_rows: usize,
 }
 
 impl BatchFile {
@@ -668,27 +677,102 @@ impl BatchFile {
             path: path.display().to_string(),
             source,
         })?;
-        let writer =
-            ArrowWriter::try_new(file, schema, Some(props)).map_err(|source| Error::Parquet {
-                table: table.to_owned(),
-                source,
-            })?;
+        let parquet_error = |source| Error::Parquet {
+            table: table.to_owned(),
+            source,
+        };
+        let (writer, factory) = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .map_err(parquet_error)?;
         Ok(BatchFile {
             path: path.to_path_buf(),
             table: table.to_owned(),
+            schema,
             writer,
+            factory,
+            encoders: None,
+            group_rows: 0,
+            row_groups: 0,
+            row_group_rows: row_group_rows.max(1),
         })
+    }
+
+    fn parquet_error(&self) -> impl FnOnce(parquet::errors::ParquetError) -> Error + '_ {
+        |source| Error::Parquet {
+            table: self.table.clone(),
+            source,
+        }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.writer.write(batch).map_err(|source| Error::Parquet {
-            table: self.table.clone(),
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let take = (batch.num_rows() - offset).min(self.row_group_rows - self.group_rows);
+            let part = batch.slice(offset, take);
+            if self.encoders.is_none() {
+                let encoders = self
+                    .factory
+                    .create_column_writers(self.row_groups)
+                    .map_err(self.parquet_error())?;
+                self.encoders = Some(encoders);
+            }
+            let encoders = self.encoders.as_mut().expect("an open row group");
+            encoders
+                .par_iter_mut()
+                .zip(
+                    self.schema
+                        .fields()
+                        .par_iter()
+                        .zip(part.columns().par_iter()),
+                )
+                .try_for_each(|(encoder, (field, column))| {
+                    compute_leaves(field, column)?
+                        .iter()
+                        .try_for_each(|leaf| encoder.write(leaf))
+                })
+                .map_err(|source| Error::Parquet {
+                    table: self.table.clone(),
+                    source,
+                })?;
+            self.group_rows += take;
+            offset += take;
+            if self.group_rows == self.row_group_rows {
+                self.close_row_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the open row group's columns (in parallel) and appends them to the file.
+    fn close_row_group(&mut self) -> Result<()> {
+        let Some(encoders) = self.encoders.take() else {
+            return Ok(());
+        };
+        let table = self.table.clone();
+        let parquet_error = |source| Error::Parquet {
+            table: table.clone(),
             source,
-        })
+        };
+        let chunks: Vec<_> = encoders
+            .into_par_iter()
+            .map(ArrowColumnWriter::close)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(parquet_error)?;
+        let mut group = self.writer.next_row_group().map_err(parquet_error)?;
+        for chunk in chunks {
+            chunk
+                .append_to_row_group(&mut group)
+                .map_err(parquet_error)?;
+        }
+        group.close().map_err(parquet_error)?;
+        self.row_groups += 1;
+        self.group_rows = 0;
+        Ok(())
     }
 
     /// Writes the footer and flushes the file to disk; returns its size in bytes.
-    pub fn finish(self) -> Result<u64> {
+    pub fn finish(mut self) -> Result<u64> {
+        self.close_row_group()?;
         let file = self.writer.into_inner().map_err(|source| Error::Parquet {
             table: self.table.clone(),
             source,
