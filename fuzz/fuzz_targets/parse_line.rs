@@ -98,5 +98,5 @@ fuzz_target!(|bytes: &[u8]| {
         TextCoding::AsLogged => agent_text.extend_from_slice(parsed.user_agent),
         coding => coding.decode_into(parsed.user_agent, &mut agent_text),
     }
-    agent::classify(&text::display(&agent_text));
+    agent::classify(&text::display(&agent_text, text::Legacy::default()));
 });
