@@ -20,6 +20,9 @@
 //!   naming `--no-mmap` (which reads the same windows with `read()`, where a shrinking file
 //!   only ends early), and exits with status 1, the status of a run that could not read an
 //!   input;
+//! - before it exits, it removes (`rmdir`, so only when empty) the directories a run asked
+//!   it to ([`remove_on_fault`]: the output's staging directory, and `--out` when the run
+//!   created it), so the stopped run leaves nothing behind;
 //! - a SIGBUS at any other address goes to the handler that was there before (Rust's own,
 //!   which reports stack overflows), or to the default action, as if this one did not exist.
 //!
@@ -27,8 +30,11 @@
 //! the default one). Windows are mapped one per input being read, so slots run out only
 //! with more inputs read at once than [`SLOTS`].
 
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
@@ -154,6 +160,45 @@ fn unregister(i: usize) {
     slot.start.store(FREE, Ordering::Release);
 }
 
+/// Directories to remove if a mapped input shrinks (see [`remove_on_fault`]).
+#[allow(clippy::declare_interior_mutable_const)]
+const NO_DIR: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+static LEFTOVERS: [AtomicPtr<libc::c_char>; 8] = [NO_DIR; 8];
+
+/// Until the returned value is dropped, a run stopped by a mapped input that shrank removes
+/// `dir` first if it is empty. `None` when the directory cannot be named to `rmdir` or eight
+/// are already held.
+pub fn remove_on_fault(dir: &Path) -> Option<FaultCleanup> {
+    let path = CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // Never freed: the handler may read it at any time, even while it is being let go.
+    let path: &'static mut std::ffi::CStr = Box::leak(path.into_boxed_c_str());
+    let ptr = path.as_ptr().cast_mut();
+    LEFTOVERS
+        .iter()
+        .position(|slot| {
+            slot.compare_exchange(
+                std::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        })
+        .map(|slot| FaultCleanup { slot })
+}
+
+/// A directory held by [`remove_on_fault`]; dropping it lets the directory go.
+#[derive(Debug)]
+pub struct FaultCleanup {
+    slot: usize,
+}
+
+impl Drop for FaultCleanup {
+    fn drop(&mut self) {
+        LEFTOVERS[self.slot].store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
+
 /// The handler that was in place before [`on_sigbus`] (its address), and whether it takes
 /// `siginfo_t`.
 static PREVIOUS: AtomicUsize = AtomicUsize::new(libc::SIG_DFL);
@@ -203,6 +248,18 @@ extern "C" fn on_sigbus(
                 write_stderr(unsafe { std::slice::from_raw_parts(name, name_len) });
             }
             write_stderr(SHRANK_AFTER);
+            // Twice: a directory emptied by the first pass (`--out` around its staging
+            // directory) goes in the second.
+            for _ in 0..2 {
+                for dir in &LEFTOVERS {
+                    let dir = dir.load(Ordering::Acquire);
+                    if !dir.is_null() {
+                        // SAFETY: a NUL-terminated path that is never freed; `rmdir` is
+                        // async-signal-safe and fails harmlessly on a directory with files.
+                        unsafe { libc::rmdir(dir) };
+                    }
+                }
+            }
             // SAFETY: `_exit` is async-signal-safe; nothing is left to flush that a run
             // which failed needs (outputs are renamed into place only on success).
             unsafe { libc::_exit(1) };

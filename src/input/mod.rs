@@ -18,6 +18,8 @@
 pub mod expand;
 mod mmap;
 
+pub use mmap::{FaultCleanup, remove_on_fault};
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
