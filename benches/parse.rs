@@ -8,7 +8,8 @@
 //!   [`LineParser`] (which carries W3C `#Fields:` state);
 //! - `preset/custom_apache_combined`, `preset/custom_nginx_combined`: the combined format
 //!   given as an Apache `LogFormat` and as an nginx `log_format` string (`--log-format`),
-//!   compiled, on the same lines as `preset/combined`;
+//!   compiled, on the same lines as `preset/combined`; `preset/custom_nginx_timed`: nginx's
+//!   combined format plus `$request_time $upstream_response_time`, on `preset/nginx`'s lines;
 //! - `parse_intern`: parse plus interning every field into chunk-local dictionaries, i.e. the
 //!   whole per-line cost of the ingest loop on one core;
 //! - `classify_agent`: woothee plus the bot table, which runs once per *distinct* user agent
@@ -240,13 +241,15 @@ fn per_preset(c: &mut Criterion) {
         });
     }
     // The combined format as users would paste it: compiled format strings against the
-    // hand-written combined scanner, on the same lines.
-    let text = rewrite(&log, Format::Combined);
-    group.throughput(Throughput::Bytes(text.len() as u64));
-    for (name, spec) in [
-        ("custom_apache_combined", APACHE_COMBINED),
-        ("custom_nginx_combined", NGINX_COMBINED),
+    // hand-written combined scanner, on the same lines; and nginx's format with its timings
+    // against the `nginx` preset's lines.
+    for (name, spec, lines_of) in [
+        ("custom_apache_combined", APACHE_COMBINED, Format::Combined),
+        ("custom_nginx_combined", NGINX_COMBINED, Format::Combined),
+        ("custom_nginx_timed", NGINX_TIMED, Format::Nginx),
     ] {
+        let text = rewrite(&log, lines_of);
+        group.throughput(Throughput::Bytes(text.len() as u64));
         let compiled = Arc::new(CustomFormat::compile(spec, None).expect("a valid format"));
         let parsed = {
             let mut parser = LineParser::custom(Arc::clone(&compiled));
@@ -270,6 +273,8 @@ fn per_preset(c: &mut Criterion) {
 /// Apache's and nginx's own definitions of the combined format.
 const APACHE_COMBINED: &str = r#"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\""#;
 const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// nginx's combined format with the request and upstream times, as the `nginx` preset reads.
+const NGINX_TIMED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time"#;
 
 fn per_distinct(c: &mut Criterion) {
     let agents = [

@@ -174,19 +174,6 @@ impl Config {
                 CustomFormat::compile(text, visitor_cookie.as_deref())
                     .map_err(|e| invalid("--log-format", from_cli, text, e.to_string()))?,
             )),
-            None if visitor_key == VisitorKey::Cookie => {
-                return Err(invalid(
-                    "--visitor-key",
-                    from_cli,
-                    args.visitor_key
-                        .as_ref()
-                        .or(file.visitor_key.as_ref())
-                        .map_or("", String::as_str),
-                    "a cookie key needs --log-format with that cookie in it (%{NAME}C, \
-                     $cookie_NAME or the Cookie header): the presets log no cookies"
-                        .into(),
-                ));
-            }
             None => None,
         };
 
@@ -209,6 +196,27 @@ impl Config {
         }
         .format()
         .or(custom.as_ref().map(|_| Format::Custom));
+        if visitor_key == VisitorKey::Cookie
+            && custom.is_none()
+            && !format.is_some_and(Format::is_w3c)
+        {
+            return Err(invalid(
+                "--visitor-key",
+                from_cli,
+                args.visitor_key
+                    .as_ref()
+                    .or(file.visitor_key.as_ref())
+                    .map_or("", String::as_str),
+                "a cookie key needs --log-format with that cookie in it (%{NAME}C, \
+                 $cookie_NAME or the Cookie header), or --format w3c or cloudfront (whose \
+                 cs(Cookie) field holds it): the other presets log no cookies"
+                    .into(),
+            ));
+        }
+        let visitor_cookie: Option<Arc<str>> = match &custom {
+            None => visitor_cookie.as_deref().map(Arc::from),
+            Some(_) => None,
+        };
 
         let bound = |flag: &'static str, cli: &Option<String>, file: &Option<String>| {
             let from_cli = cli.is_some();
@@ -474,6 +482,7 @@ impl Config {
                 keep_going: args.keep_going,
                 range,
                 tz,
+                visitor_cookie,
             },
             enrich: EnrichRules {
                 paths,

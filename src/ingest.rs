@@ -81,6 +81,9 @@ pub struct IngestOptions {
     pub range: TimeRange,
     /// `--tz`: minutes east of UTC of the clock for formats whose times carry no offset.
     pub tz: Option<i16>,
+    /// The cookie that identifies visitors (`--visitor-key cookie:NAME`), read from the W3C
+    /// formats' `cs(Cookie)` (a custom format carries its own).
+    pub visitor_cookie: Option<Arc<str>>,
 }
 
 /// Everything read from the inputs.
@@ -246,7 +249,8 @@ fn ingest_one(
             .map(|(chunk, start)| {
                 let parser = match &options.custom {
                     Some(custom) => LineParser::custom(Arc::clone(custom)),
-                    None => LineParser::new(format, *start),
+                    None => LineParser::new(format, *start)
+                        .with_visitor_cookie(options.visitor_cookie.clone()),
                 };
                 parse_chunk(chunk, index, parser, options, dicts, shards)
             })

@@ -242,6 +242,7 @@ fn visitor_key_definition(config: &Config) -> (String, &'static str) {
                 .custom
                 .as_ref()
                 .and_then(|c| c.visitor_cookie())
+                .or(config.ingest.visitor_cookie.as_deref())
                 .unwrap_or_default();
             (
                 format!("cookie:{name}"),

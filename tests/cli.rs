@@ -1385,3 +1385,91 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
         stderr(&output)
     );
 }
+
+/// A log emptied by another process while it is memory-mapped and read (logrotate's
+/// `copytruncate` at the wrong moment): the run stops with exit status 1, saying which file
+/// shrank and that `--no-mmap` reads it, instead of dying of SIGBUS. The reader is held
+/// after mapping its first window (a test hook in the environment) while the file is
+/// emptied, so the truncation always lands under the mapping.
+#[test]
+fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = generated_log(10_000, 11);
+    assert!(text.len() >= 1 << 20, "large enough to be memory-mapped");
+    let log = write_file(dir.path(), "access.log", text.as_bytes());
+    let hold = dir.path().join("hold");
+    std::fs::create_dir(&hold).unwrap();
+    let out = dir.path().join("out");
+    let child = accesslens(&["analyze", arg(&log), "--out", arg(&out), "--quiet"])
+        .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("accesslens binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !hold.join("mapped").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reader never mapped the log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    std::fs::write(hold.join("go"), b"").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert_eq!(
+        err,
+        format!(
+            "accesslens: {}: the file shrank while it was being read (truncated by another process, as log rotation with copytruncate does); rerun with --no-mmap to read it without memory-mapping\n",
+            arg(&log)
+        )
+    );
+    // Nothing was written: the output directory this run created is gone with its staging
+    // directory.
+    assert!(!out.exists(), "{:?}", entries(&out));
+    // An output directory that was there before stays, empty of the run's files.
+    let before = dir.path().join("before");
+    std::fs::create_dir(&before).unwrap();
+    std::fs::write(&log, text.as_bytes()).unwrap();
+    std::fs::remove_file(hold.join("go")).unwrap();
+    std::fs::remove_file(hold.join("mapped")).unwrap();
+    let child = accesslens(&["analyze", arg(&log), "--out", arg(&before), "--quiet"])
+        .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("accesslens binary runs");
+    while !hold.join("mapped").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reader never mapped the log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    std::fs::write(hold.join("go"), b"").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("the file shrank"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(entries(&before).is_empty(), "{:?}", entries(&before));
+
+    // Without the hold, the same command reads the file (now refilled) as always.
+    std::fs::write(&log, text.as_bytes()).unwrap();
+    analyze_ok(&[&log], &dir.path().join("again"), &[]);
+}

@@ -1,7 +1,8 @@
 //! Any bytes as one log line: the first byte picks a preset, the rest is the line, parsed
 //! through `LineParser` as the ingest loop does (W3C with a typical `#Fields:` line in
-//! effect); what parses then goes through every per-distinct classification. Nothing may
-//! panic, and parsed fields must be slices of the line.
+//! effect, one with `cs(Cookie)` and the `sid` cookie as visitor key when the first byte's
+//! high bit is set); what parses then goes through every per-distinct classification.
+//! Nothing may panic, and parsed fields must be slices of the line.
 #![no_main]
 
 use accesslens::enrich::channel::{self, Arrival};
@@ -12,13 +13,20 @@ use accesslens::parse::{Format, LineParser, Parsed, Request, TextCoding};
 use libfuzzer_sys::fuzz_target;
 
 const FIELDS: &[u8] = b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
+const FIELDS_WITH_COOKIE: &[u8] = b"#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query cs(User-Agent) cs(Cookie) sc-status time-taken";
 
 fuzz_target!(|bytes: &[u8]| {
     let Some((&pick, line)) = bytes.split_first() else {
         return;
     };
     let format = Format::ALL[pick as usize % Format::ALL.len()];
-    let mut parser = LineParser::new(format, format.is_w3c().then_some(FIELDS));
+    let fields = if pick & 0x80 != 0 {
+        FIELDS_WITH_COOKIE
+    } else {
+        FIELDS
+    };
+    let mut parser = LineParser::new(format, format.is_w3c().then_some(fields))
+        .with_visitor_cookie(Some("sid".into()));
     let Ok(Parsed::Hit(parsed)) = parser.parse(line) else {
         return;
     };
@@ -38,6 +46,7 @@ fuzz_target!(|bytes: &[u8]| {
         parsed.referrer,
         parsed.user_agent,
         parsed.vhost,
+        parsed.cookie,
     ]
     .into_iter()
     .chain(request_parts)
@@ -89,5 +98,5 @@ fuzz_target!(|bytes: &[u8]| {
         TextCoding::AsLogged => agent_text.extend_from_slice(parsed.user_agent),
         coding => coding.decode_into(parsed.user_agent, &mut agent_text),
     }
-    agent::classify(&text::display(&agent_text));
+    agent::classify(&text::display(&agent_text, text::Legacy::default()));
 });

@@ -18,6 +18,8 @@
 pub mod expand;
 mod mmap;
 
+pub use mmap::{FaultCleanup, remove_on_fault};
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -183,7 +185,7 @@ impl OpenInput {
                 decoded_windows(file, window_size, &mut each)
             }
             (Some(file), Some(len)) if options.mmap && len >= MMAP_MIN_LEN => {
-                mapped_windows(file, len, window_size, &mut each)
+                mapped_windows(file, &self.name, len, window_size, &mut each)
             }
             (Some(file), _) => read_windows(file, window_size, &mut each),
             (None, _) => decoded_windows(io::stdin(), window_size, &mut each),
@@ -240,6 +242,7 @@ enum WindowError {
 /// without a line end: its last line is read as it is.)
 fn mapped_windows(
     file: &File,
+    name: &str,
     len: u64,
     window_size: usize,
     each: &mut impl FnMut(&[u8]) -> Result<(), Error>,
@@ -251,7 +254,9 @@ fn mapped_windows(
     while offset < len {
         let take_len = want.min(usize::try_from(len - offset).unwrap_or(usize::MAX));
         let at_end = offset + take_len as u64 == len;
-        let window = mmap::MappedRange::new(file, offset, take_len).map_err(WindowError::Io)?;
+        let window =
+            mmap::MappedRange::new(file, name, offset, take_len).map_err(WindowError::Io)?;
+        hold_for_test();
         if at_end && !checked && window.last() != Some(&b'\n') {
             checked = true;
             let now = file.metadata().map_err(WindowError::Io)?.len();
@@ -284,6 +289,27 @@ fn mapped_windows(
         want = window_size;
     }
     Ok(len)
+}
+
+/// A test hook, not an option: with `ACCESSLENS_TEST_HOLD_MAPPED=DIR` in the environment,
+/// the first window mapped in the process waits, before any of its bytes is read, until
+/// `DIR/go` exists, after creating `DIR/mapped` to say it is there. It lets a test change
+/// the file under a mapping at a known moment (see the SIGBUS guard in `mmap`).
+fn hold_for_test() {
+    static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Some(dir) = std::env::var_os("ACCESSLENS_TEST_HOLD_MAPPED") else {
+        return;
+    };
+    if HELD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let dir = PathBuf::from(dir);
+    let _ = std::fs::write(dir.join("mapped"), b"");
+    let go = dir.join("go");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !go.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// Windows of a stream that may be compressed: its first bytes say how to decode it. The

@@ -23,6 +23,9 @@ pub struct OutputDir {
     staging: PathBuf,
     created_dir: bool,
     committed: bool,
+    /// The staging directory, and `dir` when this run created it, removed if a mapped
+    /// input shrinks under the reader (the run stops at once, without unwinding).
+    _on_fault: Vec<crate::input::FaultCleanup>,
 }
 
 impl OutputDir {
@@ -46,11 +49,18 @@ impl OutputDir {
             fs::remove_dir_all(&staging).map_err(error)?;
         }
         fs::create_dir(&staging).map_err(error)?;
+        let mut on_fault: Vec<_> = crate::input::remove_on_fault(&staging)
+            .into_iter()
+            .collect();
+        if created_dir {
+            on_fault.extend(crate::input::remove_on_fault(dir));
+        }
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             staging,
             created_dir,
             committed: false,
+            _on_fault: on_fault,
         })
     }
 

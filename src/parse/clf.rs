@@ -214,7 +214,7 @@ pub(super) fn quoted_end(
 
 /// Whether the byte at `at` is preceded by an odd number of backslashes (within the field).
 #[inline]
-fn is_escaped(line: &[u8], field_start: usize, at: usize) -> bool {
+pub(super) fn is_escaped(line: &[u8], field_start: usize, at: usize) -> bool {
     let backslashes = line[field_start..at]
         .iter()
         .rev()

@@ -15,11 +15,17 @@
 //! (as in the combined scanner). Fields this crate does not use are skipped, but their
 //! place in the line is still checked.
 //!
+//! The usual shapes are read without searching, close to the combined scanner's speed:
+//! each item's `Shortcut` (a number read digit by digit, a time of the usual length, a
+//! `-`, a quoted last field) and the combined format's middle read with its text known
+//! (`CustomFormat::combined_run`). A shortcut lands where the search would, or gives way to
+//! it; a unit test checks this on mutated lines.
+//!
 //! [`W3cLayout`]: super::W3cLayout
 
 use memchr::memchr;
 
-use super::clf::{dash_is_empty, number_field, quoted_end, seconds_to_us, strip_port};
+use super::clf::{dash_is_empty, is_escaped, number_field, quoted_end, seconds_to_us, strip_port};
 use super::time::{LogTime, parse_clf_time, parse_epoch_seconds, parse_iso8601};
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
@@ -226,6 +232,8 @@ struct Item {
     next_numeric: bool,
     /// The literal that ends the field; empty only for a last field that runs to the end.
     after: Box<[u8]>,
+    /// How the field's end can be found without searching for `after`.
+    shortcut: Shortcut,
     /// Why a line where this field cannot be delimited is malformed: the field's own reason,
     /// or for a field of any text (`%l`, `$remote_user`) the next one's, whose opening
     /// text is what was not found.
@@ -233,6 +241,27 @@ struct Item {
     /// Why a line is malformed where the literal after this field starts but does not go on
     /// as the format says: the next field is not there.
     next_missing: Malformed,
+}
+
+/// How a field's end is found before (or instead of) searching for the literal after it.
+/// Each shortcut lands where the search would: it is taken only when the value it reads
+/// cannot hold the literal's first byte, and the search runs when it does not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shortcut {
+    None,
+    /// A quoted last field: only the quote that leaves exactly the literal's rest to the
+    /// end of the line can close it, so that place is looked at instead of every quote.
+    QuotedLast,
+    /// A text field outside quotes whose value is most often `-` (`%l`, `%u`,
+    /// `$remote_user`): `-` followed by the literal is looked for first.
+    Dash,
+    /// A number read digit by digit (with `.` when `dot`), or `-`: the literal must start
+    /// right after it.
+    Number {
+        dot: bool,
+    },
+    /// A CLF time of the usual 26 bytes (`10/Oct/2026:13:55:36 +0000`), then the literal.
+    ClfTime,
 }
 
 /// A compiled Apache `LogFormat` or nginx `log_format` string.
@@ -245,6 +274,9 @@ pub struct CustomFormat {
     /// The visitor cookie's name, when it is taken from a logged Cookie header.
     cookie_in_header: Option<Box<[u8]>>,
     visitor_cookie: Option<String>,
+    /// Where the items of the combined format's middle start, when the format has it (see
+    /// [`CustomFormat::combined_run`]).
+    combined_at: Option<usize>,
 }
 
 /// One piece of a format string before layout.
@@ -294,6 +326,7 @@ impl CustomFormat {
             syntax,
             source: spec.to_owned(),
             head,
+            combined_at: combined_run_at(&items),
             items,
             cookie_in_header,
             visitor_cookie: visitor_cookie.map(str::to_owned),
@@ -325,8 +358,25 @@ impl CustomFormat {
             (&b""[..], &b""[..], &b""[..], &b""[..]);
         let mut request = None;
         let last = self.items.len() - 1;
-        for (i, item) in self.items.iter().enumerate() {
-            let (end, next) = field_end(line, pos, item, i == last)?;
+        let mut i = 0;
+        while let Some(item) = self.items.get(i) {
+            if Some(i) == self.combined_at {
+                let (next, line_of_request) = self.combined_run(line, pos, i, &mut parsed)?;
+                (pos, request) = (next, Some(line_of_request));
+                i += COMBINED_RUN.len();
+                continue;
+            }
+            i += 1;
+            if item.shortcut == Shortcut::ClfTime
+                && let Some(time) = line.get(pos..pos + 26)
+                && begins_with(&line[pos + 26..], &item.after)
+                && let Ok(time) = parse_clf_time(time)
+            {
+                parsed.time = time;
+                pos += 26 + item.after.len();
+                continue;
+            }
+            let (end, next) = field_end(line, pos, item, i - 1 == last)?;
             let value = &line[pos..end];
             pos = next;
             match item.field {
@@ -399,8 +449,113 @@ impl CustomFormat {
     }
 }
 
+/// The middle of the combined format, `[%t] "%r" %>s %b "%{Referer}i" "` (or nginx's
+/// `[$time_local] "$request" $status $body_bytes_sent "$http_referer" "`): each field's
+/// value and the literal after it, as [`layout`] lays them out.
+const COMBINED_RUN: [(Field, &[u8]); 5] = [
+    (Field::ClfTime, b"] \""),
+    (Field::Request, b"\" "),
+    (Field::Status, b" "),
+    (Field::Bytes, b" \""),
+    (Field::Referrer, b"\" \""),
+];
+
+/// Where the combined run starts in `items`, when it is there and a field follows it.
+fn combined_run_at(items: &[Item]) -> Option<usize> {
+    let run = COMBINED_RUN.len();
+    (0..items.len().saturating_sub(run)).find(|&k| {
+        let items = &items[k..k + run];
+        items
+            .iter()
+            .zip(COMBINED_RUN)
+            .all(|(item, (field, after))| item.field == field && *item.after == *after)
+            && items[0].shortcut == Shortcut::ClfTime
+            && items[1].quoted
+            && items[1].next_numeric
+            && items[2].shortcut == (Shortcut::Number { dot: false })
+            && items[3].shortcut == (Shortcut::Number { dot: false })
+            && items[4].quoted
+            && !items[4].next_numeric
+    })
+}
+
+impl CustomFormat {
+    /// The combined run at `pos` (items `at..`): the most common middle of a format, read
+    /// with its literals known, as the combined preset reads it. Each step's usual case is
+    /// taken here; anything else goes through [`field_end`] with the step's item, so the
+    /// result is the one the item-by-item walk gives. Returns where the run ends and the
+    /// request line.
+    #[inline]
+    fn combined_run<'a>(
+        &self,
+        line: &'a [u8],
+        mut pos: usize,
+        at: usize,
+        parsed: &mut LogLine<'a>,
+    ) -> Result<(usize, &'a [u8]), Malformed> {
+        let items = &self.items[at..at + COMBINED_RUN.len()];
+        // `10/Oct/2026:13:55:36 +0000] "`
+        let time = match line.get(pos..pos + 26) {
+            Some(time) if begins_with(&line[pos + 26..], b"] \"") => parse_clf_time(time).ok(),
+            _ => None,
+        };
+        match time {
+            Some(time) => {
+                parsed.time = time;
+                pos += 29;
+            }
+            None => {
+                let (end, next) = field_end(line, pos, &items[0], false)?;
+                parsed.time =
+                    parse_clf_time(&line[pos..end]).map_err(|_| Malformed::BadTimestamp)?;
+                pos = next;
+            }
+        }
+        // `GET / HTTP/1.1" ` and a digit or `-`
+        let end = quoted_end(line, pos, |tail| {
+            matches!(tail, [b' ', b'0'..=b'9' | b'-', ..])
+        })
+        .ok_or(items[1].missing)?;
+        let request = &line[pos..end];
+        pos = end + 2;
+        // `200 `
+        match line.get(pos..pos + 4) {
+            Some(&[a, b, c, b' ']) if [a, b, c].iter().all(u8::is_ascii_digit) => {
+                parsed.status =
+                    u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+                pos += 4;
+            }
+            _ => {
+                let (end, next) = field_end(line, pos, &items[2], false)?;
+                let value = &line[pos..end];
+                let (code, digits) = number_field(value, 0);
+                if value.len() != 3 || digits != 3 {
+                    return Err(Malformed::BadStatus);
+                }
+                parsed.status = code as u16;
+                pos = next;
+            }
+        }
+        // `5120 "` or `- "`
+        let (bytes, digits_end) = number_field(line, pos);
+        let digits = digits_end - pos;
+        if (1..=19).contains(&digits) && begins_with(&line[digits_end..], b" \"") {
+            parsed.bytes = bytes;
+            pos = digits_end + 2;
+        } else {
+            let (end, next) = field_end(line, pos, &items[3], false)?;
+            parsed.bytes = size(&line[pos..end])?;
+            pos = next;
+        }
+        // `https://www.example.com/" "`
+        let end = quoted_end(line, pos, |tail| tail.starts_with(b" \"")).ok_or(items[4].missing)?;
+        parsed.referrer = dash_is_empty(&line[pos..end]);
+        Ok((end + 3, request))
+    }
+}
+
 /// Where the field that starts at `pos` ends, and where the next one starts.
-#[inline]
+#[inline(always)]
 fn field_end(
     line: &[u8],
     pos: usize,
@@ -414,20 +569,32 @@ fn field_end(
     if pos > line.len() {
         return Err(Malformed::MissingFields);
     }
+    if let Shortcut::Number { dot } = item.shortcut {
+        let end = if line.get(pos) == Some(&b'-') {
+            pos + 1
+        } else {
+            pos + line[pos..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_digit() || (dot && b == b'.'))
+                .count()
+        };
+        if begins_with(&line[end..], after) {
+            return Ok((end, end + after.len()));
+        }
+    }
+    if item.shortcut == Shortcut::QuotedLast {
+        let end = line.len().wrapping_sub(after.len());
+        return if line.len() - pos >= after.len()
+            && begins_with(&line[end..], after)
+            && !is_escaped(line, pos, end)
+        {
+            Ok((end, line.len()))
+        } else {
+            Err(item.missing)
+        };
+    }
     if item.quoted {
-        let rest = &after[1..];
-        let end = quoted_end(line, pos, |tail| {
-            begins_with(tail, rest) && {
-                let next = &tail[rest.len()..];
-                if last {
-                    next.is_empty()
-                } else {
-                    !item.next_numeric || matches!(next.first(), Some(b'0'..=b'9' | b'-'))
-                }
-            }
-        })
-        .ok_or(item.missing)?;
-        return Ok((end, end + after.len()));
+        return quoted_field_end(line, pos, item, last);
     }
     if last {
         return if line.len() - pos >= after.len()
@@ -438,13 +605,19 @@ fn field_end(
             Err(item.missing)
         };
     }
+    if item.shortcut == Shortcut::Dash
+        && line.get(pos) == Some(&b'-')
+        && begins_with(&line[pos + 1..], after)
+    {
+        return Ok((pos + 1, pos + 1 + after.len()));
+    }
     let mut from = pos;
     for _ in 0..item.spaces {
-        from += memchr(b' ', &line[from..]).ok_or(item.missing)? + 1;
+        from = find_byte(line, from, b' ').ok_or(item.missing)? + 1;
     }
     let mut missing = item.missing;
     loop {
-        let at = from + memchr(first, &line[from..]).ok_or(missing)?;
+        let at = find_byte(line, from, first).ok_or(missing)?;
         missing = item.next_missing;
         if begins_with(&line[at + 1..], &after[1..])
             && !(item.field == Field::Upstream && first == b' ' && in_list(line, at))
@@ -453,6 +626,95 @@ fn field_end(
         }
         from = at + 1;
     }
+}
+
+/// [`field_end`] of a quoted field: the first quote that is not escaped and is followed by
+/// the rest of the literal, and then by the end of the line (the last field) or by a digit
+/// or `-` (when the next field is a number).
+#[inline(never)]
+fn quoted_field_end(
+    line: &[u8],
+    pos: usize,
+    item: &Item,
+    last: bool,
+) -> Result<(usize, usize), Malformed> {
+    let rest = &item.after[1..];
+    let end = quoted_end(line, pos, |tail| {
+        begins_with(tail, rest) && {
+            let next = &tail[rest.len()..];
+            if last {
+                next.is_empty()
+            } else {
+                !item.next_numeric || matches!(next.first(), Some(b'0'..=b'9' | b'-'))
+            }
+        }
+    })
+    .ok_or(item.missing)?;
+    Ok((end, end + item.after.len()))
+}
+
+/// The shortcut an item can take (see [`Shortcut`]).
+fn shortcut(item: &Item, last: bool) -> Shortcut {
+    let Some(&first) = item.after.first() else {
+        return Shortcut::None;
+    };
+    if item.quoted && last {
+        return Shortcut::QuotedLast;
+    }
+    if item.quoted || last {
+        return Shortcut::None;
+    }
+    let dot = matches!(item.field, Field::TakenSeconds | Field::EpochSeconds);
+    let number = matches!(
+        item.field,
+        Field::Status
+            | Field::Bytes
+            | Field::BytesSent
+            | Field::TakenMicros
+            | Field::TakenMillis
+            | Field::EpochMillis
+            | Field::EpochMicros
+    ) || dot;
+    if number && !matches!(first, b'0'..=b'9' | b'-' | b'.') {
+        return Shortcut::Number { dot };
+    }
+    // A valid CLF time holds letters, digits, `/`, `:`, one space and its offset's sign.
+    if item.field == Field::ClfTime
+        && !first.is_ascii_alphanumeric()
+        && !matches!(first, b'/' | b':' | b' ' | b'+' | b'-')
+    {
+        return Shortcut::ClfTime;
+    }
+    if !number && item.spaces == 0 && item.field != Field::Upstream && first != b'-' {
+        return Shortcut::Dash;
+    }
+    Shortcut::None
+}
+
+/// Index of the first `byte` in `hay` from `from`: eight bytes at a time for the first few
+/// words (most unquoted fields are short, where a call to memchr costs more than the
+/// search), then memchr.
+#[inline(always)]
+fn find_byte(hay: &[u8], from: usize, byte: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES.wrapping_mul(u64::from(byte));
+    let mut i = from;
+    let stop = from.saturating_add(32);
+    while i < stop {
+        let Some(word) = hay.get(i..i + 8) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ pattern;
+        // The lowest byte of `x` that is zero sets the lowest high bit here (bytes above it
+        // may be set too, by the borrow, but the lowest one is exact).
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr(byte, hay.get(i..)?).map(|at| i + at)
 }
 
 /// `hay.starts_with(lit)` for the few bytes a format's literals have: a loop the compiler
@@ -993,6 +1255,7 @@ fn layout(tokens: Vec<Token>) -> Result<Layout, FormatError> {
                     spaces: field.spaces(),
                     next_numeric: false,
                     after: Box::default(),
+                    shortcut: Shortcut::None,
                     missing: field.unterminated(),
                     next_missing: Malformed::NotFormatText,
                 });
@@ -1025,6 +1288,10 @@ fn layout(tokens: Vec<Token>) -> Result<Layout, FormatError> {
             item.next_numeric = false;
         }
     }
+    let last = items.len().saturating_sub(1);
+    for (i, item) in items.iter_mut().enumerate() {
+        item.shortcut = shortcut(item, i == last);
+    }
     Ok((head.into(), items.into()))
 }
 
@@ -1051,6 +1318,77 @@ mod tests {
         }
         assert_eq!(compile(APACHE_COMBINED).syntax(), Syntax::Apache);
         assert_eq!(compile(NGINX_COMBINED).syntax(), Syntax::Nginx);
+    }
+
+    /// `spec` compiled with every shortcut off: each field found by searching for the
+    /// literal after it, as the format says.
+    fn searching_only(spec: &str) -> CustomFormat {
+        let mut f = compile(spec);
+        f.combined_at = None;
+        for item in f.items.iter_mut() {
+            item.shortcut = Shortcut::None;
+        }
+        f
+    }
+
+    #[test]
+    fn shortcuts_land_where_the_search_does() {
+        let specs = [
+            APACHE_COMBINED.to_owned(),
+            NGINX_COMBINED.to_owned(),
+            format!("{APACHE_COMBINED} %D"),
+            format!("{NGINX_COMBINED} $request_time $upstream_response_time"),
+            format!("{NGINX_COMBINED} \"$http_x_forwarded_for\""),
+            "$time_local|$remote_user|$status|$body_bytes_sent|$request_time|$request".to_owned(),
+            "%{msec}t %s %b %{ms}T \"%r\" %l".to_owned(),
+        ];
+        for spec in &specs[..2] {
+            assert!(compile(spec).combined_at.is_some(), "{spec}");
+        }
+        let bases = [
+            LINE.to_owned(),
+            format!("{LINE} 1500"),
+            format!("{LINE} 0.012 0.010, 0.002 : -"),
+            format!("{LINE} \"10.0.0.1\""),
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a"b HTTP/1.1" - - "-" "UA \"x\" 2""#
+                .to_owned(),
+            r#"1.2.3.4 - - [10/Oct/2026:13:55:36.250 +0000] "" 404 12345678901234567890 "r" "\\""#
+                .to_owned(),
+            "10/Oct/2026:13:55:36 +0000|-|200|-|0.5|GET / HTTP/1.1".to_owned(),
+            r#"1791640536123 200 - 15 "GET / HTTP/1.1" -"#.to_owned(),
+        ];
+        let specials = b" \"-\\]0x.[|,:";
+        let mut checked = 0;
+        for spec in &specs {
+            let (fast, slow) = (compile(spec), searching_only(spec));
+            for base in &bases {
+                let base = base.as_bytes();
+                let mut variants = vec![base.to_vec()];
+                for i in 0..base.len() {
+                    let mut cut = base.to_vec();
+                    cut.remove(i);
+                    variants.push(cut);
+                    for &c in specials {
+                        let mut changed = base.to_vec();
+                        changed[i] = c;
+                        variants.push(changed);
+                        let mut longer = base.to_vec();
+                        longer.insert(i, c);
+                        variants.push(longer);
+                    }
+                }
+                for line in &variants {
+                    assert_eq!(
+                        fast.parse(line),
+                        slow.parse(line),
+                        "{spec}\n{}",
+                        String::from_utf8_lossy(line)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]

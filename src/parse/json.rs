@@ -1,12 +1,17 @@
 //! A tiny byte-level JSON scanner for one-object-per-line logs (Caddy, Traefik).
 //!
-//! It walks an object's members and hands out each value as the raw bytes it spans: a
-//! string without its quotes and with its escapes as written, a number as its digits, an
-//! object or array whole (walk it again to look inside). Nothing is decoded or allocated:
-//! values a log wants are mostly plain, and the few escapes (`\"`, `\\`, `\/`, `\uXXXX`)
-//! are resolved later with the other log escapes, once per distinct value. Values that are
-//! skipped are skipped by bracket depth, strings and their escapes respected, so a `}`
-//! inside a header value does not end an object. Malformed JSON is an error, never a panic.
+//! A [`Cursor`] walks an object forward, once: it hands out each member's key and leaves
+//! the caller to read the value (a string without its quotes and with its escapes as
+//! written, a number as its digits), to step into it when it is an object the log nests
+//! fields in (Caddy's `request` and `headers`), or to skip it. Nothing is decoded or
+//! allocated, and no byte is read twice: values a log wants are mostly plain, and the few
+//! escapes (`\"`, `\\`, `\/`, `\uXXXX`) are resolved later with the other log escapes, once
+//! per distinct value. Values that are skipped are skipped by bracket depth, strings and
+//! their escapes respected, so a `}` inside a header value does not end an object.
+//! Malformed JSON is an error, never a panic.
+//!
+//! [`members`] iterates an object's members with the same rules, for callers that want
+//! every member of a small object.
 
 use memchr::memchr2;
 
@@ -41,41 +46,245 @@ impl<'a> Value<'a> {
         let Value::Array(array) = self else {
             return None;
         };
-        let mut p = Parser { s: array, pos: 1 };
-        p.skip_ws();
-        if p.peek() != Some(b'"') {
-            return None;
-        }
-        match p.value() {
-            Ok(Value::Str(s)) => Some(s),
-            _ => None,
-        }
+        Cursor::new(array).first_string().ok().flatten()
     }
 }
 
+/// A place in one line of JSON, moving forward only.
+#[derive(Clone)]
+pub struct Cursor<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(s: &'a [u8]) -> Cursor<'a> {
+        Cursor { s, pos: 0 }
+    }
+
+    /// Steps into the object that starts here (after whitespace).
+    #[inline]
+    pub fn open_object(&mut self) -> Result<(), BadJson> {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return Err(BadJson);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// The next member's key in the object the cursor is in, the cursor left on the value;
+    /// `None` once the object's `}` is passed. `first` is true before the first member,
+    /// and is cleared here.
+    #[inline(always)]
+    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<&'a [u8]>, BadJson> {
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            // The end: of `{}`, or after a member (a trailing comma is refused below).
+            self.pos += 1;
+            return Ok(None);
+        }
+        if !*first {
+            if self.peek() != Some(b',') {
+                return Err(BadJson);
+            }
+            self.pos += 1;
+            self.skip_ws();
+        }
+        *first = false;
+        if self.peek() != Some(b'"') {
+            return Err(BadJson);
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(BadJson);
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(Some(key))
+    }
+
+    /// Whether the value here is an object (the cursor is on a value: after [`next_key`]).
+    ///
+    /// [`next_key`]: Cursor::next_key
+    #[inline]
+    pub fn at_object(&self) -> bool {
+        self.peek() == Some(b'{')
+    }
+
+    /// After the outermost object: only whitespace may follow.
+    pub fn finish(&mut self) -> Result<(), BadJson> {
+        self.skip_ws();
+        if self.pos == self.s.len() {
+            Ok(())
+        } else {
+            Err(BadJson)
+        }
+    }
+
+    /// Reads the value here and moves past it; an object or array is passed over by
+    /// bracket depth and handed out whole.
+    #[inline]
+    pub fn value(&mut self) -> Result<Value<'a>, BadJson> {
+        let start = self.pos;
+        match self.peek().ok_or(BadJson)? {
+            b'"' => self.string().map(Value::Str),
+            open @ (b'{' | b'[') => {
+                self.pos += 1;
+                self.skip_nested(1)?;
+                let raw = &self.s[start..self.pos];
+                Ok(if open == b'{' {
+                    Value::Object(raw)
+                } else {
+                    Value::Array(raw)
+                })
+            }
+            _ => self.scalar().map(Value::Scalar),
+        }
+    }
+
+    /// The text of the string or scalar here (moving past it); `None` for an object or
+    /// array, which is passed over.
+    #[inline]
+    pub fn text(&mut self) -> Result<Option<&'a [u8]>, BadJson> {
+        self.value().map(Value::text)
+    }
+
+    /// Moves past the value here.
+    #[inline]
+    pub fn skip(&mut self) -> Result<(), BadJson> {
+        match self.peek().ok_or(BadJson)? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                self.pos += 1;
+                self.skip_nested(1)
+            }
+            _ => self.scalar().map(drop),
+        }
+    }
+
+    /// The first element of the array here when it is a string (HTTP header values are
+    /// arrays), moving past the whole value; `None` for anything else.
+    pub fn first_string(&mut self) -> Result<Option<&'a [u8]>, BadJson> {
+        if self.peek() != Some(b'[') {
+            self.skip()?;
+            return Ok(None);
+        }
+        self.pos += 1;
+        self.skip_ws();
+        let first = if self.peek() == Some(b'"') {
+            Some(self.string()?)
+        } else {
+            None
+        };
+        self.skip_nested(1)?;
+        Ok(first)
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    #[inline(always)]
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.pos += 1;
+        }
+    }
+
+    /// The string whose opening quote is here; the cursor moves past its closing quote.
+    #[inline(always)]
+    fn string(&mut self) -> Result<&'a [u8], BadJson> {
+        let start = self.pos + 1;
+        let end = string_end(self.s, start).ok_or(BadJson)?;
+        self.pos = end + 1;
+        Ok(&self.s[start..end])
+    }
+
+    /// A number, `true`, `false` or `null` here.
+    #[inline]
+    fn scalar(&mut self) -> Result<&'a [u8], BadJson> {
+        let start = self.pos;
+        let len = self.s[start..]
+            .iter()
+            .take_while(|&&b| CLASS[b as usize] == SCALAR)
+            .count();
+        if len == 0 {
+            return Err(BadJson);
+        }
+        self.pos = start + len;
+        Ok(&self.s[start..self.pos])
+    }
+
+    /// Moves past the brackets that close `depth` open ones (any kind: the walk that reads
+    /// members checks their shape, a skipped value is only balanced).
+    fn skip_nested(&mut self, mut depth: usize) -> Result<(), BadJson> {
+        let s = self.s;
+        let mut i = self.pos;
+        while let Some(&b) = s.get(i) {
+            match CLASS[b as usize] {
+                OPEN => depth += 1,
+                CLOSE => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos = i + 1;
+                        return Ok(());
+                    }
+                }
+                QUOTE => i = string_end(s, i + 1).ok_or(BadJson)?,
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(BadJson)
+    }
+}
+
+/// What a byte is to the scanner: one table look-up instead of a chain of comparisons.
+const OTHER: u8 = 0;
+/// A byte of a number, `true`, `false` or `null`.
+const SCALAR: u8 = 1;
+const OPEN: u8 = 2;
+const CLOSE: u8 = 3;
+const QUOTE: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E' | b'a'..=b'z' => SCALAR,
+            b'{' | b'[' => OPEN,
+            b'}' | b']' => CLOSE,
+            b'"' => QUOTE,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    class
+};
+
 /// Walks the members of the object `object` (leading and trailing whitespace allowed).
 pub fn members(object: &[u8]) -> Members<'_> {
-    let mut p = Parser { s: object, pos: 0 };
-    p.skip_ws();
-    let state = if p.peek() == Some(b'{') {
-        p.pos += 1;
-        State::First
-    } else {
-        State::Failed
+    let mut cursor = Cursor::new(object);
+    let state = match cursor.open_object() {
+        Ok(()) => State::Walking { first: true },
+        Err(BadJson) => State::Failed,
     };
-    Members { p, state }
+    Members { cursor, state }
 }
 
 /// Iterator over `(key, value)`; yields `Err` once and stops when the JSON is malformed.
 pub struct Members<'a> {
-    p: Parser<'a>,
+    cursor: Cursor<'a>,
     state: State,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
-    First,
-    Next,
+    Walking { first: bool },
     Done,
     Failed,
 }
@@ -84,15 +293,17 @@ impl<'a> Iterator for Members<'a> {
     type Item = Result<(&'a [u8], Value<'a>), BadJson>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.state {
-            State::Done => return None,
-            State::Failed => {
-                self.state = State::Done;
-                return Some(Err(BadJson));
-            }
-            _ => {}
-        }
-        match self.member() {
+        let State::Walking { mut first } = self.state else {
+            let failed = self.state == State::Failed;
+            self.state = State::Done;
+            return failed.then_some(Err(BadJson));
+        };
+        let member = self.cursor.next_key(&mut first).and_then(|key| match key {
+            Some(key) => self.cursor.value().map(|value| Some((key, value))),
+            None => self.cursor.finish().map(|()| None),
+        });
+        self.state = State::Walking { first };
+        match member {
             Ok(Some(member)) => Some(Ok(member)),
             Ok(None) => {
                 self.state = State::Done;
@@ -106,100 +317,35 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-impl<'a> Members<'a> {
-    fn member(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, BadJson> {
-        let p = &mut self.p;
-        p.skip_ws();
-        if p.peek() == Some(b'}') {
-            // The end: of `{}`, or after a member (a trailing comma is refused below).
-            p.pos += 1;
-            p.skip_ws();
-            return if p.pos == p.s.len() {
-                Ok(None)
-            } else {
-                Err(BadJson)
-            };
-        }
-        if self.state == State::Next {
-            if p.peek() != Some(b',') {
-                return Err(BadJson);
-            }
-            p.pos += 1;
-            p.skip_ws();
-        }
-        if p.peek() != Some(b'"') {
-            return Err(BadJson);
-        }
-        let Value::Str(key) = p.value()? else {
-            return Err(BadJson);
-        };
-        p.skip_ws();
-        if p.peek() != Some(b':') {
-            return Err(BadJson);
-        }
-        p.pos += 1;
-        p.skip_ws();
-        let value = p.value()?;
-        self.state = State::Next;
-        Ok(Some((key, value)))
-    }
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Parser<'a> {
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.pos).copied()
-    }
-
-    #[inline]
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            self.pos += 1;
-        }
-    }
-
-    /// Reads the value at `pos` and moves past it.
-    fn value(&mut self) -> Result<Value<'a>, BadJson> {
-        let start = self.pos;
-        match self.peek().ok_or(BadJson)? {
-            b'"' => {
-                let end = string_end(self.s, start + 1).ok_or(BadJson)?;
-                self.pos = end + 1;
-                Ok(Value::Str(&self.s[start + 1..end]))
-            }
-            open @ (b'{' | b'[') => {
-                let end = container_end(self.s, start).ok_or(BadJson)?;
-                self.pos = end + 1;
-                let raw = &self.s[start..=end];
-                Ok(if open == b'{' {
-                    Value::Object(raw)
-                } else {
-                    Value::Array(raw)
-                })
-            }
-            _ => {
-                let len = self.s[start..]
-                    .iter()
-                    .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E' | b'a'..=b'z'))
-                    .count();
-                if len == 0 {
-                    return Err(BadJson);
-                }
-                self.pos = start + len;
-                Ok(Value::Scalar(&self.s[start..self.pos]))
-            }
-        }
-    }
-}
-
-/// Index of the quote closing a string whose content starts at `from`.
-#[inline]
+/// Index of the quote closing a string whose content starts at `from`: eight bytes at a
+/// time over the first words (most keys and values are short, where a call to memchr
+/// costs more than the search), then memchr.
+#[inline(always)]
 fn string_end(s: &[u8], mut from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let stop = from.saturating_add(32);
+    while from < stop {
+        let Some(word) = s.get(from..from + 8) else {
+            break;
+        };
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let (q, b) = (word ^ QUOTES, word ^ BACKSLASHES);
+        // The lowest zero byte of `q` or `b` sets the lowest high bit (higher ones may be
+        // set by a borrow, but the lowest is exact).
+        let found = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGHS;
+        if found == 0 {
+            from += 8;
+            continue;
+        }
+        let i = from + (found.trailing_zeros() / 8) as usize;
+        if s[i] == b'"' {
+            return Some(i);
+        }
+        from = i + 2;
+    }
     loop {
         let i = from + memchr2(b'"', b'\\', s.get(from..)?)?;
         if s[i] == b'"' {
@@ -208,28 +354,6 @@ fn string_end(s: &[u8], mut from: usize) -> Option<usize> {
         from = i + 2;
     }
 }
-
-/// Index of the bracket closing the object or array opening at `start`.
-fn container_end(s: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < s.len() {
-        match s[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            b'"' => i = string_end(s, i + 1)?,
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

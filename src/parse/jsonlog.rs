@@ -1,5 +1,7 @@
 //! JSON-lines access logs: Caddy's and Traefik's, one object per line, read with the
-//! byte-level scanner in [`super::json`] (no per-line allocation, no serde).
+//! byte-level scanner in [`super::json`] in one forward walk (Caddy's nested `request`,
+//! `headers` and `tls` objects are stepped into where they stand; values not wanted are
+//! skipped; no per-line allocation, no serde).
 //!
 //! Caddy: `ts` (epoch seconds, or an ISO 8601 string when so configured),
 //! `request.client_ip` (else `request.remote_ip`, else `request.remote_addr` without its
@@ -18,7 +20,7 @@
 
 use super::aws::three_digits;
 use super::clf::{dash_is_empty, number_field, seconds_to_us, strip_port};
-use super::json::{self, Value};
+use super::json::{BadJson, Cursor, Value};
 use super::time::{LogTime, parse_epoch_seconds, parse_iso8601};
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
@@ -44,18 +46,21 @@ struct Fields<'a> {
 
 pub(super) fn parse_caddy(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut f = Fields::default();
-    for member in json::members(line) {
-        let (key, value) = member.map_err(|_| Malformed::BadJson)?;
+    let mut c = Cursor::new(line);
+    c.open_object().map_err(bad)?;
+    let mut first = true;
+    while let Some(key) = c.next_key(&mut first).map_err(bad)? {
         match key {
-            b"ts" => f.time = Some(value),
-            b"request" => caddy_request(value, &mut f)?,
-            b"status" => f.status = value.text(),
-            b"size" => f.size = value.text().unwrap_or_default(),
-            b"duration" => f.duration = value.text().unwrap_or_default(),
-            b"user_id" => f.user = value.text().unwrap_or_default(),
-            _ => {}
+            b"ts" => f.time = Some(c.value().map_err(bad)?),
+            b"request" => caddy_request(&mut c, &mut f)?,
+            b"status" => f.status = c.text().map_err(bad)?,
+            b"size" => f.size = text(&mut c)?,
+            b"duration" => f.duration = text(&mut c)?,
+            b"user_id" => f.user = text(&mut c)?,
+            _ => c.skip().map_err(bad)?,
         }
     }
+    c.finish().map_err(bad)?;
     let time = match f.time {
         Some(Value::Scalar(epoch)) => {
             parse_epoch_seconds(epoch).map_err(|_| Malformed::BadEpochTimestamp)?
@@ -73,90 +78,120 @@ pub(super) fn parse_caddy(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     Ok(parsed)
 }
 
-/// The members of Caddy's `request` object.
-fn caddy_request<'a>(value: Value<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
-    let Value::Object(request) = value else {
+fn bad(_: BadJson) -> Malformed {
+    Malformed::BadJson
+}
+
+/// The text of the string or scalar at the cursor; empty for an object or array.
+#[inline]
+fn text<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Malformed> {
+    Ok(c.text().map_err(bad)?.unwrap_or_default())
+}
+
+/// The members of Caddy's `request` object, walked in place.
+fn caddy_request<'a>(c: &mut Cursor<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
+    if !c.at_object() {
+        c.skip().map_err(bad)?;
         return Err(Malformed::JsonMissingField);
-    };
-    for member in json::members(request) {
-        let (key, value) = member.map_err(|_| Malformed::BadJson)?;
-        let text = || value.text().unwrap_or_default();
+    }
+    c.open_object().map_err(bad)?;
+    let mut first = true;
+    while let Some(key) = c.next_key(&mut first).map_err(bad)? {
         match key {
-            b"client_ip" => f.client = text(),
-            b"remote_ip" => f.remote = text(),
-            b"remote_addr" if f.remote.is_empty() => f.remote = strip_port(text()),
-            b"method" => f.method = text(),
-            b"uri" => f.uri = text(),
-            b"proto" => f.protocol = text(),
-            b"host" => f.host = text(),
-            b"headers" => caddy_headers(value, f)?,
-            b"tls" => f.tls = caddy_tls(value),
-            _ => {}
+            b"client_ip" => f.client = text(c)?,
+            b"remote_ip" => f.remote = text(c)?,
+            b"remote_addr" if f.remote.is_empty() => f.remote = strip_port(text(c)?),
+            b"method" => f.method = text(c)?,
+            b"uri" => f.uri = text(c)?,
+            b"proto" => f.protocol = text(c)?,
+            b"host" => f.host = text(c)?,
+            b"headers" if c.at_object() => caddy_headers(c, f)?,
+            b"tls" if c.at_object() => f.tls = caddy_tls(c)?,
+            b"tls" => {
+                c.skip().map_err(bad)?;
+                f.tls = b"";
+            }
+            _ => c.skip().map_err(bad)?,
         }
     }
     Ok(())
 }
 
-fn caddy_headers<'a>(value: Value<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
-    let Value::Object(headers) = value else {
-        return Ok(());
-    };
-    for member in json::members(headers) {
-        let (key, value) = member.map_err(|_| Malformed::BadJson)?;
-        let first = || value.first_string().unwrap_or_default();
+fn caddy_headers<'a>(c: &mut Cursor<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
+    c.open_object().map_err(bad)?;
+    let mut first = true;
+    while let Some(key) = c.next_key(&mut first).map_err(bad)? {
+        let first_string = |c: &mut Cursor<'a>| -> Result<&'a [u8], Malformed> {
+            Ok(c.first_string().map_err(bad)?.unwrap_or_default())
+        };
         // Go canonicalises header names, so these spellings are the ones logged.
         match key {
-            b"Referer" => f.referrer = first(),
-            b"User-Agent" => f.agent = first(),
-            b"X-Forwarded-For" => f.forwarded_for = first(),
-            _ => {}
+            b"Referer" => f.referrer = first_string(c)?,
+            b"User-Agent" => f.agent = first_string(c)?,
+            b"X-Forwarded-For" => f.forwarded_for = first_string(c)?,
+            _ => c.skip().map_err(bad)?,
         }
     }
     Ok(())
 }
 
-/// Caddy logs the TLS version as Go's number (772 is TLS 1.3).
-fn caddy_tls(value: Value<'_>) -> &'static [u8] {
-    let Value::Object(tls) = value else {
-        return b"";
-    };
-    for (key, value) in json::members(tls).map_while(Result::ok) {
-        if key == b"version" {
-            return match value.text() {
-                Some(b"769") => b"TLSv1.0",
-                Some(b"770") => b"TLSv1.1",
-                Some(b"771") => b"TLSv1.2",
-                Some(b"772") => b"TLSv1.3",
-                _ => b"",
-            };
+/// Caddy logs the TLS version as Go's number (772 is TLS 1.3). A `tls` object whose members
+/// do not read is passed over (only its brackets must balance).
+fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
+    let start = c.clone();
+    let mut version = None;
+    let walk = |c: &mut Cursor<'_>, version: &mut Option<&'static [u8]>| {
+        c.open_object()?;
+        let mut first = true;
+        while let Some(key) = c.next_key(&mut first)? {
+            if key == b"version" && version.is_none() {
+                *version = Some(match c.text()? {
+                    Some(b"769") => b"TLSv1.0",
+                    Some(b"770") => b"TLSv1.1",
+                    Some(b"771") => b"TLSv1.2",
+                    Some(b"772") => b"TLSv1.3",
+                    _ => b"",
+                });
+            } else {
+                c.skip()?;
+            }
         }
+        Ok::<(), BadJson>(())
+    };
+    if walk(c, &mut version).is_err() {
+        // The members up to the damage still count, as before.
+        *c = start;
+        c.skip().map_err(bad)?;
     }
-    b""
+    Ok(version.unwrap_or(b""))
 }
 
 pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut f = Fields::default();
-    for member in json::members(line) {
-        let (key, value) = member.map_err(|_| Malformed::BadJson)?;
-        let text = || value.text().unwrap_or_default();
+    let mut c = Cursor::new(line);
+    c.open_object().map_err(bad)?;
+    let mut first = true;
+    while let Some(key) = c.next_key(&mut first).map_err(bad)? {
+        let c = &mut c;
         match key {
-            b"ClientHost" => f.client = text(),
-            b"ClientUsername" => f.user = text(),
-            b"RequestMethod" => f.method = text(),
-            b"RequestPath" => f.uri = text(),
-            b"RequestProtocol" => f.protocol = text(),
-            b"RequestHost" => f.host = text(),
-            b"DownstreamStatus" => f.status = value.text(),
-            b"DownstreamContentSize" => f.size = text(),
-            b"StartUTC" => f.time = Some(value),
-            b"Duration" => f.duration = text(),
-            b"request_Referer" => f.referrer = text(),
-            b"request_User-Agent" => f.agent = text(),
-            b"request_X-Forwarded-For" => f.forwarded_for = text(),
-            b"TLSVersion" => f.tls = text(),
-            _ => {}
+            b"ClientHost" => f.client = text(c)?,
+            b"ClientUsername" => f.user = text(c)?,
+            b"RequestMethod" => f.method = text(c)?,
+            b"RequestPath" => f.uri = text(c)?,
+            b"RequestProtocol" => f.protocol = text(c)?,
+            b"RequestHost" => f.host = text(c)?,
+            b"DownstreamStatus" => f.status = c.text().map_err(bad)?,
+            b"DownstreamContentSize" => f.size = text(c)?,
+            b"StartUTC" => f.time = Some(c.value().map_err(bad)?),
+            b"Duration" => f.duration = text(c)?,
+            b"request_Referer" => f.referrer = text(c)?,
+            b"request_User-Agent" => f.agent = text(c)?,
+            b"request_X-Forwarded-For" => f.forwarded_for = text(c)?,
+            b"TLSVersion" => f.tls = text(c)?,
+            _ => c.skip().map_err(bad)?,
         }
     }
+    c.finish().map_err(bad)?;
     let time = match f.time {
         Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
         _ => return Err(Malformed::JsonMissingField),
@@ -198,4 +233,247 @@ fn finish<'a>(f: &Fields<'a>, time: LogTime) -> Result<LogLine<'a>, Malformed> {
     parsed.forwarded_for = dash_is_empty(f.forwarded_for);
     parsed.tls = f.tls;
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::json;
+
+    // The walk that read each nested object again from its raw bytes: the one-pass walk
+    // must give the same answer on any line.
+    fn reference_caddy(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
+        let mut f = Fields::default();
+        for member in json::members(line) {
+            let (key, value) = member.map_err(|_| Malformed::BadJson)?;
+            match key {
+                b"ts" => f.time = Some(value),
+                b"request" => reference_request(value, &mut f)?,
+                b"status" => f.status = value.text(),
+                b"size" => f.size = value.text().unwrap_or_default(),
+                b"duration" => f.duration = value.text().unwrap_or_default(),
+                b"user_id" => f.user = value.text().unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let time = match f.time {
+            Some(Value::Scalar(epoch)) => {
+                parse_epoch_seconds(epoch).map_err(|_| Malformed::BadEpochTimestamp)?
+            }
+            Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
+            _ => return Err(Malformed::JsonMissingField),
+        };
+        if f.client.is_empty() {
+            f.client = f.remote;
+        }
+        let mut parsed = finish(&f, time)?;
+        if !f.duration.is_empty() {
+            parsed.response_time_us =
+                seconds_to_us(f.duration).ok_or(Malformed::BadResponseTime)?;
+        }
+        Ok(parsed)
+    }
+
+    /// The members of Caddy's `request` object.
+    fn reference_request<'a>(value: Value<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
+        let Value::Object(request) = value else {
+            return Err(Malformed::JsonMissingField);
+        };
+        for member in json::members(request) {
+            let (key, value) = member.map_err(|_| Malformed::BadJson)?;
+            let text = || value.text().unwrap_or_default();
+            match key {
+                b"client_ip" => f.client = text(),
+                b"remote_ip" => f.remote = text(),
+                b"remote_addr" if f.remote.is_empty() => f.remote = strip_port(text()),
+                b"method" => f.method = text(),
+                b"uri" => f.uri = text(),
+                b"proto" => f.protocol = text(),
+                b"host" => f.host = text(),
+                b"headers" => reference_headers(value, f)?,
+                b"tls" => f.tls = reference_tls(value),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn reference_headers<'a>(value: Value<'a>, f: &mut Fields<'a>) -> Result<(), Malformed> {
+        let Value::Object(headers) = value else {
+            return Ok(());
+        };
+        for member in json::members(headers) {
+            let (key, value) = member.map_err(|_| Malformed::BadJson)?;
+            let first = || value.first_string().unwrap_or_default();
+            // Go canonicalises header names, so these spellings are the ones logged.
+            match key {
+                b"Referer" => f.referrer = first(),
+                b"User-Agent" => f.agent = first(),
+                b"X-Forwarded-For" => f.forwarded_for = first(),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Caddy logs the TLS version as Go's number (772 is TLS 1.3).
+    fn reference_tls(value: Value<'_>) -> &'static [u8] {
+        let Value::Object(tls) = value else {
+            return b"";
+        };
+        for (key, value) in json::members(tls).map_while(Result::ok) {
+            if key == b"version" {
+                return match value.text() {
+                    Some(b"769") => b"TLSv1.0",
+                    Some(b"770") => b"TLSv1.1",
+                    Some(b"771") => b"TLSv1.2",
+                    Some(b"772") => b"TLSv1.3",
+                    _ => b"",
+                };
+            }
+        }
+        b""
+    }
+
+    fn reference_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
+        let mut f = Fields::default();
+        for member in json::members(line) {
+            let (key, value) = member.map_err(|_| Malformed::BadJson)?;
+            let text = || value.text().unwrap_or_default();
+            match key {
+                b"ClientHost" => f.client = text(),
+                b"ClientUsername" => f.user = text(),
+                b"RequestMethod" => f.method = text(),
+                b"RequestPath" => f.uri = text(),
+                b"RequestProtocol" => f.protocol = text(),
+                b"RequestHost" => f.host = text(),
+                b"DownstreamStatus" => f.status = value.text(),
+                b"DownstreamContentSize" => f.size = text(),
+                b"StartUTC" => f.time = Some(value),
+                b"Duration" => f.duration = text(),
+                b"request_Referer" => f.referrer = text(),
+                b"request_User-Agent" => f.agent = text(),
+                b"request_X-Forwarded-For" => f.forwarded_for = text(),
+                b"TLSVersion" => f.tls = text(),
+                _ => {}
+            }
+        }
+        let time = match f.time {
+            Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
+            _ => return Err(Malformed::JsonMissingField),
+        };
+        let mut parsed = finish(&f, time)?;
+        if !f.duration.is_empty() {
+            let (ns, end) = number_field(f.duration, 0);
+            if end != f.duration.len() {
+                return Err(Malformed::BadResponseTime);
+            }
+            parsed.response_time_us = (ns / 1000).min(u64::from(NO_RESPONSE_TIME - 1)) as u32;
+        }
+        Ok(parsed)
+    }
+
+    const CADDY: &str = r#"{"level":"info","ts":1791640536.25,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"10.0.0.2","remote_port":"51234","client_ip":"203.0.113.7","proto":"HTTP/2.0","method":"GET","host":"www.example.com","uri":"/shop?id=3","headers":{"Accept":["text/html"],"User-Agent":["Mozilla/5.0 (X11; Linux x86_64)"],"Referer":["https://r.example/?q=\"}]\""],"X-Forwarded-For":["203.0.113.7"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865}},"bytes_read":0,"user_id":"","duration":0.0123,"size":5120,"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}"#;
+    const TRAEFIK: &str = r#"{"ClientAddr":"203.0.113.7:51234","ClientHost":"203.0.113.7","ClientUsername":"-","DownstreamContentSize":5120,"DownstreamStatus":200,"Duration":12345678,"RequestHost":"www.example.com","RequestMethod":"GET","RequestPath":"/shop?id=3","RequestProtocol":"HTTP/2.0","StartUTC":"2026-10-10T13:55:36.25Z","level":"info","request_Referer":"https://www.google.com/","request_User-Agent":"curl/8.5.0","TLSVersion":"1.3"}"#;
+
+    #[test]
+    fn one_walk_reads_nested_members_where_they_stand() {
+        let l = parse_caddy(CADDY.as_bytes()).unwrap();
+        assert_eq!(l.client, b"203.0.113.7");
+        assert_eq!(l.referrer, br#"https://r.example/?q=\"}]\""#);
+        assert_eq!(l.user_agent, b"Mozilla/5.0 (X11; Linux x86_64)");
+        assert_eq!((l.status, l.bytes, l.tls), (200, 5120, &b"TLSv1.3"[..]));
+        // Members in another order, whitespace between tokens, a header whose first value
+        // is not a string, a tls object whose members do not read (passed over).
+        let l = parse_caddy(
+            br#" { "status" : "404" , "request" : { "headers" : { "Referer" : [ 1 , "x" ] , "User-Agent" : [ "a{b" ] } , "method" : "HEAD" , "remote_addr" : "198.51.100.2:4000" , "tls" : { "version" : 771 "x" } } , "ts" : "2026-10-10T13:55:36Z" } "#,
+        )
+        .unwrap();
+        assert_eq!(l.client, b"198.51.100.2");
+        assert_eq!(
+            (l.status, l.referrer, l.user_agent),
+            (404, &b""[..], &b"a{b"[..])
+        );
+        assert_eq!(
+            l.tls, b"TLSv1.2",
+            "the version read before the damage counts"
+        );
+        let cases: &[(&[u8], Malformed)] = &[
+            (
+                br#"{"ts":1,"request":"x","status":200}"#,
+                Malformed::JsonMissingField,
+            ),
+            (
+                br#"{"ts":1,"request":{"method":"GET","client_ip":"a"},"status":200} x"#,
+                Malformed::BadJson,
+            ),
+            (
+                br#"{"ts":1,"request":{"method":"GET","client_ip":"a""#,
+                Malformed::BadJson,
+            ),
+            (
+                br#"{"ts":1,"request":{"method":"GET","client_ip":"a",},"status":200}"#,
+                Malformed::BadJson,
+            ),
+            (
+                br#"{"ts":1,"request":{"headers":{"Referer":["a"]]},"status":200}"#,
+                Malformed::BadJson,
+            ),
+        ];
+        for (line, reason) in cases {
+            assert_eq!(
+                parse_caddy(line),
+                Err(*reason),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        let l = parse_traefik(TRAEFIK.as_bytes()).unwrap();
+        assert_eq!(
+            (l.client, l.user, l.status),
+            (&b"203.0.113.7"[..], &b""[..], 200)
+        );
+        assert_eq!(
+            (l.user_agent, l.response_time_us),
+            (&b"curl/8.5.0"[..], 12_345)
+        );
+    }
+
+    #[test]
+    fn one_walk_answers_as_the_walk_over_raw_objects_did() {
+        let specials = b"{}[]\",:\\ 0a";
+        let mut checked = 0;
+        type Parse = for<'a> fn(&'a [u8]) -> Result<LogLine<'a>, Malformed>;
+        let pairs: [(&str, Parse, Parse); 2] = [
+            (CADDY, parse_caddy, reference_caddy),
+            (TRAEFIK, parse_traefik, reference_traefik),
+        ];
+        for (base, one, reference) in pairs {
+            let base = base.as_bytes();
+            let mut variants = vec![base.to_vec()];
+            for i in 0..base.len() {
+                let mut cut = base.to_vec();
+                cut.remove(i);
+                variants.push(cut);
+                for &c in specials {
+                    let mut changed = base.to_vec();
+                    changed[i] = c;
+                    variants.push(changed);
+                    let mut longer = base.to_vec();
+                    longer.insert(i, c);
+                    variants.push(longer);
+                }
+            }
+            for line in &variants {
+                assert_eq!(
+                    one(line),
+                    reference(line),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20_000, "{checked}");
+    }
 }

@@ -391,6 +391,8 @@ pub struct LineParser {
     format: Format,
     layout: Option<W3cLayout>,
     custom: Option<Arc<CustomFormat>>,
+    /// The cookie that identifies visitors, read from W3C's `cs(Cookie)`.
+    visitor_cookie: Option<Arc<str>>,
 }
 
 impl LineParser {
@@ -408,6 +410,7 @@ impl LineParser {
             format,
             layout,
             custom: None,
+            visitor_cookie: None,
         }
     }
 
@@ -417,7 +420,16 @@ impl LineParser {
             format: Format::Custom,
             layout: None,
             custom: Some(compiled),
+            visitor_cookie: None,
         }
+    }
+
+    /// Reads the value of cookie `name` from W3C's `cs(Cookie)` field into
+    /// [`LogLine::cookie`] (`--visitor-key cookie:NAME`). A custom format names its cookie
+    /// when it is compiled; other formats log no cookies.
+    pub fn with_visitor_cookie(mut self, name: Option<Arc<str>>) -> LineParser {
+        self.visitor_cookie = name;
+        self
     }
 
     /// The format this parser reads.
@@ -440,7 +452,9 @@ impl LineParser {
             return Ok(Parsed::Directive);
         }
         match &self.layout {
-            Some(layout) => layout.parse(line).map(Parsed::Hit),
+            Some(layout) => layout
+                .parse_with_cookie(line, self.visitor_cookie.as_deref().map(str::as_bytes))
+                .map(Parsed::Hit),
             None => Err(Malformed::NoFieldsHeader),
         }
     }

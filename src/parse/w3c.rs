@@ -48,6 +48,8 @@ enum Field {
     TimeTakenMs,
     ForwardedFor,
     Tls,
+    /// `cs(Cookie)`: the Cookie header, from which the visitor cookie is taken.
+    Cookie,
     Ignored,
 }
 
@@ -77,6 +79,7 @@ impl Field {
             b"timetakenms" => Field::TimeTakenMs,
             b"x-forwarded-for" | b"cs(x-forwarded-for)" => Field::ForwardedFor,
             b"ssl-protocol" => Field::Tls,
+            b"cs(cookie)" => Field::Cookie,
             _ => Field::Ignored,
         }
     }
@@ -134,6 +137,16 @@ impl W3cLayout {
 
     /// Parses one data line (not a directive).
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, Malformed> {
+        self.parse_with_cookie(line, None)
+    }
+
+    /// Parses one data line; `visitor_cookie` names the cookie that identifies visitors
+    /// (`--visitor-key cookie:NAME`), read from `cs(Cookie)` when the layout has it.
+    pub fn parse_with_cookie<'a>(
+        &self,
+        line: &'a [u8],
+        visitor_cookie: Option<&[u8]>,
+    ) -> Result<LogLine<'a>, Malformed> {
         let mut slots: [&[u8]; KINDS] = [b""; KINDS];
         let mut ua_quoted = false;
         let tabs = self.tabs_only || memchr(b'\t', line).is_some();
@@ -187,8 +200,30 @@ impl W3cLayout {
         parsed.forwarded_for = slot(Field::ForwardedFor);
         parsed.tls = slot(Field::Tls);
         parsed.response_time_us = response_time(slot(Field::TimeTaken), slot(Field::TimeTakenMs))?;
+        if let Some(name) = visitor_cookie {
+            parsed.cookie = logged_cookie_value(slot(Field::Cookie), name);
+        }
         Ok(parsed)
     }
+}
+
+/// The value of cookie `name` in a logged Cookie header. W3C logs write the header's spaces
+/// as `+` (IIS) or `%20` (CloudFront): `sid=abc;+_ga=GA1.2` holds `sid` and `_ga`. The
+/// value is kept as logged. Empty when absent.
+fn logged_cookie_value<'a>(header: &'a [u8], name: &[u8]) -> &'a [u8] {
+    for part in header.split(|&b| b == b';') {
+        let mut part = part;
+        loop {
+            part = match part {
+                [b' ' | b'+', rest @ ..] | [b'%', b'2', b'0', rest @ ..] => rest,
+                _ => break,
+            };
+        }
+        if let Some(value) = part.strip_prefix(name).and_then(|r| r.strip_prefix(b"=")) {
+            return value;
+        }
+    }
+    b""
 }
 
 /// The next field of `rest`: (value without quotes, whether it was quoted, what follows).
@@ -253,4 +288,40 @@ fn response_time(taken: &[u8], taken_ms: &[u8]) -> Result<u32, Malformed> {
         return Err(Malformed::BadResponseTime);
     }
     Ok(ms.saturating_mul(1000).min(u64::from(NO_RESPONSE_TIME - 1)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_visitor_cookie_comes_from_cs_cookie() {
+        let layout = W3cLayout::from_fields_line(
+            b"#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(Cookie)",
+            Format::W3c,
+        )
+        .unwrap();
+        let line = b"2026-10-10 13:55:36 203.0.113.7 GET / 200 _ga=GA1.2.3;+sid=A-1;+x=2";
+        assert_eq!(
+            layout.parse_with_cookie(line, Some(b"sid")).unwrap().cookie,
+            b"A-1"
+        );
+        assert_eq!(
+            layout.parse_with_cookie(line, Some(b"_ga")).unwrap().cookie,
+            b"GA1.2.3"
+        );
+        assert_eq!(
+            layout.parse_with_cookie(line, Some(b"id")).unwrap().cookie,
+            b""
+        );
+        assert_eq!(layout.parse(line).unwrap().cookie, b"", "no cookie named");
+        let line = b"2026-10-10 13:55:36 203.0.113.7 GET / 200 -";
+        assert_eq!(
+            layout.parse_with_cookie(line, Some(b"sid")).unwrap().cookie,
+            b""
+        );
+        // CloudFront writes the header's spaces as %20.
+        assert_eq!(logged_cookie_value(b"a=1;%20sid=B", b"sid"), b"B");
+        assert_eq!(logged_cookie_value(b"xsid=1; sid=C", b"sid"), b"C");
+    }
 }
