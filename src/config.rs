@@ -51,6 +51,8 @@ pub struct Config {
     pub journeys: JourneyRules,
     /// Write the hits table, with this many visitor buckets (a power of two).
     pub hit_buckets: Option<u64>,
+    /// Where to write the run's mergeable state.
+    pub state_dir: Option<PathBuf>,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -442,7 +444,17 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        if args.state.is_some() && inputs.iter().any(|i| matches!(i, Source::Stdin)) {
+            return Err(Error::InvalidOption {
+                flag: "--state",
+                value: "-".into(),
+                reason: "standard input has no content fingerprint, so its state could not be \
+                         told from another's; give the log as a file"
+                    .into(),
+            });
+        }
         Ok(Config {
+            state_dir: args.state,
             inputs,
             out_dir: args.out,
             csv_dir: args.csv,
@@ -859,5 +871,45 @@ mod tests {
                 && err.contains("request"),
             "{err}"
         );
+    }
+}
+
+/// Settings of a `merge` run.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub options: crate::state::merge::MergeOptions,
+    pub out_dir: PathBuf,
+    pub threads: usize,
+    pub quiet: bool,
+}
+
+impl MergeConfig {
+    pub fn from_args(args: crate::cli::MergeArgs) -> Result<MergeConfig> {
+        let date = |flag: &'static str, text: Option<String>| -> Result<Option<i32>> {
+            text.map(|t| {
+                crate::state::merge::parse_date(&t).ok_or(Error::InvalidOption {
+                    flag,
+                    value: t,
+                    reason: "expected a date, YYYY-MM-DD: state is kept by whole days".into(),
+                })
+            })
+            .transpose()
+        };
+        let since = date("--since", args.since)?;
+        let until = date("--until", args.until)?;
+        let threads = match args.threads {
+            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        };
+        Ok(MergeConfig {
+            options: crate::state::merge::MergeOptions {
+                states: args.states,
+                since,
+                until,
+            },
+            out_dir: args.out,
+            threads,
+            quiet: args.quiet,
+        })
     }
 }

@@ -19,7 +19,53 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Report(args) => report(&args),
+        Command::Merge(args) => merge(args),
     }
+}
+
+/// `accesslens merge STATE_DIR… --out DIR`: report tables from earlier runs' state.
+fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
+    let config = match accesslens::config::MergeConfig::from_args(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let merged = match pipeline::merge(&config) {
+        Ok(merged) => merged,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for p in &merged.skipped {
+        eprintln!(
+            "accesslens: {}: skipped: a newer partition of the same inputs counts",
+            p.dir.display()
+        );
+    }
+    if !config.quiet {
+        let (first, last) = (
+            &merged.partitions[0],
+            &merged.partitions[merged.partitions.len() - 1],
+        );
+        println!(
+            "merged {} partition{} ({} to {}): {} sessions, about {} visitors (estimated) -> {}",
+            merged.partitions.len(),
+            if merged.partitions.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            first.manifest.date,
+            last.manifest.date,
+            merged.sessions,
+            merged.visitors,
+            config.out_dir.display()
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// `accesslens report OUT_DIR --html FILE`: the HTML report of an existing output directory.
