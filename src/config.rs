@@ -453,6 +453,23 @@ impl Config {
                     .into(),
             });
         }
+        if args.state.is_some() && (range.since.is_some() || range.until.is_some()) {
+            let (flag, value) = match (&range.since, &args.since, &args.until) {
+                (Some(_), Some(v), _) => ("--since", v.clone()),
+                (Some(_), None, _) => ("--since", "(settings file)".into()),
+                (None, _, Some(v)) => ("--until", v.clone()),
+                (None, _, None) => ("--until", "(settings file)".into()),
+            };
+            return Err(Error::InvalidOption {
+                flag,
+                value,
+                reason: "not with --state: a partition records whole input files, so two runs \
+                         over parts of one file would look like the same input. The state is \
+                         kept by date already: analyze whole files, and give --since and \
+                         --until to merge"
+                    .into(),
+            });
+        }
         Ok(Config {
             state_dir: args.state,
             inputs,

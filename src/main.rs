@@ -110,6 +110,12 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
     for skipped in &outcome.skipped {
         eprintln!("warning: skipped: {skipped}");
     }
+    for file in &outcome.state_dropped {
+        eprintln!(
+            "warning: --state: this run replaced state that also counted {file}, which it did \
+             not read; run it again over {file} to count it"
+        );
+    }
     let malformed = outcome.reports.summary.malformed;
     if malformed > 0 {
         let first = &outcome.samples[0];

@@ -26,6 +26,8 @@ pub struct Outcome {
     pub samples: Vec<MalformedSample>,
     /// Inputs skipped under `--keep-going`.
     pub skipped: Vec<String>,
+    /// Inputs whose state a `--state` run replaced without reading them again.
+    pub state_dropped: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -150,8 +152,9 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     if let Some(csv_out) = csv_out {
         csv_out.commit()?;
     }
+    let mut state_dropped = Vec::new();
     if let (Some(state_out), Some(inputs)) = (state_out, state_inputs) {
-        state::commit(state_out, &inputs)?;
+        state_dropped = state::commit(state_out, &inputs)?;
     }
     // From the committed files, so the page shows exactly what the Parquet holds.
     if let Some(html) = &config.html_file {
@@ -166,6 +169,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         files: ingested.files,
         samples: ingested.samples,
         skipped: ingested.skipped,
+        state_dropped,
         elapsed: started.elapsed(),
     })
 }

@@ -280,6 +280,26 @@ fn rerunning_a_day_replaces_its_state() {
         ),
         [["blog", "1"], ["purchase", "1"]]
     );
+    // A rerun over fewer files replaces the state of the files it shares, and says what
+    // it dropped.
+    let output = crate::util::bin()
+        .args([
+            "analyze",
+            day("2026-10-11.log").to_str().unwrap(),
+            "-q",
+            "--out",
+        ])
+        .arg(dir.path().join("fewer"))
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("also counted") && stderr.contains("2026-10-11.server2.log"),
+        "{stderr}"
+    );
     let left: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -322,6 +342,20 @@ fn bad_merge_requests_exit_with_the_documented_codes() {
     assert_eq!(output.status.code(), Some(1));
     let output = run(&["merge", dir.path().to_str().unwrap(), "--out", o]);
     assert_eq!(output.status.code(), Some(1));
+    // A partition records whole files: no state of part of one.
+    let log = day("2026-10-10.log");
+    let output = run(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--out",
+        o,
+        "--state",
+        s,
+        "--since",
+        "2026-10-10T12:00",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not with --state"));
     // Standard input has no fingerprint: no state for it.
     let output = run(&["analyze", "-", "--out", o, "--state", s]);
     assert_eq!(output.status.code(), Some(2));

@@ -446,9 +446,13 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 /// earlier state of the same files, on every date, also dates it no longer writes. Then the
 /// new partitions are renamed in. Each partition appears whole or not at all; a run of other
 /// inputs is left as it is.
-pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<()> {
+///
+/// Returns the inputs of replaced partitions that the run did not read (a rerun over fewer
+/// files): their counts are gone from the state until a run reads them again.
+pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<Vec<String>> {
     let ours: std::collections::HashSet<&str> =
         inputs.iter().map(|i| i.fingerprint.as_str()).collect();
+    let mut dropped = Vec::new();
     out.commit_with(|staging, dir| {
         let io = |path: &Path, source| Error::Output {
             path: path.display().to_string(),
@@ -464,6 +468,13 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<(
                 .iter()
                 .any(|i| ours.contains(i.fingerprint.as_str()))
             {
+                dropped.extend(
+                    manifest
+                        .inputs
+                        .iter()
+                        .filter(|i| !ours.contains(i.fingerprint.as_str()))
+                        .map(|i| i.file.clone()),
+                );
                 let to = aside.join(n.to_string());
                 n += 1;
                 std::fs::rename(&old, &to).map_err(|e| io(&old, e))?;
@@ -484,7 +495,10 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<(
             std::fs::rename(&new, &target).map_err(|e| io(&target, e))?;
         }
         Ok(())
-    })
+    })?;
+    dropped.sort();
+    dropped.dedup();
+    Ok(dropped)
 }
 
 /// `YYYY-MM-DD` of days since 1970-01-01.
