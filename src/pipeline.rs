@@ -114,6 +114,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         progress.message("state");
         let inputs = state::input_records(&ingested.files)?;
         let run_state = state::RunState::collect(&reports.sessions, &lookups);
+        trace.stage("state cells");
         let definitions = definitions(config, &ingested.files);
         state::write(
             state_out.staging(),
@@ -123,7 +124,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
             &definitions,
         )?;
         state_inputs = Some(inputs);
-        trace.stage("state");
+        trace.stage("state files");
     }
 
     progress.message("writing");
@@ -252,6 +253,9 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
             serde_json::json!({
                 "first_date": m.partitions.first().map(|p| &p.manifest.date),
                 "last_date": m.partitions.last().map(|p| &p.manifest.date),
+                "sessions": m.sessions,
+                "visitors_estimate": m.visitors,
+                "median_session_s": m.median_session_s,
                 "partitions": partitions,
             })
             .to_string(),

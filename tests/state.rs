@@ -168,6 +168,31 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
         estimates[0][0].contains("relative standard error"),
         "{estimates:?}"
     );
+    let totals = duckdb_rows(
+        &merged,
+        "select json_extract(decode(value), '$.sessions')::int,
+                json_extract(decode(value), '$.visitors_estimate')::int,
+                json_array_length(json_extract(decode(value), '$.partitions'))
+         from parquet_kv_metadata('{out}/channels.parquet')
+         where key::varchar = 'accesslens.merged'",
+    );
+    assert_eq!(totals, [["9", "5", "4"]]);
+    assert_eq!(merged_median(&merged), summary_median(&all));
+}
+
+/// `median_session_s` of a merged directory's metadata.
+fn merged_median(out: &Path) -> String {
+    duckdb_rows(
+        out,
+        "select json_extract(decode(value), '$.median_session_s')::double
+         from parquet_kv_metadata('{out}/channels.parquet')
+         where key::varchar = 'accesslens.merged'",
+    )[0][0]
+        .clone()
+}
+
+fn summary_median(out: &Path) -> String {
+    duckdb_rows(out, "select median_session_s from '{out}/summary.parquet'")[0][0].clone()
 }
 
 #[test]
@@ -390,8 +415,10 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     assert!(dates >= 2, "{dates} dates");
     let merged = dir.path().join("merged");
     merge(&[&state], &merged, &[]);
-    // Sums are exact, and so are the rates and averages computed from them.
+    // Sums are exact, and so are the rates and averages computed from them, and the median
+    // of the merged duration histograms.
     assert_same_tables(&all, &merged, false);
+    assert_eq!(merged_median(&merged), summary_median(&all));
 
     let mut large = 0;
     for table in MERGED.iter().filter(|&&t| t != "entry_pages") {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, BinaryArray, Int64Array, RecordBatch, StringArray};
 use datasketches::hll::{HllSketch, HllUnion};
+use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
 use super::{KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
@@ -57,6 +58,8 @@ pub struct Merged {
     pub sessions: u64,
     /// Estimated.
     pub visitors: u64,
+    /// The median session duration, seconds (as `summary.median_session_s`).
+    pub median_session_s: Option<f64>,
     pub acquisition: AcquisitionReports,
     pub entry_pages: Vec<EntryRow>,
     pub referrers: Vec<ReferrerRow>,
@@ -198,6 +201,8 @@ fn check_definitions(partitions: &[Partition]) -> Result<()> {
 struct Acc {
     metrics: SessionMetrics,
     visitors: HllUnion,
+    /// Session durations, in `totals` only.
+    durations: Option<Histogram<u64>>,
 }
 
 impl Acc {
@@ -205,6 +210,7 @@ impl Acc {
         Acc {
             metrics: SessionMetrics::default(),
             visitors: HllUnion::new(LG_K).expect("lg_k 12 is valid"),
+            durations: None,
         }
     }
 
@@ -212,6 +218,11 @@ impl Acc {
         self.metrics.merge(other.metrics);
         self.visitors
             .update(&other.visitors.to_sketch(super::HLL_TYPE));
+        match (&mut self.durations, other.durations) {
+            (Some(h), Some(o)) => h.add(&o).expect("histograms of one configuration add"),
+            (none @ None, Some(o)) => *none = Some(o),
+            (_, None) => {}
+        }
     }
 
     fn estimate(&self) -> u64 {
@@ -281,6 +292,11 @@ fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
             int("value_micro")?,
         );
         let sketches = column::<BinaryArray>(&batch, "visitors_hll", &path)?;
+        let durations = if report == Report::Totals {
+            Some(column::<BinaryArray>(&batch, "duration_ms_hist", &path)?)
+        } else {
+            None
+        };
         let count = |a: &Int64Array, i: usize| a.value(i).max(0) as u64;
         for i in 0..batch.num_rows() {
             let key: Key = keys.iter().map(|c| c.get(i)).collect();
@@ -298,6 +314,15 @@ fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
                 value_micro: value.value(i),
             });
             acc.visitors.update(&sketch);
+            if let Some(durations) = durations {
+                let h = acc.durations.get_or_insert_with(super::new_histogram);
+                super::add_encoded_histogram(h, durations.value(i)).ok_or_else(|| {
+                    invalid(
+                        &path,
+                        format!("row {i}: duration_ms_hist: not value/count pairs"),
+                    )
+                })?;
+            }
         }
     }
     Ok(accs)
@@ -345,6 +370,10 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     let total = totals.values().next();
     let sessions = total.map_or(0, |t| t.metrics.sessions);
     let visitors = total.map_or(0, Acc::estimate);
+    let median_session_s = total
+        .and_then(|t| t.durations.as_ref())
+        .filter(|_| sessions > 0)
+        .map(|h| h.value_at_quantile(0.5) as f64 / 1000.0);
     let where_ = partitions[0].dir.clone();
     let bad = |what: &str| invalid(&where_, format!("unknown {what}"));
     let text = |k: &Key, i: usize| k[i].clone().unwrap_or_else(|| Text::from(""));
@@ -453,6 +482,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         skipped,
         sessions,
         visitors,
+        median_session_s,
         acquisition: AcquisitionReports {
             channels,
             sources,

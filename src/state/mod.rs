@@ -5,10 +5,11 @@
 //! content fingerprint). A partition holds `_manifest.json` (the inputs, the definitions in
 //! force) and one Parquet file per mergeable report. A date may hold several runs: two
 //! servers' logs, or two rotated files that both reach past midnight. A run replaces every
-//! partition in `DIR` that shares an input with it (see [`commit`]). A row
-//! holds the report's key columns, the additive counts of the sessions with that key that
-//! started on that date, and an Apache DataSketches HLL sketch of their visitors. Rates and
-//! averages are never stored: [`merge`] sums the counts and unions the sketches, then
+//! partition in `DIR` that shares an input with it (see [`commit`]).
+//!
+//! A row holds the report's key columns, the additive counts of the sessions with that key
+//! that started on that date, and an Apache DataSketches HLL sketch of their visitors. Rates
+//! and averages are never stored: [`merge`] sums the counts and unions the sketches, then
 //! computes them as `analyze` does.
 //!
 //! A session belongs to the date it started, so each of its counts is in exactly one
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{Coupon, HllSketch, HllType};
+use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -278,6 +280,8 @@ type ByDay = BTreeMap<i32, IdMap<[u32; 2], Cell>>;
 /// Every mergeable report's cells, per date on which their sessions started.
 pub struct RunState {
     reports: Vec<(Report, ByDay)>,
+    /// Session durations (ms) per date, for the `totals` file.
+    durations: BTreeMap<i32, Histogram<u64>>,
 }
 
 impl RunState {
@@ -325,7 +329,15 @@ impl RunState {
                 (report, by_day)
             })
             .collect();
-        RunState { reports }
+        let mut durations = BTreeMap::new();
+        for (s, &(day, _)) in sessions.iter().zip(&coupons) {
+            let h: &mut Histogram<u64> = durations.entry(day).or_insert_with(new_histogram);
+            let ms = s.duration_ms().max(0) as u64;
+            if h.record(ms).is_err() {
+                h.saturating_record(ms);
+            }
+        }
+        RunState { reports, durations }
     }
 
     /// The dates with sessions.
@@ -534,6 +546,42 @@ struct StateRow {
     key: Vec<Option<Text>>,
     metrics: SessionMetrics,
     sketch: Vec<u8>,
+    /// The session durations' histogram ([`encode_histogram`]), in `totals` only.
+    durations: Option<Vec<u8>>,
+}
+
+/// A histogram of session durations as `analyze` keeps it for `median_session_s`: HDR,
+/// 3 significant digits. Merging two adds their bucket counts, so the median of merged
+/// histograms is the median one histogram of all the sessions gives.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is valid")
+}
+
+/// A histogram as bytes: for each bucket with a count, the bucket's highest value and its
+/// count, both little-endian u64. Recording each value `count` times into
+/// [`new_histogram`] gives the histogram back.
+pub fn encode_histogram(h: &Histogram<u64>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for v in h.iter_recorded() {
+        bytes.extend_from_slice(&v.value_iterated_to().to_le_bytes());
+        bytes.extend_from_slice(&v.count_at_value().to_le_bytes());
+    }
+    bytes
+}
+
+/// Adds the counts of an [`encode_histogram`] to `h`; `None` when the bytes are not pairs.
+pub fn add_encoded_histogram(h: &mut Histogram<u64>, bytes: &[u8]) -> Option<()> {
+    if !bytes.len().is_multiple_of(16) {
+        return None;
+    }
+    for pair in bytes.chunks_exact(16) {
+        let value = u64::from_le_bytes(pair[..8].try_into().ok()?);
+        let count = u64::from_le_bytes(pair[8..].try_into().ok()?);
+        if h.record_n(value, count).is_err() {
+            h.saturating_record_n(value, count);
+        }
+    }
+    Some(())
 }
 
 /// Writes `date=YYYY-MM-DD/` under `staging` for every date of `state`: one Parquet file per
@@ -581,7 +629,15 @@ pub fn write(
         let tables: Vec<(Report, Vec<StateRow>)> = state
             .reports
             .par_iter()
-            .map(|(report, by_day)| (*report, rows(*report, by_day.get(&day), lookups)))
+            .map(|(report, by_day)| {
+                let mut rows = rows(*report, by_day.get(&day), lookups);
+                if *report == Report::Totals
+                    && let (Some(row), Some(h)) = (rows.first_mut(), state.durations.get(&day))
+                {
+                    row.durations = Some(encode_histogram(h));
+                }
+                (*report, rows)
+            })
             .collect();
         let specs = tables
             .iter()
@@ -619,6 +675,7 @@ fn rows(report: Report, cells: Option<&IdMap<[u32; 2], Cell>>, lookups: &Lookups
             key: report.key_texts(ids, lookups),
             metrics: cell.metrics,
             sketch: cell.visitors.serialize(),
+            durations: None,
         })
         .collect();
     sort_rows(&mut rows, |r| r.metrics.sessions, |a, b| a.key.cmp(&b.key));
@@ -637,12 +694,60 @@ fn table(report: Report, rows: &[StateRow]) -> Table {
         };
     }
     let m = || rows.iter().map(|r| &r.metrics);
-    t.count("sessions", m().map(|m| m.sessions))
+    let t = t
+        .count("sessions", m().map(|m| m.sessions))
         .count("page_views", m().map(|m| m.page_views))
         .count("bounces", m().map(|m| m.bounces))
         .count("engaged_sessions", m().map(|m| m.engaged))
         .count("duration_ms", m().map(|m| m.duration_ms))
         .count("conversions", m().map(|m| m.conversions))
         .int("value_micro", m().map(|m| m.value_micro))
-        .binary("visitors_hll", rows.iter().map(|r| r.sketch.as_slice()))
+        .binary("visitors_hll", rows.iter().map(|r| r.sketch.as_slice()));
+    if report == Report::Totals {
+        let hist = rows
+            .iter()
+            .map(|r| r.durations.as_deref().unwrap_or_default());
+        t.binary("duration_ms_hist", hist)
+    } else {
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_come_back_bucket_for_bucket_and_merge_to_the_median_of_all() {
+        let (mut a, mut b, mut all) = (new_histogram(), new_histogram(), new_histogram());
+        for (i, ms) in [0u64, 90_000, 1_234, 600_000, 7, 7, 3_600_000, 45_678]
+            .iter()
+            .enumerate()
+        {
+            let h = if i % 2 == 0 { &mut a } else { &mut b };
+            h.record(*ms).unwrap();
+            all.record(*ms).unwrap();
+        }
+        let mut merged = new_histogram();
+        add_encoded_histogram(&mut merged, &encode_histogram(&a)).unwrap();
+        add_encoded_histogram(&mut merged, &encode_histogram(&b)).unwrap();
+        assert_eq!(merged.len(), all.len());
+        for q in [0.0, 0.25, 0.5, 0.9, 1.0] {
+            assert_eq!(merged.value_at_quantile(q), all.value_at_quantile(q));
+        }
+        assert!(add_encoded_histogram(&mut merged, &[1, 2, 3]).is_none());
+    }
+
+    #[test]
+    fn a_run_is_named_by_its_inputs_contents_not_their_names_or_order() {
+        let input = |file: &str, fingerprint: &str| InputRecord {
+            file: file.into(),
+            fingerprint: fingerprint.into(),
+        };
+        let one = run_id(&[input("a.log", "1-aa"), input("b.log", "2-bb")]);
+        let other = run_id(&[input("b2.log", "2-bb"), input("a2.log", "1-aa")]);
+        assert_eq!(one, other);
+        assert_eq!(one.len(), 16);
+        assert_ne!(one, run_id(&[input("a.log", "1-aa")]));
+    }
 }
