@@ -573,14 +573,25 @@ pub fn write_tables(
     tables: Vec<TableSpec<'_>>,
     metadata: &[(String, String)],
 ) -> Result<()> {
+    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid"));
+    write_tables_with(dir, tables, metadata, zstd)
+}
+
+/// [`write_tables`] with another compression: the state's many small files are written
+/// uncompressed, since reading thousands of them back spends more time setting up zstd
+/// than it saves.
+pub fn write_tables_with(
+    dir: &Path,
+    tables: Vec<TableSpec<'_>>,
+    metadata: &[(String, String)],
+    compression: Compression,
+) -> Result<()> {
     let kv: Vec<KeyValue> = metadata
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
-        ))
+        .set_compression(compression)
         .set_key_value_metadata(Some(kv));
     let props = props.build();
     // Largest first, one table per task: the big tables start at once and the small ones

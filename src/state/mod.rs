@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{Coupon, HllSketch, HllType};
 use hdrhistogram::Histogram;
+use parquet::basic::Compression;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,7 @@ use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
-use crate::output::parquet::{TableSpec, write_tables};
+use crate::output::parquet::{TableSpec, write_tables_with};
 use crate::output::table::Table;
 
 /// log2 of the sketches' register count: 4096 registers, the default of DataSketches and
@@ -643,7 +644,7 @@ pub fn write(
             .iter()
             .map(|(report, rows)| TableSpec::new(report.name(), rows, move |r| table(*report, r)))
             .collect();
-        write_tables(&dir, specs, &metadata)?;
+        write_tables_with(&dir, specs, &metadata, Compression::UNCOMPRESSED)?;
         let manifest = Manifest {
             accesslens_state: LAYOUT,
             version: env!("CARGO_PKG_VERSION").to_owned(),
