@@ -39,32 +39,35 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if config.quiet {
+        return ExitCode::SUCCESS;
+    }
     for p in &merged.skipped {
         eprintln!(
             "accesslens: {}: skipped: a newer partition of the same inputs counts",
             p.dir.display()
         );
     }
-    if !config.quiet {
-        let (first, last) = (
-            &merged.partitions[0],
-            &merged.partitions[merged.partitions.len() - 1],
-        );
-        println!(
-            "merged {} partition{} ({} to {}): {} sessions, about {} visitors (estimated) -> {}",
-            merged.partitions.len(),
-            if merged.partitions.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            first.manifest.date,
-            last.manifest.date,
-            merged.sessions,
-            merged.visitors,
-            config.out_dir.display()
-        );
-    }
+    let (first, last) = (
+        &merged.partitions[0],
+        &merged.partitions[merged.partitions.len() - 1],
+    );
+    // The tables are written: a closed standard output is no failure.
+    let _ = writeln!(
+        io::stdout(),
+        "merged {} partition{} ({} to {}): {} sessions, about {} visitors (estimated) -> {}",
+        merged.partitions.len(),
+        if merged.partitions.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        first.manifest.date,
+        last.manifest.date,
+        merged.sessions,
+        merged.visitors,
+        config.out_dir.display()
+    );
     ExitCode::SUCCESS
 }
 
