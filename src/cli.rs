@@ -253,9 +253,10 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, value_name = "KIND", value_delimiter = ',')]
     pub emit: Vec<EmitArg>,
 
-    /// Also write the run's mergeable state into DIR, one `date=YYYY-MM-DD` directory per
-    /// date on which sessions started (the log's clock), for `accesslens merge`. A date
-    /// already in DIR is replaced.
+    /// Also write the run's mergeable state into DIR, for `accesslens merge`: a
+    /// `date=YYYY-MM-DD/run=ID` directory per date on which sessions started (the log's
+    /// clock). The run replaces the state in DIR of any input it reads again. Not with
+    /// standard input, nor with --since or --until.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 

@@ -629,6 +629,46 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
     Ok(total)
 }
 
+/// Settings of a `merge` run.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub options: crate::state::merge::MergeOptions,
+    pub out_dir: PathBuf,
+    pub threads: usize,
+    pub quiet: bool,
+}
+
+impl MergeConfig {
+    pub fn from_args(args: crate::cli::MergeArgs) -> Result<MergeConfig> {
+        let date = |flag: &'static str, text: Option<String>| -> Result<Option<i32>> {
+            text.map(|t| {
+                crate::state::merge::parse_date(&t).ok_or(Error::InvalidOption {
+                    flag,
+                    value: t,
+                    reason: "expected a date, YYYY-MM-DD: state is kept by whole days".into(),
+                })
+            })
+            .transpose()
+        };
+        let since = date("--since", args.since)?;
+        let until = date("--until", args.until)?;
+        let threads = match args.threads {
+            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        };
+        Ok(MergeConfig {
+            options: crate::state::merge::MergeOptions {
+                states: args.states,
+                since,
+                until,
+            },
+            out_dir: args.out,
+            threads,
+            quiet: args.quiet,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -888,45 +928,5 @@ mod tests {
                 && err.contains("request"),
             "{err}"
         );
-    }
-}
-
-/// Settings of a `merge` run.
-#[derive(Debug, Clone)]
-pub struct MergeConfig {
-    pub options: crate::state::merge::MergeOptions,
-    pub out_dir: PathBuf,
-    pub threads: usize,
-    pub quiet: bool,
-}
-
-impl MergeConfig {
-    pub fn from_args(args: crate::cli::MergeArgs) -> Result<MergeConfig> {
-        let date = |flag: &'static str, text: Option<String>| -> Result<Option<i32>> {
-            text.map(|t| {
-                crate::state::merge::parse_date(&t).ok_or(Error::InvalidOption {
-                    flag,
-                    value: t,
-                    reason: "expected a date, YYYY-MM-DD: state is kept by whole days".into(),
-                })
-            })
-            .transpose()
-        };
-        let since = date("--since", args.since)?;
-        let until = date("--until", args.until)?;
-        let threads = match args.threads {
-            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            Some(n) => n,
-        };
-        Ok(MergeConfig {
-            options: crate::state::merge::MergeOptions {
-                states: args.states,
-                since,
-                until,
-            },
-            out_dir: args.out,
-            threads,
-            quiet: args.quiet,
-        })
     }
 }
