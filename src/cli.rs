@@ -39,6 +39,48 @@ pub enum Command {
     /// the page cannot be used, 2 invalid command line.
     #[command(after_help = "Example:\n  accesslens report reports/ --html report.html")]
     Report(ReportArgs),
+
+    /// Combine the state of earlier runs (`analyze --state DIR`) into report tables, without
+    /// reading any log.
+    ///
+    /// Counts are summed exactly; `visitors` columns become estimates (HLL sketches, relative
+    /// standard error 1.6%). Partitions of a date that saw the same input files count once
+    /// (the newest); partitions of disjoint inputs add up; partitions sharing only some
+    /// inputs are refused. Exit status: 0 success, 1 a state cannot be read or merged or the
+    /// output cannot be written, 2 invalid command line.
+    #[command(
+        after_help = "Example:\n  accesslens merge state/ --since 2026-10-01 --until 2026-10-31 --out october/"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// State directories written by `analyze --state DIR` (their `date=YYYY-MM-DD`
+    /// partitions are read), or single partitions.
+    #[arg(required = true, value_name = "STATE_DIR")]
+    pub states: Vec<PathBuf>,
+
+    /// Directory for the merged Parquet reports (created if missing; existing tables are
+    /// replaced).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// First date to merge, `YYYY-MM-DD` (the log's own clock, as the partitions are named).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Last date to merge, `YYYY-MM-DD`, included.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print nothing but warnings and errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +252,13 @@ pub struct AnalyzeArgs {
     /// (`OUT/hits/date=YYYY-MM-DD/part-00000.parquet`), for Spark, Trino or DuckDB.
     #[arg(long, value_enum, value_name = "KIND", value_delimiter = ',')]
     pub emit: Vec<EmitArg>,
+
+    /// Also write the run's mergeable state into DIR, for `accesslens merge`: a
+    /// `date=YYYY-MM-DD/run=ID` directory per date on which sessions started (the log's
+    /// clock). The run replaces the state in DIR of any input it reads again. Not with
+    /// standard input, nor with --since or --until.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 
     /// Visitor buckets of the hits table: `visitor_bucket` is the visitor hash modulo N, a
     /// power of two [default: 64].

@@ -54,6 +54,8 @@ pub struct Config {
     /// Bytes of hits held in memory before the rest are spilled to disk (`--hit-memory`);
     /// `None` holds them all.
     pub hit_memory: Option<u64>,
+    /// Where to write the run's mergeable state.
+    pub state_dir: Option<PathBuf>,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -463,7 +465,34 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        if args.state.is_some() && inputs.iter().any(|i| matches!(i, Source::Stdin)) {
+            return Err(Error::InvalidOption {
+                flag: "--state",
+                value: "-".into(),
+                reason: "standard input has no content fingerprint, so its state could not be \
+                         told from another's; give the log as a file"
+                    .into(),
+            });
+        }
+        if args.state.is_some() && (range.since.is_some() || range.until.is_some()) {
+            let (flag, value) = match (&range.since, &args.since, &args.until) {
+                (Some(_), Some(v), _) => ("--since", v.clone()),
+                (Some(_), None, _) => ("--since", "(settings file)".into()),
+                (None, _, Some(v)) => ("--until", v.clone()),
+                (None, _, None) => ("--until", "(settings file)".into()),
+            };
+            return Err(Error::InvalidOption {
+                flag,
+                value,
+                reason: "not with --state: a partition records whole input files, so two runs \
+                         over parts of one file would look like the same input. The state is \
+                         kept by date already: analyze whole files, and give --since and \
+                         --until to merge"
+                    .into(),
+            });
+        }
         Ok(Config {
+            state_dir: args.state,
             inputs,
             out_dir: args.out,
             csv_dir: args.csv,
@@ -657,6 +686,46 @@ pub fn parse_duration_ms(text: &str) -> std::result::Result<i64, String> {
         return Err("the duration must be longer than zero".into());
     }
     Ok(total)
+}
+
+/// Settings of a `merge` run.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub options: crate::state::merge::MergeOptions,
+    pub out_dir: PathBuf,
+    pub threads: usize,
+    pub quiet: bool,
+}
+
+impl MergeConfig {
+    pub fn from_args(args: crate::cli::MergeArgs) -> Result<MergeConfig> {
+        let date = |flag: &'static str, text: Option<String>| -> Result<Option<i32>> {
+            text.map(|t| {
+                crate::state::merge::parse_date(&t).ok_or(Error::InvalidOption {
+                    flag,
+                    value: t,
+                    reason: "expected a date, YYYY-MM-DD: state is kept by whole days".into(),
+                })
+            })
+            .transpose()
+        };
+        let since = date("--since", args.since)?;
+        let until = date("--until", args.until)?;
+        let threads = match args.threads {
+            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        };
+        Ok(MergeConfig {
+            options: crate::state::merge::MergeOptions {
+                states: args.states,
+                since,
+                until,
+            },
+            out_dir: args.out,
+            threads,
+            quiet: args.quiet,
+        })
+    }
 }
 
 #[cfg(test)]

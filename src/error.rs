@@ -55,6 +55,34 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("{path}: not a usable state: {reason}")]
+    State { path: String, reason: String },
+
+    #[error(
+        "{first} and {second} both hold {date} and share the input {file}, but not all their \
+         inputs: merging both would count {file} twice; merge one of them, or run analyze \
+         --state again over all of that day's logs"
+    )]
+    StateOverlap {
+        date: String,
+        first: String,
+        second: String,
+        file: String,
+    },
+
+    #[error(
+        "{first} and {second} were written with different {what}; merge states written with \
+         the same settings"
+    )]
+    StateMismatch {
+        first: String,
+        second: String,
+        what: String,
+    },
+
+    #[error("no state partitions to merge in {what} (within --since/--until)")]
+    NoState { what: String },
+
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads { threads: usize, reason: String },
 }

@@ -15,6 +15,8 @@
 //! - [`sessionize`]: shard hits by visitor, order them, cut sessions.
 //! - [`aggregate`]: mergeable partial counts → report rows.
 //! - [`output`]: Parquet tables, the terminal overview, the HTML report, progress.
+//! - [`state`]: a run's mergeable partial results, kept per date (`--state`), and `merge`,
+//!   which combines runs into report tables without their logs.
 //!
 //! [`pipeline::run`] runs them in order; [`cli`] and [`config`] turn a command line into the
 //! settings the stages see. [`synth`] generates realistic logs for tests and benchmarks.
@@ -30,6 +32,7 @@ pub mod input;
 pub mod output;
 pub mod parse;
 pub mod sessionize;
+pub mod state;
 
 pub mod pipeline;
 pub mod synth;

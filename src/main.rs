@@ -19,7 +19,56 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Report(args) => report(&args),
+        Command::Merge(args) => merge(args),
     }
+}
+
+/// `accesslens merge STATE_DIR… --out DIR`: report tables from earlier runs' state.
+fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
+    let config = match accesslens::config::MergeConfig::from_args(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let merged = match pipeline::merge(&config) {
+        Ok(merged) => merged,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if config.quiet {
+        return ExitCode::SUCCESS;
+    }
+    for p in &merged.skipped {
+        eprintln!(
+            "accesslens: {}: skipped: a newer partition of the same inputs counts",
+            p.dir.display()
+        );
+    }
+    let (first, last) = (
+        &merged.partitions[0],
+        &merged.partitions[merged.partitions.len() - 1],
+    );
+    // The tables are written: a closed standard output is no failure.
+    let _ = writeln!(
+        io::stdout(),
+        "merged {} partition{} ({} to {}): {} sessions, about {} visitors (estimated) -> {}",
+        merged.partitions.len(),
+        if merged.partitions.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        first.manifest.date,
+        last.manifest.date,
+        merged.sessions,
+        merged.visitors,
+        config.out_dir.display()
+    );
+    ExitCode::SUCCESS
 }
 
 /// `accesslens report OUT_DIR --html FILE`: the HTML report of an existing output directory.
@@ -69,6 +118,12 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
     }
     for skipped in &outcome.skipped {
         eprintln!("warning: skipped: {skipped}");
+    }
+    for file in &outcome.state_dropped {
+        eprintln!(
+            "warning: --state: this run replaced state that also counted {file}, which it did \
+             not read; run it again over {file} to count it"
+        );
     }
     let malformed = outcome.reports.summary.malformed;
     if malformed > 0 {

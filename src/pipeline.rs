@@ -18,6 +18,7 @@ use crate::ingest::{self, FileStats, MalformedSample};
 use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
 use crate::parse::time::TimeBound;
 use crate::sessionize::SpillOptions;
+use crate::state::{self, merge::Merged};
 
 /// What a run produced, for the overview and for callers of the library.
 pub struct Outcome {
@@ -28,6 +29,8 @@ pub struct Outcome {
     pub skipped: Vec<String>,
     /// Bytes of hits that waited on disk (over `--hit-memory`).
     pub spilled_bytes: u64,
+    /// Inputs whose state a `--state` run replaced without reading them again.
+    pub state_dropped: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -56,6 +59,10 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
             Some(OutputDir::prepare_tagged(dir, "-csv")?)
         }
         _ => None,
+    };
+    let state_out = match &config.state_dir {
+        Some(dir) => Some(OutputDir::prepare_tagged(dir, "-state")?),
+        None => None,
     };
     let progress = Progress::new(!config.quiet);
 
@@ -111,6 +118,24 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     let reports = aggregate::finish(partial, &lookups, &read);
     trace.stage("finish");
 
+    let mut state_inputs = None;
+    if let Some(state_out) = &state_out {
+        progress.message("state");
+        let inputs = state::input_records(&ingested.files)?;
+        let run_state = state::RunState::collect(&reports.sessions, &lookups);
+        trace.stage("state cells");
+        let definitions = definitions(config, &ingested.files);
+        state::write(
+            state_out.staging(),
+            &run_state,
+            &lookups,
+            &inputs,
+            &definitions,
+        )?;
+        state_inputs = Some(inputs);
+        trace.stage("state files");
+    }
+
     progress.message("writing");
     let tables = output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
     let metadata = metadata(config, &ingested.files, &reports);
@@ -137,6 +162,10 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     if let Some(csv_out) = csv_out {
         csv_out.commit()?;
     }
+    let mut state_dropped = Vec::new();
+    if let (Some(state_out), Some(inputs)) = (state_out, state_inputs) {
+        state_dropped = state::commit(state_out, &inputs)?;
+    }
     // From the committed files, so the page shows exactly what the Parquet holds.
     if let Some(html) = &config.html_file {
         progress.message("HTML report");
@@ -151,8 +180,97 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         samples: ingested.samples,
         skipped: ingested.skipped,
         spilled_bytes,
+        state_dropped,
         elapsed: started.elapsed(),
     })
+}
+
+/// Runs `merge`: reads the state partitions, merges them and writes the tables atomically.
+pub fn merge(config: &crate::config::MergeConfig) -> Result<Merged> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads: config.threads,
+            reason: e.to_string(),
+        })?;
+    pool.install(|| {
+        let out = OutputDir::prepare(&config.out_dir)?;
+        let merged = state::merge::merge(&config.options)?;
+        let metadata = merged_metadata(config, &merged);
+        output::parquet::write_tables(
+            out.staging(),
+            output::parquet::merged_tables(&merged),
+            &metadata,
+        )?;
+        out.commit()?;
+        Ok(merged)
+    })
+}
+
+/// Key-value metadata of merged tables: the inputs of every partition that counted, their
+/// definitions, the dates, and which columns are estimates.
+fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(String, String)> {
+    let mut inputs: Vec<&state::InputRecord> = m
+        .partitions
+        .iter()
+        .flat_map(|p| &p.manifest.inputs)
+        .collect();
+    inputs.sort_by(|a, b| a.file.cmp(&b.file).then(a.fingerprint.cmp(&b.fingerprint)));
+    inputs.dedup();
+    let mut definitions = m.partitions[0].manifest.definitions.clone();
+    let mut formats: Vec<String> = m
+        .partitions
+        .iter()
+        .filter_map(|p| p.manifest.definitions.get("format")?.as_str())
+        .flat_map(|f| f.split(',').map(str::to_owned))
+        .collect();
+    formats.sort_unstable();
+    formats.dedup();
+    let day = |d: Option<i32>| d.map_or(serde_json::Value::Null, |d| state::date_text(d).into());
+    if let Some(map) = definitions.as_object_mut() {
+        map.insert("format".into(), formats.join(",").into());
+        map.insert("since".into(), day(config.options.since));
+        map.insert("until".into(), day(config.options.until));
+    }
+    let partitions: Vec<serde_json::Value> = m
+        .partitions
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "date": p.manifest.date,
+                "dir": p.dir.display().to_string(),
+                "inputs": p.manifest.inputs.iter().map(|i| &i.fingerprint).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    vec![
+        (
+            "accesslens.version".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        ),
+        (
+            "accesslens.inputs".into(),
+            json_strings(inputs.iter().map(|i| i.file.as_str())),
+        ),
+        ("accesslens.definitions".into(), definitions.to_string()),
+        (
+            "accesslens.estimates".into(),
+            serde_json::json!({ "visitors": state::ESTIMATE_NOTE }).to_string(),
+        ),
+        (
+            "accesslens.merged".into(),
+            serde_json::json!({
+                "first_date": m.partitions.first().map(|p| &p.manifest.date),
+                "last_date": m.partitions.last().map(|p| &p.manifest.date),
+                "sessions": m.sessions,
+                "visitors_estimate": m.visitors,
+                "median_session_s": m.median_session_s,
+                "partitions": partitions,
+            })
+            .to_string(),
+        ),
+    ]
 }
 
 /// Whether two paths name the same directory (as given, or once both exist).

@@ -3,7 +3,8 @@
 //! reports from it in Spark's local mode, and every row of every table it writes must equal
 //! accesslens's own. Besides generated traffic, hand-written lines place page views
 //! milliseconds either side of the 30-minute timeout, a session across midnight and across
-//! two files, two page views at the same millisecond, bots, assets and errors.
+//! two files, two page views at the same millisecond, bots, assets and errors. Spark also
+//! reads the visitor sketches that `analyze --state` writes, and unions them with its own.
 //!
 //! Needs Java 17+ and `python3 -m pip install -r tests/requirements-spark.txt`.
 
@@ -252,4 +253,73 @@ fn spark_job_gives_accesslens_tables() {
         String::from_utf8_lossy(&compared.stdout),
         String::from_utf8_lossy(&compared.stderr)
     );
+}
+
+/// Reads the state's channel sketches with Spark, and Spark's own sketches of the same
+/// sessions: `hll_sketch_agg(cast(visitor as string), 12)` over the sessions table.
+const SKETCH_CHECK: &str = r#"
+import sys
+from pyspark.sql import SparkSession
+state, sessions = sys.argv[1], sys.argv[2]
+spark = SparkSession.builder.getOrCreate()
+spark.read.option("basePath", state).parquet(state + "/date=*/run=*/channels.parquet") \
+    .createOrReplaceTempView("state")
+spark.read.parquet(sessions).createOrReplaceTempView("sessions")
+rows = spark.sql("""
+    with ours as (select channel, sum(sessions) sessions, hll_union_agg(visitors_hll) s
+                  from state group by channel),
+         theirs as (select channel, hll_sketch_agg(cast(visitor as string), 12) s
+                    from sessions group by channel)
+    select channel, sessions, hll_sketch_estimate(ours.s), hll_sketch_estimate(theirs.s),
+           hll_sketch_estimate(hll_union(ours.s, theirs.s))
+    from ours join theirs using (channel) order by channel""").collect()
+for r in rows:
+    print("\t".join(str(v) for v in r))
+"#;
+
+#[test]
+fn spark_reads_the_state_sketches_and_unions_them_with_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        lines: 3_000,
+        seed: 17,
+        ..SynthOptions::default()
+    };
+    let files = server_logs(dir.path(), &opts, 1);
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = dir.path().join("accesslens");
+    let state = dir.path().join("state");
+    analyze(
+        &inputs,
+        &out,
+        &[&SITE[..], &["--state", state.to_str().unwrap()]].concat(),
+    );
+    let run = python(
+        &[
+            "-c",
+            SKETCH_CHECK,
+            state.to_str().unwrap(),
+            out.join("sessions.parquet").to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(
+        run.status.success(),
+        "the Spark sketch check failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let spark: Vec<Vec<String>> = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    // Small counts are exact: Spark's estimate of our sketches, of its own and of their
+    // union are all the exact visitor count (a union of two different hashings would be
+    // about twice as large).
+    let exact = duckdb_rows(
+        &out,
+        "select channel, sessions, visitors, visitors, visitors
+         from '{out}/channels.parquet' order by channel",
+    );
+    assert!(exact.len() >= 3, "{exact:?}");
+    assert_eq!(spark, exact);
 }

@@ -15,4 +15,5 @@ mod html;
 mod known_answers;
 mod parquet_schema;
 mod spark;
+mod state;
 mod util;

@@ -69,6 +69,24 @@ impl OutputDir {
         &self.staging
     }
 
+    /// The directory the staged files go to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Commits with `move_in(staging, dir)` instead of [`OutputDir::commit`]'s renames, for
+    /// an output with rules of its own (the state's partitions); then removes the staging
+    /// directory.
+    pub fn commit_with(mut self, move_in: impl FnOnce(&Path, &Path) -> Result<()>) -> Result<()> {
+        move_in(&self.staging, &self.dir)?;
+        fs::remove_dir_all(&self.staging).map_err(|source| Error::Output {
+            path: self.staging.display().to_string(),
+            source,
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+
     /// Moves every staged file and directory into the output directory, replacing older
     /// ones. A directory (a partitioned table) replaces the old one whole, never merged into
     /// it: the old one is first moved aside into the staging directory, and removed with it.

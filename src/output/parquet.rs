@@ -25,13 +25,17 @@ use rayon::prelude::*;
 
 use super::table::Table;
 use crate::aggregate::Reports;
-use crate::aggregate::acquisition::{Rates, SessionMetrics};
+use crate::aggregate::acquisition::{CampaignKey, GoalRow, MetricsRow, Rates, SessionMetrics};
 use crate::aggregate::audience::AudienceRow;
+use crate::aggregate::pages::EntryRow;
+use crate::aggregate::sources::{ReferrerRow, SiteRow};
 use crate::aggregate::time::TimeRow;
 use crate::aggregate::visitors::{SessionRow, session_row};
 use crate::enrich::Lookups;
+use crate::enrich::Text;
 use crate::error::{Error, Result};
 use crate::ingest::{FileStats, MalformedSample};
+use crate::state::merge::Merged;
 
 /// Rows per batch while writing: small enough that a batch of the widest table (a few MB of
 /// Arrow arrays) is reused memory after the first, large enough to encode efficiently.
@@ -61,7 +65,7 @@ pub struct TableSpec<'a> {
 }
 
 impl<'a> TableSpec<'a> {
-    fn new<T: Sync>(
+    pub(crate) fn new<T: Sync>(
         name: &'static str,
         rows: &'a [T],
         build: impl Fn(&'a [T]) -> Table + Send + Sync + 'a,
@@ -134,16 +138,7 @@ pub fn tables<'a>(
                 .opt_float("bounce_rate", p.iter().map(|r| r.bounce_rate))
                 .opt_float("avg_time_on_page_s", p.iter().map(|r| r.avg_time_on_page_s))
         }),
-        TableSpec::new("entry_pages", &r.entry_pages, |e| {
-            Table::default()
-                .str("path", e.iter().map(|r| &*r.path))
-                .count("sessions", e.iter().map(|r| r.sessions))
-                .count("bounces", e.iter().map(|r| r.bounces))
-                .opt_float("bounce_rate", e.iter().map(|r| r.bounce_rate))
-                .opt_float("share", e.iter().map(|r| r.share))
-                .count("page_views", e.iter().map(|r| r.page_views))
-                .opt_float("avg_session_s", e.iter().map(|r| r.avg_session_s))
-        }),
+        TableSpec::new("entry_pages", &r.entry_pages, entry_pages),
         TableSpec::new("exit_pages", &r.exit_pages, |x| {
             Table::default()
                 .str("path", x.iter().map(|r| &*r.path))
@@ -152,20 +147,8 @@ pub fn tables<'a>(
                 .count("page_views", x.iter().map(|r| r.page_views))
                 .opt_float("exit_rate", x.iter().map(|r| r.exit_rate))
         }),
-        TableSpec::new("referrers", &r.referrers, |f| {
-            let t = Table::default()
-                .str("referrer", f.iter().map(|r| &*r.referrer))
-                .opt_str("host", f.iter().map(|r| r.host.as_deref()))
-                .str("channel", f.iter().map(|r| r.channel));
-            metrics(t, f, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("referring_sites", &r.referring_sites, |h| {
-            let t = Table::default()
-                .str("host", h.iter().map(|r| &*r.host))
-                .str("channel", h.iter().map(|r| r.channel));
-            metrics(t, h, |r| (&r.metrics, &r.rates))
-                .count("referrers", h.iter().map(|r| r.referrers))
-        }),
+        TableSpec::new("referrers", &r.referrers, referrers),
+        TableSpec::new("referring_sites", &r.referring_sites, referring_sites),
         TableSpec::new("errors", &r.errors, |e| {
             Table::default()
                 .str("path", e.iter().map(|r| &*r.path))
@@ -231,61 +214,25 @@ pub fn tables<'a>(
             let (who, what) = rayon::join(|| session_columns(&ss), || session_details(&ss));
             who.append(what)
         }),
-        TableSpec::new("channels", &r.acquisition.channels, |c| {
-            metrics(
-                Table::default().str("channel", c.iter().map(|r| r.key)),
-                c,
-                |r| (&r.metrics, &r.rates),
-            )
-        }),
-        TableSpec::new("sources", &r.acquisition.sources, |c| {
-            let t = Table::default()
-                .str("source", c.iter().map(|r| &*r.key.0))
-                .str("medium", c.iter().map(|r| &*r.key.1));
-            metrics(t, c, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("campaigns", &r.acquisition.campaigns, |c| {
-            let t = Table::default()
-                .str("source", c.iter().map(|r| &*r.key.source))
-                .str("medium", c.iter().map(|r| &*r.key.medium))
-                .str("campaign", c.iter().map(|r| &*r.key.campaign))
-                .opt_str("term", c.iter().map(|r| r.key.term.as_deref()))
-                .opt_str("content", c.iter().map(|r| r.key.content.as_deref()))
-                .str("channel", c.iter().map(|r| r.key.channel));
-            metrics(t, c, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("search_engines", &r.acquisition.search_engines, |c| {
-            metrics(
-                Table::default().str("engine", c.iter().map(|r| &*r.key)),
-                c,
-                |r| (&r.metrics, &r.rates),
-            )
-        }),
-        TableSpec::new("search_keywords", &r.acquisition.search_keywords, |c| {
-            let t = Table::default()
-                .str("engine", c.iter().map(|r| &*r.key.0))
-                .str("keyword", c.iter().map(|r| &*r.key.1));
-            metrics(t, c, |r| (&r.metrics, &r.rates))
-        }),
+        TableSpec::new("channels", &r.acquisition.channels, channels),
+        TableSpec::new("sources", &r.acquisition.sources, sources),
+        TableSpec::new("campaigns", &r.acquisition.campaigns, campaigns),
+        TableSpec::new(
+            "search_engines",
+            &r.acquisition.search_engines,
+            search_engines,
+        ),
+        TableSpec::new(
+            "search_keywords",
+            &r.acquisition.search_keywords,
+            search_keywords,
+        ),
         TableSpec::new(
             "landing_pages_by_channel",
             &r.acquisition.landing_pages,
-            |c| {
-                let t = Table::default()
-                    .str("path", c.iter().map(|r| &*r.key.0))
-                    .str("channel", c.iter().map(|r| r.key.1));
-                metrics(t, c, |r| (&r.metrics, &r.rates))
-            },
+            landing_pages_by_channel,
         ),
-        TableSpec::new("goals", &r.acquisition.goals, |g| {
-            Table::default()
-                .str("goal", g.iter().map(|r| r.goal.as_str()))
-                .str("pattern", g.iter().map(|r| r.pattern.as_str()))
-                .count("conversions", g.iter().map(|r| r.conversions))
-                .count("visitors", g.iter().map(|r| r.visitors))
-                .opt_float("conversion_rate", g.iter().map(|r| r.conversion_rate))
-                .float("value", g.iter().map(|r| r.value))
-        }),
+        TableSpec::new("goals", &r.acquisition.goals, goals),
         TableSpec::new("attribution", &r.attribution, |a| {
             Table::default()
                 .str("model", a.iter().map(|r| r.model))
@@ -338,20 +285,8 @@ pub fn tables<'a>(
         TableSpec::new("devices", &r.audience.devices, |d| {
             audience(Table::default().str("device", d.iter().map(|r| &*r.key)), d)
         }),
-        TableSpec::new("resolutions", &r.audience.resolutions, |x| {
-            let t = Table::default()
-                .opt_str("resolution", x.iter().map(|r| r.key.0.as_deref()))
-                .str("device", x.iter().map(|r| &*r.key.1))
-                .opt_float("share", x.iter().map(|r| r.share));
-            metrics(t, x, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("color_depths", &r.audience.color_depths, |x| {
-            let t = Table::default()
-                .opt_int("color_depth", x.iter().map(|r| r.key.0))
-                .str("device", x.iter().map(|r| &*r.key.1))
-                .opt_float("share", x.iter().map(|r| r.share));
-            metrics(t, x, |r| (&r.metrics, &r.rates))
-        }),
+        TableSpec::new("resolutions", &r.audience.resolutions, resolutions),
+        TableSpec::new("color_depths", &r.audience.color_depths, color_depths),
         TableSpec::new("visitor_types", &r.loyalty.visitor_types, |v| {
             let t = Table::default()
                 .str("visitor_type", v.iter().map(|r| r.key))
@@ -415,6 +350,130 @@ pub fn tables<'a>(
                 .str("text", m.iter().map(|m| m.text.as_str()))
         }),
     ]
+}
+
+/// The tables `accesslens merge` writes from state: the same builders as [`tables`], so the
+/// same columns in the same order.
+pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
+    let a = &m.acquisition;
+    vec![
+        TableSpec::new("entry_pages", &m.entry_pages, entry_pages),
+        TableSpec::new("referrers", &m.referrers, referrers),
+        TableSpec::new("referring_sites", &m.referring_sites, referring_sites),
+        TableSpec::new("channels", &a.channels, channels),
+        TableSpec::new("sources", &a.sources, sources),
+        TableSpec::new("campaigns", &a.campaigns, campaigns),
+        TableSpec::new("search_engines", &a.search_engines, search_engines),
+        TableSpec::new("search_keywords", &a.search_keywords, search_keywords),
+        TableSpec::new(
+            "landing_pages_by_channel",
+            &a.landing_pages,
+            landing_pages_by_channel,
+        ),
+        TableSpec::new("goals", &a.goals, goals),
+        TableSpec::new("resolutions", &m.resolutions, resolutions),
+        TableSpec::new("color_depths", &m.color_depths, color_depths),
+    ]
+}
+
+fn entry_pages(e: &[EntryRow]) -> Table {
+    Table::default()
+        .str("path", e.iter().map(|r| &*r.path))
+        .count("sessions", e.iter().map(|r| r.sessions))
+        .count("bounces", e.iter().map(|r| r.bounces))
+        .opt_float("bounce_rate", e.iter().map(|r| r.bounce_rate))
+        .opt_float("share", e.iter().map(|r| r.share))
+        .count("page_views", e.iter().map(|r| r.page_views))
+        .opt_float("avg_session_s", e.iter().map(|r| r.avg_session_s))
+}
+
+fn referrers(f: &[ReferrerRow]) -> Table {
+    let t = Table::default()
+        .str("referrer", f.iter().map(|r| &*r.referrer))
+        .opt_str("host", f.iter().map(|r| r.host.as_deref()))
+        .str("channel", f.iter().map(|r| r.channel));
+    metrics(t, f, |r| (&r.metrics, &r.rates))
+}
+
+fn referring_sites(h: &[SiteRow]) -> Table {
+    let t = Table::default()
+        .str("host", h.iter().map(|r| &*r.host))
+        .str("channel", h.iter().map(|r| r.channel));
+    metrics(t, h, |r| (&r.metrics, &r.rates)).count("referrers", h.iter().map(|r| r.referrers))
+}
+
+fn channels(c: &[MetricsRow<&'static str>]) -> Table {
+    metrics(
+        Table::default().str("channel", c.iter().map(|r| r.key)),
+        c,
+        |r| (&r.metrics, &r.rates),
+    )
+}
+
+fn sources(c: &[MetricsRow<(Text, Text)>]) -> Table {
+    let t = Table::default()
+        .str("source", c.iter().map(|r| &*r.key.0))
+        .str("medium", c.iter().map(|r| &*r.key.1));
+    metrics(t, c, |r| (&r.metrics, &r.rates))
+}
+
+fn campaigns(c: &[MetricsRow<CampaignKey>]) -> Table {
+    let t = Table::default()
+        .str("source", c.iter().map(|r| &*r.key.source))
+        .str("medium", c.iter().map(|r| &*r.key.medium))
+        .str("campaign", c.iter().map(|r| &*r.key.campaign))
+        .opt_str("term", c.iter().map(|r| r.key.term.as_deref()))
+        .opt_str("content", c.iter().map(|r| r.key.content.as_deref()))
+        .str("channel", c.iter().map(|r| r.key.channel));
+    metrics(t, c, |r| (&r.metrics, &r.rates))
+}
+
+fn search_engines(c: &[MetricsRow<Text>]) -> Table {
+    metrics(
+        Table::default().str("engine", c.iter().map(|r| &*r.key)),
+        c,
+        |r| (&r.metrics, &r.rates),
+    )
+}
+
+fn search_keywords(c: &[MetricsRow<(Text, Text)>]) -> Table {
+    let t = Table::default()
+        .str("engine", c.iter().map(|r| &*r.key.0))
+        .str("keyword", c.iter().map(|r| &*r.key.1));
+    metrics(t, c, |r| (&r.metrics, &r.rates))
+}
+
+fn landing_pages_by_channel(c: &[MetricsRow<(Text, &'static str)>]) -> Table {
+    let t = Table::default()
+        .str("path", c.iter().map(|r| &*r.key.0))
+        .str("channel", c.iter().map(|r| r.key.1));
+    metrics(t, c, |r| (&r.metrics, &r.rates))
+}
+
+fn goals(g: &[GoalRow]) -> Table {
+    Table::default()
+        .str("goal", g.iter().map(|r| r.goal.as_str()))
+        .str("pattern", g.iter().map(|r| r.pattern.as_str()))
+        .count("conversions", g.iter().map(|r| r.conversions))
+        .count("visitors", g.iter().map(|r| r.visitors))
+        .opt_float("conversion_rate", g.iter().map(|r| r.conversion_rate))
+        .float("value", g.iter().map(|r| r.value))
+}
+
+fn resolutions(x: &[AudienceRow<(Option<Text>, Text)>]) -> Table {
+    let t = Table::default()
+        .opt_str("resolution", x.iter().map(|r| r.key.0.as_deref()))
+        .str("device", x.iter().map(|r| &*r.key.1))
+        .opt_float("share", x.iter().map(|r| r.share));
+    metrics(t, x, |r| (&r.metrics, &r.rates))
+}
+
+fn color_depths(x: &[AudienceRow<(Option<i64>, Text)>]) -> Table {
+    let t = Table::default()
+        .opt_int("color_depth", x.iter().map(|r| r.key.0))
+        .str("device", x.iter().map(|r| &*r.key.1))
+        .opt_float("share", x.iter().map(|r| r.share));
+    metrics(t, x, |r| (&r.metrics, &r.rates))
 }
 
 /// The `sessions` table's columns up to its referrer: who, when, where they entered and left.
@@ -515,14 +574,25 @@ pub fn write_tables(
     tables: Vec<TableSpec<'_>>,
     metadata: &[(String, String)],
 ) -> Result<()> {
+    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid"));
+    write_tables_with(dir, tables, metadata, zstd)
+}
+
+/// [`write_tables`] with another compression: the state's many small files are written
+/// uncompressed, since reading thousands of them back spends more time setting up zstd
+/// than it saves.
+pub fn write_tables_with(
+    dir: &Path,
+    tables: Vec<TableSpec<'_>>,
+    metadata: &[(String, String)],
+    compression: Compression,
+) -> Result<()> {
     let kv: Vec<KeyValue> = metadata
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
-        ))
+        .set_compression(compression)
         .set_key_value_metadata(Some(kv));
     let props = props.build();
     // Largest first, one table per task: the big tables start at once and the small ones

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
@@ -52,6 +52,12 @@ impl Table {
     pub fn opt_str<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Table {
         let column = Arc::new(values.collect::<StringArray>());
         self.push(name, DataType::Utf8, true, column)
+    }
+
+    /// A binary column (sketches), never null.
+    pub fn binary<'a>(self, name: &str, values: impl Iterator<Item = &'a [u8]>) -> Table {
+        let column = Arc::new(BinaryArray::from_iter_values(values));
+        self.push(name, DataType::Binary, false, column)
     }
 
     /// A count column (Int64).

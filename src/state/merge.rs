@@ -1,0 +1,608 @@
+//! `accesslens merge`: date partitions written by `analyze --state` → report tables.
+//!
+//! Which partitions count, date by date (the idempotence rule):
+//!
+//! - partitions whose input fingerprint sets are identical saw the same logs: the newest
+//!   (by `written_at_ms`) counts, the others are skipped;
+//! - partitions with disjoint input sets add up (two servers' logs of one day);
+//! - partitions that share some inputs but not all are refused: adding them would count the
+//!   shared file twice, and dropping one would lose the other's files.
+//!
+//! Counts are summed exactly; visitor sketches are unioned, so `visitors` becomes an
+//! estimate; rates and averages are computed from the sums, as `analyze` computes them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, BinaryArray, Int64Array, RecordBatch, StringArray};
+use datasketches::hll::{HllSketch, HllUnion};
+use hdrhistogram::Histogram;
+use rayon::prelude::*;
+
+use super::{KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
+use crate::aggregate::acquisition::{
+    AcquisitionReports, CampaignKey, GoalRow, MetricsRow, SessionMetrics,
+};
+use crate::aggregate::audience::AudienceRow;
+use crate::aggregate::pages::EntryRow;
+use crate::aggregate::sources::{ReferrerRow, SiteRow};
+use crate::aggregate::{Merge, ratio, sort_rows};
+use crate::enrich::Text;
+use crate::error::{Error, Result};
+use crate::output::parquet::read_table;
+
+/// What `merge` was asked to do.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// State directories (`analyze --state DIR`), or single `date=…` partitions.
+    pub states: Vec<PathBuf>,
+    /// First and last date to merge (days since 1970-01-01), both included.
+    pub since: Option<i32>,
+    pub until: Option<i32>,
+}
+
+/// A date partition found on disk.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    pub dir: PathBuf,
+    pub day: i32,
+    pub manifest: Manifest,
+}
+
+/// Every merged report, as the rows `analyze` writes.
+pub struct Merged {
+    /// The partitions that counted, in date order.
+    pub partitions: Vec<Partition>,
+    /// Partitions skipped because a newer one of the same inputs counted.
+    pub skipped: Vec<Partition>,
+    pub sessions: u64,
+    /// Estimated.
+    pub visitors: u64,
+    /// The median session duration, seconds (as `summary.median_session_s`).
+    pub median_session_s: Option<f64>,
+    pub acquisition: AcquisitionReports,
+    pub entry_pages: Vec<EntryRow>,
+    pub referrers: Vec<ReferrerRow>,
+    pub referring_sites: Vec<SiteRow>,
+    pub resolutions: Vec<AudienceRow<(Option<Text>, Text)>>,
+    pub color_depths: Vec<AudienceRow<(Option<i64>, Text)>>,
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::State {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// `YYYY-MM-DD` → days since 1970-01-01.
+pub fn parse_date(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<u32>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let days = crate::parse::time::days_from_civil(i64::from(y), m, d);
+    // A date that does not exist (2026-02-30) does not come back the same.
+    (date_text(days as i32) == text).then_some(days as i32)
+}
+
+/// Every partition at or under the given paths (state directories, `date=…` directories or
+/// single partitions).
+pub fn discover(states: &[PathBuf]) -> Result<Vec<Partition>> {
+    let mut found = Vec::new();
+    for state in states {
+        let dirs = super::partitions_under(state)?;
+        if dirs.is_empty() {
+            return Err(invalid(
+                state,
+                "no partitions (date=YYYY-MM-DD/run=…/ with a manifest); is it a directory \
+                 written by analyze --state?",
+            ));
+        }
+        for dir in dirs {
+            let manifest = super::read_manifest(&dir)?;
+            let day = parse_date(&manifest.date).ok_or_else(|| {
+                invalid(&dir.join(MANIFEST), format!("bad date {:?}", manifest.date))
+            })?;
+            found.push(Partition { dir, day, manifest });
+        }
+    }
+    // A partition named twice (`merge S S`, or S and S/date=…) is one partition.
+    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    found.dedup_by(|a, b| {
+        a.dir == b.dir
+            || matches!((a.dir.canonicalize(), b.dir.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    });
+    Ok(found)
+}
+
+/// Applies the idempotence rule (see the module docs). Returns the partitions that count,
+/// in date order, and those skipped.
+pub fn choose(mut found: Vec<Partition>) -> Result<(Vec<Partition>, Vec<Partition>)> {
+    // Newest first, so the first of identical input sets is the one that counts.
+    found.sort_by(|a, b| {
+        a.day
+            .cmp(&b.day)
+            .then(b.manifest.written_at_ms.cmp(&a.manifest.written_at_ms))
+            .then(a.dir.cmp(&b.dir))
+    });
+    let mut kept: Vec<(Partition, HashSet<String>)> = Vec::new();
+    let mut skipped = Vec::new();
+    for p in found {
+        let inputs: HashSet<String> = p
+            .manifest
+            .inputs
+            .iter()
+            .map(|i| i.fingerprint.clone())
+            .collect();
+        let same_day = kept.iter().filter(|(k, _)| k.day == p.day);
+        let mut duplicate = false;
+        for (k, k_inputs) in same_day {
+            if *k_inputs == inputs {
+                duplicate = true;
+                break;
+            }
+            if let Some(shared) = p
+                .manifest
+                .inputs
+                .iter()
+                .find(|i| k_inputs.contains(&i.fingerprint))
+            {
+                return Err(Error::StateOverlap {
+                    date: p.manifest.date.clone(),
+                    first: k.dir.display().to_string(),
+                    second: p.dir.display().to_string(),
+                    file: shared.file.clone(),
+                });
+            }
+        }
+        if duplicate {
+            skipped.push(p);
+        } else {
+            kept.push((p, inputs));
+        }
+    }
+    Ok((kept.into_iter().map(|(p, _)| p).collect(), skipped))
+}
+
+/// The definitions that change what a merged row counts: partitions must agree on them.
+const COMPARED: [&str; 5] = [
+    "sessions",
+    "session_timeout_ms",
+    "visitor_key",
+    "site_domains",
+    "beacon_paths",
+];
+
+fn check_definitions(partitions: &[Partition]) -> Result<()> {
+    let Some(first) = partitions.first() else {
+        return Ok(());
+    };
+    for p in &partitions[1..] {
+        let differs = COMPARED
+            .iter()
+            .find(|&&k| p.manifest.definitions.get(k) != first.manifest.definitions.get(k))
+            .map(|k| (*k).to_owned())
+            .or_else(|| (p.manifest.goals != first.manifest.goals).then(|| "goals".to_owned()));
+        if let Some(what) = differs {
+            return Err(Error::StateMismatch {
+                first: first.dir.display().to_string(),
+                second: p.dir.display().to_string(),
+                what,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Sums and sketch union of one key.
+struct Acc {
+    metrics: SessionMetrics,
+    visitors: HllUnion,
+    /// Session durations, in `totals` only.
+    durations: Option<Histogram<u64>>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            metrics: SessionMetrics::default(),
+            visitors: HllUnion::new(LG_K).expect("lg_k 12 is valid"),
+            durations: None,
+        }
+    }
+
+    fn absorb(&mut self, other: Acc) {
+        self.metrics.merge(other.metrics);
+        self.visitors
+            .update(&other.visitors.to_sketch(super::HLL_TYPE));
+        match (&mut self.durations, other.durations) {
+            (Some(h), Some(o)) => h.add(&o).expect("histograms of one configuration add"),
+            (none @ None, Some(o)) => *none = Some(o),
+            (_, None) => {}
+        }
+    }
+
+    fn estimate(&self) -> u64 {
+        self.visitors.estimate().round().max(0.0) as u64
+    }
+}
+
+type Key = Vec<Option<Text>>;
+type Accs = HashMap<Key, Acc>;
+
+/// One report over the partitions: keys → sums and unions.
+fn merge_report(report: Report, partitions: &[Partition]) -> Result<Accs> {
+    partitions
+        .par_iter()
+        .map(|p| read_partition(report, &p.dir))
+        .try_reduce(Accs::new, |mut a, b| {
+            if a.len() < b.len() {
+                return Ok(merge_accs(b, a));
+            }
+            a = merge_accs(a, b);
+            Ok(a)
+        })
+}
+
+fn merge_accs(mut into: Accs, from: Accs) -> Accs {
+    for (k, v) in from {
+        match into.entry(k) {
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().absorb(v),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+    into
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a T> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| invalid(path, format!("no column {name:?} of the expected type")))
+}
+
+fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
+    let mut accs = Accs::new();
+    let path = dir.join(format!("{}.parquet", report.name()));
+    for batch in read_table(dir, report.name(), &[], None)? {
+        let batch = batch?;
+        let keys: Vec<KeyColumn<'_>> = report
+            .keys()
+            .iter()
+            .map(|&(name, kind)| match kind {
+                KeyKind::Text | KeyKind::OptText => {
+                    column::<StringArray>(&batch, name, &path).map(KeyColumn::Text)
+                }
+                KeyKind::OptInt => column::<Int64Array>(&batch, name, &path).map(KeyColumn::Int),
+            })
+            .collect::<Result<_>>()?;
+        let int = |name| column::<Int64Array>(&batch, name, &path);
+        let (sessions, page_views, bounces, engaged, duration, conversions, value) = (
+            int("sessions")?,
+            int("page_views")?,
+            int("bounces")?,
+            int("engaged_sessions")?,
+            int("duration_ms")?,
+            int("conversions")?,
+            int("value_micro")?,
+        );
+        let sketches = column::<BinaryArray>(&batch, "visitors_hll", &path)?;
+        let durations = if report == Report::Totals {
+            Some(column::<BinaryArray>(&batch, "duration_ms_hist", &path)?)
+        } else {
+            None
+        };
+        let count = |a: &Int64Array, i: usize| a.value(i).max(0) as u64;
+        for i in 0..batch.num_rows() {
+            let key: Key = keys.iter().map(|c| c.get(i)).collect();
+            let sketch = HllSketch::deserialize(sketches.value(i))
+                .map_err(|e| invalid(&path, format!("row {i}: visitors_hll: {e}")))?;
+            let acc = accs.entry(key).or_insert_with(Acc::new);
+            acc.metrics.merge(SessionMetrics {
+                sessions: count(sessions, i),
+                visitors: 0,
+                page_views: count(page_views, i),
+                bounces: count(bounces, i),
+                engaged: count(engaged, i),
+                duration_ms: count(duration, i),
+                conversions: count(conversions, i),
+                value_micro: value.value(i),
+            });
+            acc.visitors.update(&sketch);
+            if let Some(durations) = durations {
+                let h = acc.durations.get_or_insert_with(super::new_histogram);
+                super::add_encoded_histogram(h, durations.value(i)).ok_or_else(|| {
+                    invalid(
+                        &path,
+                        format!("row {i}: duration_ms_hist: not value/count pairs"),
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(accs)
+}
+
+enum KeyColumn<'a> {
+    Text(&'a StringArray),
+    Int(&'a Int64Array),
+}
+
+impl KeyColumn<'_> {
+    fn get(&self, i: usize) -> Option<Text> {
+        match self {
+            KeyColumn::Text(a) => a.is_valid(i).then(|| Text::from(a.value(i))),
+            KeyColumn::Int(a) => a.is_valid(i).then(|| Text::from(a.value(i).to_string())),
+        }
+    }
+}
+
+/// Finds, checks and merges the partitions.
+pub fn merge(options: &MergeOptions) -> Result<Merged> {
+    let found: Vec<Partition> = discover(&options.states)?
+        .into_iter()
+        .filter(|p| options.since.is_none_or(|s| p.day >= s))
+        .filter(|p| options.until.is_none_or(|u| p.day <= u))
+        .collect();
+    let (partitions, skipped) = choose(found)?;
+    if partitions.is_empty() {
+        return Err(Error::NoState {
+            what: options
+                .states
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    check_definitions(&partitions)?;
+    let mut merged: BTreeMap<&'static str, Accs> = Report::ALL
+        .par_iter()
+        .map(|&r| merge_report(r, &partitions).map(|accs| (r.name(), accs)))
+        .collect::<Result<_>>()?;
+    let mut take = |r: Report| merged.remove(r.name()).unwrap_or_default();
+    let totals = take(Report::Totals);
+    let total = totals.values().next();
+    let sessions = total.map_or(0, |t| t.metrics.sessions);
+    let visitors = total.map_or(0, Acc::estimate);
+    let median_session_s = total
+        .and_then(|t| t.durations.as_ref())
+        .filter(|_| sessions > 0)
+        .map(|h| h.value_at_quantile(0.5) as f64 / 1000.0);
+    let where_ = partitions[0].dir.clone();
+    let bad = |what: &str| invalid(&where_, format!("unknown {what}"));
+    let text = |k: &Key, i: usize| k[i].clone().unwrap_or_else(|| Text::from(""));
+    let channel = |k: &Key, i: usize| channel_named(&text(k, i)).ok_or_else(|| bad("channel"));
+
+    let channels = metric_rows(take(Report::Channels), |k| channel(k, 0))?;
+    let sources = metric_rows(take(Report::Sources), |k| Ok((text(k, 0), text(k, 1))))?;
+    let campaigns = metric_rows(take(Report::Campaigns), |k| {
+        Ok(CampaignKey {
+            source: text(k, 0),
+            medium: text(k, 1),
+            campaign: text(k, 2),
+            term: k[3].clone(),
+            content: k[4].clone(),
+            channel: channel(k, 5)?,
+        })
+    })?;
+    let search_engines = metric_rows(take(Report::SearchEngines), |k| Ok(text(k, 0)))?;
+    let search_keywords = metric_rows(take(Report::SearchKeywords), |k| {
+        Ok((text(k, 0), text(k, 1)))
+    })?;
+    let landing_pages = metric_rows(take(Report::LandingPages), |k| {
+        Ok((text(k, 0), channel(k, 1)?))
+    })?;
+    let mut goals: Vec<GoalRow> = take(Report::Goals)
+        .into_iter()
+        .map(|(k, acc)| GoalRow {
+            goal: text(&k, 0).to_string(),
+            pattern: text(&k, 1).to_string(),
+            conversions: acc.metrics.sessions,
+            visitors: acc.estimate(),
+            conversion_rate: ratio(acc.metrics.sessions, sessions),
+            value: acc.metrics.value_micro as f64 / 1e6,
+        })
+        .collect();
+    sort_rows(&mut goals, |r| r.conversions, |a, b| a.goal.cmp(&b.goal));
+
+    let mut entry_pages: Vec<EntryRow> = take(Report::EntryPages)
+        .into_iter()
+        .map(|(k, acc)| {
+            let m = acc.metrics;
+            EntryRow {
+                path: text(&k, 0),
+                sessions: m.sessions,
+                bounces: m.bounces,
+                bounce_rate: ratio(m.bounces, m.sessions),
+                share: ratio(m.sessions, sessions),
+                page_views: m.page_views,
+                avg_session_s: ratio(m.duration_ms, m.sessions).map(|ms| ms / 1000.0),
+            }
+        })
+        .collect();
+    sort_rows(&mut entry_pages, |r| r.sessions, |a, b| a.path.cmp(&b.path));
+
+    let mut per_host: HashMap<Text, u64> = HashMap::new();
+    let mut referrers = Vec::new();
+    for (k, acc) in take(Report::Referrers) {
+        if let Some(host) = &k[1] {
+            *per_host.entry(host.clone()).or_default() += 1;
+        }
+        let metrics = with_visitors(&acc);
+        referrers.push(ReferrerRow {
+            referrer: text(&k, 0),
+            host: k[1].clone(),
+            channel: channel(&k, 2)?,
+            metrics,
+            rates: metrics.rates(),
+        });
+    }
+    sort_rows(
+        &mut referrers,
+        |r| r.metrics.sessions,
+        |a, b| a.referrer.cmp(&b.referrer),
+    );
+    let mut referring_sites = Vec::new();
+    for (k, acc) in take(Report::ReferringSites) {
+        let metrics = with_visitors(&acc);
+        let host = text(&k, 0);
+        referring_sites.push(SiteRow {
+            referrers: per_host.get(&host).copied().unwrap_or(0),
+            host,
+            channel: channel(&k, 1)?,
+            metrics,
+            rates: metrics.rates(),
+        });
+    }
+    sort_rows(
+        &mut referring_sites,
+        |r| r.metrics.sessions,
+        |a, b| a.host.cmp(&b.host),
+    );
+
+    let resolutions = audience_rows(take(Report::Resolutions), sessions, |k| {
+        Ok((k[0].clone(), text(k, 1)))
+    })?;
+    let color_depths = audience_rows(take(Report::ColorDepths), sessions, |k| {
+        let bits = match &k[0] {
+            Some(t) => Some(t.parse::<i64>().map_err(|_| bad("color_depth"))?),
+            None => None,
+        };
+        Ok((bits, text(k, 1)))
+    })?;
+
+    Ok(Merged {
+        partitions,
+        skipped,
+        sessions,
+        visitors,
+        median_session_s,
+        acquisition: AcquisitionReports {
+            channels,
+            sources,
+            campaigns,
+            search_engines,
+            search_keywords,
+            landing_pages,
+            goals,
+        },
+        entry_pages,
+        referrers,
+        referring_sites,
+        resolutions,
+        color_depths,
+    })
+}
+
+/// The summed metrics with the visitor estimate in place.
+fn with_visitors(acc: &Acc) -> SessionMetrics {
+    SessionMetrics {
+        visitors: acc.estimate(),
+        ..acc.metrics
+    }
+}
+
+fn metric_rows<R: Ord>(accs: Accs, key: impl Fn(&Key) -> Result<R>) -> Result<Vec<MetricsRow<R>>> {
+    let mut rows = accs
+        .into_iter()
+        .map(|(k, acc)| {
+            let metrics = with_visitors(&acc);
+            Ok(MetricsRow {
+                key: key(&k)?,
+                metrics,
+                rates: metrics.rates(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sort_rows(&mut rows, |r| r.metrics.sessions, |a, b| a.key.cmp(&b.key));
+    Ok(rows)
+}
+
+fn audience_rows<R: Ord>(
+    accs: Accs,
+    sessions: u64,
+    key: impl Fn(&Key) -> Result<R>,
+) -> Result<Vec<AudienceRow<R>>> {
+    let mut rows = accs
+        .into_iter()
+        .map(|(k, acc)| {
+            let metrics = with_visitors(&acc);
+            Ok(AudienceRow {
+                key: key(&k)?,
+                share: ratio(metrics.sessions, sessions),
+                metrics,
+                rates: metrics.rates(),
+                hits: 0,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sort_rows(&mut rows, |r| r.metrics.sessions, |a, b| a.key.cmp(&b.key));
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::InputRecord;
+
+    fn partition(dir: &str, date: &str, written: i64, inputs: &[&str]) -> Partition {
+        Partition {
+            dir: PathBuf::from(dir),
+            day: parse_date(date).unwrap(),
+            manifest: Manifest {
+                accesslens_state: 1,
+                version: String::new(),
+                date: date.into(),
+                run: String::new(),
+                written_at_ms: written,
+                inputs: inputs
+                    .iter()
+                    .map(|f| InputRecord {
+                        file: format!("{f}.log"),
+                        fingerprint: (*f).into(),
+                    })
+                    .collect(),
+                definitions: serde_json::Value::Null,
+                goals: Vec::new(),
+                tables: Vec::new(),
+                visitors_hll: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn dates_parse_and_impossible_ones_do_not() {
+        assert_eq!(parse_date("1970-01-02"), Some(1));
+        assert_eq!(date_text(parse_date("2026-10-10").unwrap()), "2026-10-10");
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("2026-1-01"), None);
+    }
+
+    #[test]
+    fn identical_inputs_count_once_newest_first_disjoint_add_overlap_fails() {
+        let (kept, skipped) = choose(vec![
+            partition("a", "2026-10-10", 1, &["x", "y"]),
+            partition("b", "2026-10-10", 2, &["y", "x"]),
+            partition("c", "2026-10-10", 0, &["z"]),
+            partition("d", "2026-10-11", 0, &["x"]),
+        ])
+        .unwrap();
+        let dirs: Vec<_> = kept.iter().map(|p| p.dir.to_str().unwrap()).collect();
+        assert_eq!(dirs, ["b", "c", "d"]);
+        assert_eq!(skipped[0].dir, PathBuf::from("a"));
+
+        let err = choose(vec![
+            partition("a", "2026-10-10", 1, &["x", "y"]),
+            partition("b", "2026-10-10", 2, &["y"]),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("y.log") && err.contains("2026-10-10"), "{err}");
+    }
+}

@@ -1,0 +1,448 @@
+//! Mergeable state (`analyze --state DIR`) and `accesslens merge`: the daily logs of
+//! `fixtures/known/days/` analysed one run per file and merged must give the tables that one
+//! run over all of them gives; the same state merged twice counts once; states that share
+//! only some inputs are refused; a rerun replaces the state of its files. On generated
+//! traffic, the merged visitor counts stay within the stated error of the exact ones.
+//!
+//! The hand-made days (UTC, site `mysite.test`, goal `/checkout/thank-you` with a value):
+//!
+//! | date | file | sessions |
+//! |---|---|---|
+//! | 10-10 | `2026-10-10.log` | A google "red shoes" → /, /shop, thank-you 50 (a 404 and an asset between); B direct bounce; C newsletter email → /, /shop (a beacon 390x844, 24 bits); a Googlebot hit |
+//! | 10-11 | `2026-10-11.log` | A direct bounce; B from blog.example.org → /shop, thank-you 20; D google "boots" bounce |
+//! | 10-11 | `2026-10-11.server2.log` | E bing "shoe care" → /blog, /shop |
+//! | 10-12 | `2026-10-12.log` | C newsletter bounce; A google "red shoes" → /, /shop |
+//!
+//! No session crosses midnight, so per-day runs cut the same sessions as one run.
+
+use std::path::{Path, PathBuf};
+
+use accesslens::synth::SynthOptions;
+
+use crate::util::{SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs};
+
+/// The tables `merge` writes.
+const MERGED: [&str; 12] = [
+    "campaigns",
+    "channels",
+    "color_depths",
+    "entry_pages",
+    "goals",
+    "landing_pages_by_channel",
+    "referrers",
+    "referring_sites",
+    "resolutions",
+    "search_engines",
+    "search_keywords",
+    "sources",
+];
+
+fn day(name: &str) -> PathBuf {
+    fixture("known/days").join(name)
+}
+
+fn all_days() -> Vec<PathBuf> {
+    [
+        "2026-10-10.log",
+        "2026-10-11.log",
+        "2026-10-11.server2.log",
+        "2026-10-12.log",
+    ]
+    .iter()
+    .map(|n| day(n))
+    .collect()
+}
+
+/// `analyze FILES --state STATE` with the shop settings (its reports go to a scratch dir).
+fn analyze_state(files: &[PathBuf], state: &Path, extra: &[&str]) {
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = state.with_extension("out");
+    let mut args = SHOP_ARGS.to_vec();
+    args.extend_from_slice(&["--state", state.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    analyze(&inputs, &out, &args);
+}
+
+/// `merge STATES --out OUT EXTRA`, asserting success; returns standard output.
+fn merge(states: &[&Path], out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["merge"];
+    args.extend(states.iter().map(|s| s.to_str().unwrap()));
+    args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    let output = run(&args);
+    assert!(
+        output.status.success(),
+        "merge failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A table's rows in file order, as DuckDB renders them; `visitors` left out when asked.
+fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
+    let columns = if with_visitors {
+        "*"
+    } else {
+        "columns(lambda c: c <> 'visitors')"
+    };
+    duckdb_rows(
+        out,
+        &format!("select {columns} from '{{out}}/{table}.parquet'"),
+    )
+}
+
+/// Every merged table of `b` equals `a`'s, row for row and in order.
+fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
+    for table in MERGED {
+        assert_eq!(
+            rows(a, table, with_visitors),
+            rows(b, table, with_visitors),
+            "table {table}: {} and {} differ",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// One run per daily file into one state directory, merged.
+fn daily_state(dir: &Path) -> PathBuf {
+    let state = dir.join("state");
+    for file in all_days() {
+        analyze_state(&[file], &state, &[]);
+    }
+    state
+}
+
+#[test]
+fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let merged = dir.path().join("merged");
+    let said = merge(&[&state], &merged, &[]);
+    assert!(
+        said.contains("merged 4 partitions (2026-10-10 to 2026-10-12): 9 sessions"),
+        "{said}"
+    );
+
+    let all = dir.path().join("all");
+    let inputs = all_days();
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    analyze(&inputs, &all, &SHOP_ARGS);
+    // Small counts: the sketches are exact, so visitors are equal too.
+    assert_same_tables(&all, &merged, true);
+
+    // Counted by hand (see the module docs).
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select channel, sessions, visitors, page_views, bounces, conversions, value
+             from '{out}/channels.parquet'"
+        ),
+        [
+            ["Organic Search", "4", "3", "8", "1", "1", "50.0"],
+            ["Direct", "2", "2", "2", "2", "0", "0.0"],
+            ["Email", "2", "1", "3", "1", "0", "0.0"],
+            ["Referral", "1", "1", "2", "0", "1", "20.0"],
+        ]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select path, sessions, bounces, round(bounce_rate, 4), round(share, 4)
+             from '{out}/entry_pages.parquet'"
+        ),
+        [
+            ["/", "7", "4", "0.5714", "0.7778"],
+            ["/blog", "1", "0", "0.0", "0.1111"],
+            ["/shop", "1", "0", "0.0", "0.1111"],
+        ]
+    );
+    // The estimate is labelled as such.
+    let estimates = duckdb_rows(
+        &merged,
+        "select value::varchar from parquet_kv_metadata('{out}/channels.parquet')
+         where key::varchar = 'accesslens.estimates'",
+    );
+    assert!(
+        estimates[0][0].contains("relative standard error"),
+        "{estimates:?}"
+    );
+    let totals = duckdb_rows(
+        &merged,
+        "select json_extract(decode(value), '$.sessions')::int,
+                json_extract(decode(value), '$.visitors_estimate')::int,
+                json_array_length(json_extract(decode(value), '$.partitions'))
+         from parquet_kv_metadata('{out}/channels.parquet')
+         where key::varchar = 'accesslens.merged'",
+    );
+    assert_eq!(totals, [["9", "5", "4"]]);
+    assert_eq!(merged_median(&merged), summary_median(&all));
+}
+
+/// `median_session_s` of a merged directory's metadata.
+fn merged_median(out: &Path) -> String {
+    duckdb_rows(
+        out,
+        "select json_extract(decode(value), '$.median_session_s')::double
+         from parquet_kv_metadata('{out}/channels.parquet')
+         where key::varchar = 'accesslens.merged'",
+    )[0][0]
+        .clone()
+}
+
+fn summary_median(out: &Path) -> String {
+    duckdb_rows(out, "select median_session_s from '{out}/summary.parquet'")[0][0].clone()
+}
+
+#[test]
+fn the_state_is_hive_partitioned_by_date_and_run_with_visitor_sketches() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    // Two servers' logs of 10-11 are two runs of that date, kept side by side.
+    assert_eq!(
+        duckdb_rows(
+            &state,
+            "select date::varchar, count(distinct run), sum(sessions), bool_and(octet_length(visitors_hll) > 0)
+             from read_parquet('{out}/*/*/channels.parquet', hive_partitioning = true)
+             group by date order by date"
+        ),
+        [
+            ["2026-10-10", "1", "3", "True"],
+            ["2026-10-11", "2", "4", "True"],
+            ["2026-10-12", "1", "2", "True"],
+        ]
+    );
+}
+
+#[test]
+fn the_same_state_merged_twice_or_copied_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let once = dir.path().join("once");
+    merge(&[&state], &once, &[]);
+    let twice = dir.path().join("twice");
+    merge(&[&state, &state], &twice, &[]);
+    assert_same_tables(&once, &twice, true);
+
+    // A copy is another directory with the same inputs: the newest counts, once.
+    let copy = dir.path().join("copy");
+    analyze_state(&[day("2026-10-10.log")], &copy, &[]);
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        copy.to_str().unwrap(),
+        "--out",
+        dir.path().join("copied").to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("skipped: a newer partition of the same inputs counts"),
+        "{stderr}"
+    );
+    assert_same_tables(&once, &dir.path().join("copied"), true);
+}
+
+#[test]
+fn states_sharing_only_some_inputs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let daily = daily_state(dir.path());
+    // One run over two days: its 10-10 partition holds both files, the daily one only one.
+    let both = dir.path().join("both");
+    analyze_state(&[day("2026-10-10.log"), day("2026-10-11.log")], &both, &[]);
+    let out = dir.path().join("merged");
+    let output = run(&[
+        "merge",
+        daily.to_str().unwrap(),
+        both.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("2026-10-10")
+            && stderr.contains("2026-10-10.log")
+            && stderr.contains("twice"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused merge writes nothing");
+}
+
+#[test]
+fn rerunning_a_day_replaces_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    // First 10-11 from one server only, then again with both: the second run replaces the
+    // first (they share a file), on every date.
+    analyze_state(&[day("2026-10-11.log")], &state, &[]);
+    analyze_state(
+        &[day("2026-10-11.log"), day("2026-10-11.server2.log")],
+        &state,
+        &[],
+    );
+    let runs = std::fs::read_dir(state.join("date=2026-10-11"))
+        .unwrap()
+        .count();
+    assert_eq!(runs, 1);
+    let merged = dir.path().join("merged");
+    let said = merge(&[&state], &merged, &[]);
+    assert!(said.contains("4 sessions"), "{said}");
+
+    // The same files again with other settings: the new settings count.
+    analyze_state(
+        &[day("2026-10-11.log"), day("2026-10-11.server2.log")],
+        &state,
+        &["--goal", "blog=/blog"],
+    );
+    let merged = dir.path().join("merged2");
+    merge(&[&state], &merged, &[]);
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select goal, conversions from '{out}/goals.parquet'"
+        ),
+        [["blog", "1"], ["purchase", "1"]]
+    );
+    // A rerun over fewer files replaces the state of the files it shares, and says what
+    // it dropped.
+    let output = crate::util::bin()
+        .args([
+            "analyze",
+            day("2026-10-11.log").to_str().unwrap(),
+            "-q",
+            "--out",
+        ])
+        .arg(dir.path().join("fewer"))
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("also counted") && stderr.contains("2026-10-11.server2.log"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["date=2026-10-11"], "no staging directory is left");
+}
+
+#[test]
+fn since_and_until_choose_whole_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let merged = dir.path().join("merged");
+    merge(
+        &[&state],
+        &merged,
+        &["--since", "2026-10-11", "--until", "2026-10-11"],
+    );
+    let one_day = dir.path().join("one_day");
+    analyze(
+        &[&day("2026-10-11.log"), &day("2026-10-11.server2.log")],
+        &one_day,
+        &SHOP_ARGS,
+    );
+    assert_same_tables(&one_day, &merged, true);
+}
+
+#[test]
+fn bad_merge_requests_exit_with_the_documented_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let out = dir.path().join("out");
+    let s = state.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    // A date must be a whole day.
+    let output = run(&["merge", s, "--out", o, "--since", "2026-10-11T08:00"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--since"));
+    // No partition in range, or none at all.
+    let output = run(&["merge", s, "--out", o, "--since", "2027-01-01"]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = run(&["merge", dir.path().to_str().unwrap(), "--out", o]);
+    assert_eq!(output.status.code(), Some(1));
+    // A partition records whole files: no state of part of one.
+    let log = day("2026-10-10.log");
+    let output = run(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--out",
+        o,
+        "--state",
+        s,
+        "--since",
+        "2026-10-10T12:00",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not with --state"));
+    // Standard input has no fingerprint: no state for it.
+    let output = run(&["analyze", "-", "--out", o, "--state", s]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--state"));
+}
+
+#[test]
+fn merged_visitor_estimates_stay_within_the_stated_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 30 hours of generated traffic (+09:00 clock): three dates, thousands of visitors.
+    let opts = SynthOptions {
+        lines: 150_000,
+        seed: 3,
+        ..SynthOptions::default()
+    };
+    let logs = server_logs(dir.path(), &opts, 1);
+    let inputs: Vec<&Path> = logs.iter().map(PathBuf::as_path).collect();
+    let all = dir.path().join("all");
+    let state = dir.path().join("state");
+    let site = [
+        "--site-domain",
+        "example.com",
+        "--goal",
+        "purchase=/checkout/thank-you",
+        "--goal-value-param",
+        "value",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    analyze(&inputs, &all, &site);
+    let dates = std::fs::read_dir(&state).unwrap().count();
+    assert!(dates >= 2, "{dates} dates");
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged, &[]);
+    // Sums are exact, and so are the rates and averages computed from them, and the median
+    // of the merged duration histograms.
+    assert_same_tables(&all, &merged, false);
+    assert_eq!(merged_median(&merged), summary_median(&all));
+
+    let mut large = 0;
+    for table in MERGED.iter().filter(|&&t| t != "entry_pages") {
+        let exact = duckdb_rows(
+            &all,
+            &format!("select visitors from '{{out}}/{table}.parquet'"),
+        );
+        let estimated = duckdb_rows(
+            &merged,
+            &format!("select visitors from '{{out}}/{table}.parquet'"),
+        );
+        for (e, m) in exact.iter().zip(&estimated) {
+            let (e, m): (f64, f64) = (e[0].parse().unwrap(), m[0].parse().unwrap());
+            if e <= 100.0 {
+                assert_eq!(e, m, "table {table}: small counts are exact");
+            } else {
+                large += 1;
+                // 3.3% is two standard errors; allow three.
+                assert!(
+                    (m - e).abs() / e <= 0.05,
+                    "table {table}: {m} visitors estimated, {e} exact"
+                );
+            }
+        }
+    }
+    assert!(large >= 5, "only {large} rows with more than 100 visitors");
+}
