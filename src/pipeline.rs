@@ -36,14 +36,18 @@ pub struct Outcome {
 
 /// Runs `analyze` with `config` on a thread pool of `config.threads` workers.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+    pool(config.threads)?.install(|| run_on_pool(config))
+}
+
+/// A thread pool of `threads` workers.
+fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
         .build()
         .map_err(|e| Error::Threads {
-            threads: config.threads,
+            threads,
             reason: e.to_string(),
-        })?;
-    pool.install(|| run_on_pool(config))
+        })
 }
 
 fn run_on_pool(config: &Config) -> Result<Outcome> {
@@ -187,14 +191,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
 
 /// Runs `merge`: reads the state partitions, merges them and writes the tables atomically.
 pub fn merge(config: &crate::config::MergeConfig) -> Result<Merged> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: config.threads,
-            reason: e.to_string(),
-        })?;
-    pool.install(|| {
+    pool(config.threads)?.install(|| {
         let out = OutputDir::prepare(&config.out_dir)?;
         let merged = state::merge::merge(&config.options)?;
         let metadata = merged_metadata(config, &merged);

@@ -1362,22 +1362,7 @@ mod tests {
         for spec in &specs {
             let (fast, slow) = (compile(spec), searching_only(spec));
             for base in &bases {
-                let base = base.as_bytes();
-                let mut variants = vec![base.to_vec()];
-                for i in 0..base.len() {
-                    let mut cut = base.to_vec();
-                    cut.remove(i);
-                    variants.push(cut);
-                    for &c in specials {
-                        let mut changed = base.to_vec();
-                        changed[i] = c;
-                        variants.push(changed);
-                        let mut longer = base.to_vec();
-                        longer.insert(i, c);
-                        variants.push(longer);
-                    }
-                }
-                for line in &variants {
+                for line in &crate::parse::one_edit_away(base.as_bytes(), specials) {
                     assert_eq!(
                         fast.parse(line),
                         slow.parse(line),

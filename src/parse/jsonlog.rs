@@ -192,11 +192,16 @@ pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
         }
     }
     c.finish().map_err(bad)?;
+    finish_traefik(&f)
+}
+
+/// A Traefik line's fields → the line: its ISO time, and its duration in nanoseconds.
+fn finish_traefik<'a>(f: &Fields<'a>) -> Result<LogLine<'a>, Malformed> {
     let time = match f.time {
         Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
         _ => return Err(Malformed::JsonMissingField),
     };
-    let mut parsed = finish(&f, time)?;
+    let mut parsed = finish(f, time)?;
     if !f.duration.is_empty() {
         let (ns, end) = number_field(f.duration, 0);
         if end != f.duration.len() {
@@ -358,19 +363,7 @@ mod tests {
                 _ => {}
             }
         }
-        let time = match f.time {
-            Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
-            _ => return Err(Malformed::JsonMissingField),
-        };
-        let mut parsed = finish(&f, time)?;
-        if !f.duration.is_empty() {
-            let (ns, end) = number_field(f.duration, 0);
-            if end != f.duration.len() {
-                return Err(Malformed::BadResponseTime);
-            }
-            parsed.response_time_us = (ns / 1000).min(u64::from(NO_RESPONSE_TIME - 1)) as u32;
-        }
-        Ok(parsed)
+        finish_traefik(&f)
     }
 
     const CADDY: &str = r#"{"level":"info","ts":1791640536.25,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"10.0.0.2","remote_port":"51234","client_ip":"203.0.113.7","proto":"HTTP/2.0","method":"GET","host":"www.example.com","uri":"/shop?id=3","headers":{"Accept":["text/html"],"User-Agent":["Mozilla/5.0 (X11; Linux x86_64)"],"Referer":["https://r.example/?q=\"}]\""],"X-Forwarded-For":["203.0.113.7"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865}},"bytes_read":0,"user_id":"","duration":0.0123,"size":5120,"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}"#;
@@ -449,22 +442,7 @@ mod tests {
             (TRAEFIK, parse_traefik, reference_traefik),
         ];
         for (base, one, reference) in pairs {
-            let base = base.as_bytes();
-            let mut variants = vec![base.to_vec()];
-            for i in 0..base.len() {
-                let mut cut = base.to_vec();
-                cut.remove(i);
-                variants.push(cut);
-                for &c in specials {
-                    let mut changed = base.to_vec();
-                    changed[i] = c;
-                    variants.push(changed);
-                    let mut longer = base.to_vec();
-                    longer.insert(i, c);
-                    variants.push(longer);
-                }
-            }
-            for line in &variants {
+            for line in &crate::parse::one_edit_away(base.as_bytes(), specials) {
                 assert_eq!(
                     one(line),
                     reference(line),
