@@ -70,12 +70,13 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     };
     let progress = Progress::new(!config.quiet);
 
-    // Hits past the memory budget wait on disk, in the staging area (removed with it).
+    // Hits past the memory budget wait on disk, in files of the staging area unlinked as
+    // soon as they are created.
     let spill = config.hit_memory.map(|budget| SpillOptions {
-        dir: out.staging().join(".spill"),
+        dir: out.staging().to_path_buf(),
         budget,
     });
-    let ingested = ingest::ingest(&config.inputs, &config.ingest, spill.clone(), &progress)?;
+    let ingested = ingest::ingest(&config.inputs, &config.ingest, spill, &progress)?;
     trace.stage("ingest");
     progress.message("classifying");
     let lookups = Lookups::build(&ingested.dicts, &config.enrich);
@@ -104,10 +105,6 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         trace.stage("hits");
     }
     let partial = aggregate::aggregate(shards, &context)?;
-    if let Some(spill) = &spill {
-        // Empty by now: each shard removed its file when it was read back.
-        let _ = std::fs::remove_dir_all(&spill.dir);
-    }
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 

@@ -1473,3 +1473,74 @@ fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
     std::fs::write(&log, text.as_bytes()).unwrap();
     analyze_ok(&[&log], &dir.path().join("again"), &[]);
 }
+
+/// Hits spilled to disk before a mapped log shrinks are not left behind when the SIGBUS
+/// guard stops the run: the output directory the run created is gone, spill and all.
+#[test]
+fn a_run_stopped_by_a_shrinking_log_leaves_no_spilled_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    // Read first, with read() (too small to be mapped), and spilled past a tiny budget.
+    let small = generated_log(4_000, 12);
+    assert!(small.len() < 1 << 20, "small enough to be read, not mapped");
+    let first = write_file(dir.path(), "a.log", small.as_bytes());
+    let text = generated_log(10_000, 11);
+    let log = write_file(dir.path(), "b.log", text.as_bytes());
+    let hold = dir.path().join("hold");
+    std::fs::create_dir(&hold).unwrap();
+    let out = dir.path().join("out");
+    let child = accesslens(&[
+        "analyze",
+        arg(&first),
+        arg(&log),
+        "--out",
+        arg(&out),
+        "--quiet",
+        "--threads",
+        "1",
+        "--hit-memory",
+        "1K",
+    ])
+    .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("accesslens binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !hold.join("mapped").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reader never mapped the log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    std::fs::write(hold.join("go"), b"").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("the file shrank"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists(), "left behind: {:?}", files_under_all(&out));
+}
+
+/// Every path under `dir`, hidden ones included.
+fn files_under_all(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            found.push(e.path().display().to_string());
+            if e.path().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    found
+}

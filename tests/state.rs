@@ -446,3 +446,43 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     }
     assert!(large >= 5, "only {large} rows with more than 100 visitors");
 }
+
+#[test]
+fn a_rerun_that_fails_to_commit_keeps_the_state_it_would_replace() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    analyze_state(&[day("2026-10-10.log")], &state, &[]);
+    let kept = state.join("date=2026-10-10");
+    let before: Vec<_> = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(before.len(), 1);
+    // A partition the commit cannot read, listed after the one the rerun replaces.
+    let broken = state.join("date=2026-10-11/run=broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("_manifest.json"), b"{ not json").unwrap();
+
+    let output = crate::util::bin()
+        .args([
+            "analyze",
+            day("2026-10-10.log").to_str().unwrap(),
+            "-q",
+            "--out",
+        ])
+        .arg(dir.path().join("rerun"))
+        .arg("--state")
+        .arg(&state)
+        .args(SHOP_ARGS)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "the broken manifest fails the run"
+    );
+    let after: Vec<_> = std::fs::read_dir(&kept)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert_eq!(after, before, "the old partition is still there");
+    assert!(before[0].join("_manifest.json").is_file());
+}

@@ -12,7 +12,6 @@ pub mod spill;
 
 use std::cmp::Ordering;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::enrich::{Dictionaries, Hit};
@@ -39,7 +38,7 @@ pub struct ShardPieces {
     /// Hits in `hits`.
     held: usize,
     /// The file holding the pieces written out.
-    file: Option<PathBuf>,
+    file: Option<spill::SpillFile>,
 }
 
 impl Default for Shards {
@@ -106,9 +105,8 @@ impl ShardPieces {
     /// Takes all the shard's pieces, reading back (and removing) its file.
     pub fn take_hits(&mut self) -> Result<Vec<Vec<Hit>>> {
         let mut pieces = Vec::new();
-        if let Some(path) = self.file.take() {
-            spill::read_pieces(&path, |piece, _| pieces.push(piece))?;
-            let _ = std::fs::remove_file(&path);
+        if let Some(file) = self.file.take() {
+            spill::read_pieces(&file, |piece, _| pieces.push(piece))?;
         }
         pieces.append(&mut self.hits);
         self.inputs.clear();
@@ -123,7 +121,7 @@ impl ShardPieces {
             each(piece, input);
         }
         match &self.file {
-            Some(path) => spill::read_pieces(path, |piece, input| each(&piece, input)),
+            Some(file) => spill::read_pieces(file, |piece, input| each(&piece, input)),
             None => Ok(()),
         }
     }
@@ -131,8 +129,8 @@ impl ShardPieces {
     /// The spilled hits that `keep` accepts, as pieces with their inputs.
     pub fn read_spilled(&self, keep: impl Fn(&Hit) -> bool) -> Result<Vec<(Vec<Hit>, u32)>> {
         let mut kept = Vec::new();
-        if let Some(path) = &self.file {
-            spill::read_pieces(path, |mut piece, input| {
+        if let Some(file) = &self.file {
+            spill::read_pieces(file, |mut piece, input| {
                 piece.retain(|h| keep(h));
                 if !piece.is_empty() {
                     kept.push((piece, input));
@@ -140,14 +138,6 @@ impl ShardPieces {
             })?;
         }
         Ok(kept)
-    }
-}
-
-impl Drop for ShardPieces {
-    fn drop(&mut self) {
-        if let Some(path) = self.file.take() {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 

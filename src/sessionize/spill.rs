@@ -8,11 +8,14 @@
 //! in memory: spilling changes where hits wait, never what is counted.
 //!
 //! A shard's file is a sequence of pieces, each `input: u32, count: u32` (little-endian)
-//! then `count` hits of [`HIT_BYTES`] bytes. Files live in a directory of the run's staging
-//! area, removed when the shards are done with (and with the staging area if the run fails).
+//! then `count` hits of [`HIT_BYTES`] bytes. Each file is created in the run's staging area
+//! and unlinked at once: the shard keeps it open, and its space is freed when the shard is
+//! done with it or the process ends, however it ends (a failed run, a signal, the SIGBUS
+//! guard's exit), so no spilled hit is ever left on disk.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +30,7 @@ const _: () = assert!(std::mem::size_of::<Hit>() == HIT_BYTES);
 /// Where and past what size hits are spilled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpillOptions {
-    /// The directory for the shard files (created on the first spill).
+    /// The directory the shard files are created in (and unlinked from at once).
     pub dir: PathBuf,
     /// Bytes of hits held in memory before shards start spilling.
     pub budget: u64,
@@ -78,14 +81,26 @@ impl Spill {
     /// Appends a shard's pieces to its file and empties them; on failure keeps them in
     /// memory and remembers the error for [`Spill::finish`].
     pub(super) fn write(&self, shard: usize, pieces: &mut super::ShardPieces) {
-        let path = self.options.dir.join(format!("shard-{shard:03}.hits"));
         let hits: usize = pieces.hits.iter().map(Vec::len).sum();
-        match append(&path, &pieces.hits, &pieces.inputs) {
+        let written = match pieces.file.take() {
+            Some(file) => Ok(file),
+            None => SpillFile::create(
+                &self
+                    .options
+                    .dir
+                    .join(format!(".spill-shard-{shard:03}.hits")),
+            ),
+        }
+        .and_then(|file| {
+            let result = append(&file, &pieces.hits, &pieces.inputs);
+            pieces.file = Some(file);
+            result
+        });
+        match written {
             Ok(()) => {
                 pieces.hits.clear();
                 pieces.inputs.clear();
                 pieces.held = 0;
-                pieces.file = Some(path);
                 let bytes = (hits * HIT_BYTES) as u64;
                 self.held.fetch_sub(bytes, Ordering::Relaxed);
                 self.written.fetch_add(bytes, Ordering::Relaxed);
@@ -113,16 +128,35 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-fn append(path: &Path, pieces: &[Vec<Hit>], inputs: &[u32]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
+/// A shard's file: open, already unlinked; `path` is the name it was created under, for
+/// messages.
+pub(super) struct SpillFile {
+    file: File,
+    path: PathBuf,
+}
+
+impl SpillFile {
+    fn create(path: &Path) -> Result<SpillFile> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(path)
+            .map_err(io_error(path))?;
+        fs::remove_file(path).map_err(io_error(path))?;
+        Ok(SpillFile {
+            file,
+            path: path.to_path_buf(),
+        })
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io_error(path))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+}
+
+fn append(spill: &SpillFile, pieces: &[Vec<Hit>], inputs: &[u32]) -> Result<()> {
+    let path = spill.path.as_path();
+    let mut out = BufWriter::with_capacity(1 << 20, &spill.file);
     for (piece, &input) in pieces.iter().zip(inputs) {
         let count = u32::try_from(piece.len()).expect("a chunk holds fewer than 2^32 hits");
         out.write_all(&input.to_le_bytes())
@@ -163,9 +197,15 @@ fn decode(b: &[u8]) -> Hit {
 
 /// Calls `each` with every piece of a shard file and the input it came from, one piece in
 /// memory at a time.
-pub(super) fn read_pieces(path: &Path, mut each: impl FnMut(Vec<Hit>, u32)) -> Result<()> {
-    let file = File::open(path).map_err(io_error(path))?;
-    let mut file = std::io::BufReader::with_capacity(1 << 20, file);
+pub(super) fn read_pieces(spill: &SpillFile, mut each: impl FnMut(Vec<Hit>, u32)) -> Result<()> {
+    let path = spill.path.as_path();
+    let mut file = std::io::BufReader::with_capacity(
+        1 << 20,
+        At {
+            file: &spill.file,
+            offset: 0,
+        },
+    );
     let mut header = [0u8; 8];
     let mut bytes = Vec::new();
     loop {
@@ -182,6 +222,21 @@ pub(super) fn read_pieces(path: &Path, mut each: impl FnMut(Vec<Hit>, u32)) -> R
     }
 }
 
+/// Reads a file from its start by position, so that readers of one shard's file share it
+/// without sharing an offset.
+struct At<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,7 +244,7 @@ mod tests {
     #[test]
     fn hits_survive_the_round_trip_through_a_file() {
         let dir = std::env::temp_dir().join(format!("accesslens-spill-{}", std::process::id()));
-        let path = dir.join("shard-000.hits");
+        let file = SpillFile::create(&dir.join("shard-000.hits")).unwrap();
         let hit = |i: u32| Hit {
             ts_ms: -1_000 + i64::from(i),
             bytes: u64::MAX - u64::from(i),
@@ -201,10 +256,15 @@ mod tests {
         };
         let first: Vec<Hit> = (0..5).map(hit).collect();
         let second: Vec<Hit> = (5..6).map(hit).collect();
-        append(&path, std::slice::from_ref(&first), &[7]).unwrap();
-        append(&path, &[second.clone(), Vec::new()], &[2, 9]).unwrap();
+        append(&file, std::slice::from_ref(&first), &[7]).unwrap();
+        append(&file, &[second.clone(), Vec::new()], &[2, 9]).unwrap();
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            0,
+            "unlinked once created"
+        );
         let mut read = Vec::new();
-        read_pieces(&path, |piece, input| read.push((input, piece))).unwrap();
+        read_pieces(&file, |piece, input| read.push((input, piece))).unwrap();
         assert_eq!(read, vec![(7, first), (2, second), (9, Vec::new())]);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -458,7 +458,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 /// there that shares an input (by fingerprint) with the run is moved aside: the run replaces
 /// earlier state of the same files, on every date, also dates it no longer writes. Then the
 /// new partitions are renamed in. Each partition appears whole or not at all; a run of other
-/// inputs is left as it is.
+/// inputs is left as it is. Every manifest is read before anything moves, and a move that
+/// fails undoes those before it, so a commit that fails leaves the state as it was.
 ///
 /// Returns the inputs of replaced partitions that the run did not read (a rerun over fewer
 /// files): their counts are gone from the state until a run reads them again.
@@ -473,7 +474,9 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<V
         };
         let aside = staging.join(".replaced");
         std::fs::create_dir_all(&aside).map_err(|e| io(&aside, e))?;
-        let mut n = 0;
+        // Every manifest is read before anything moves: one that cannot be read fails the
+        // commit with the state as it was.
+        let mut replaced = Vec::new();
         for old in partitions_under(dir)? {
             let manifest = read_manifest(&old)?;
             if manifest
@@ -488,24 +491,43 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<V
                         .filter(|i| !ours.contains(i.fingerprint.as_str()))
                         .map(|i| i.file.clone()),
                 );
-                let to = aside.join(n.to_string());
-                n += 1;
-                std::fs::rename(&old, &to).map_err(|e| io(&old, e))?;
-                if let Some(date_dir) = old.parent() {
-                    // Empty once its last run is gone.
-                    let _ = std::fs::remove_dir(date_dir);
-                }
+                replaced.push(old);
             }
         }
-        for new in partitions_under(staging)? {
-            let relative = new
-                .strip_prefix(staging)
-                .expect("under the staging directory");
-            let target = dir.join(relative);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        let staged = partitions_under(staging)?;
+        // Moves done so far, (from, to), undone in reverse if a later one fails: the
+        // replaced partitions would otherwise be removed with the staging directory.
+        let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut moves = || -> Result<()> {
+            for (n, old) in replaced.iter().enumerate() {
+                let to = aside.join(n.to_string());
+                std::fs::rename(old, &to).map_err(|e| io(old, e))?;
+                moved.push((old.clone(), to));
             }
-            std::fs::rename(&new, &target).map_err(|e| io(&target, e))?;
+            for new in &staged {
+                let relative = new
+                    .strip_prefix(staging)
+                    .expect("under the staging directory");
+                let target = dir.join(relative);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+                }
+                std::fs::rename(new, &target).map_err(|e| io(&target, e))?;
+                moved.push((new.clone(), target));
+            }
+            Ok(())
+        };
+        if let Err(e) = moves() {
+            for (from, to) in moved.iter().rev() {
+                let _ = std::fs::rename(to, from);
+            }
+            return Err(e);
+        }
+        for old in &replaced {
+            if let Some(date_dir) = old.parent() {
+                // Empty once its last run is gone.
+                let _ = std::fs::remove_dir(date_dir);
+            }
         }
         Ok(())
     })?;
