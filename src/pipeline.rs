@@ -391,7 +391,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
         "{{\"format\":{},\"log_format\":{log_format},\"sessions\":{},\"session_timeout_ms\":{},\
          \"visitor_key\":{},\"visitor_hash\":{},\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
-         \"since\":{},\"until\":{},\"text_encoding\":{},\"tz\":{},\
+         \"since\":{},\"until\":{},\"text_encoding\":{},\"tz\":{},\"goal_value_param\":{},\
          \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
@@ -410,6 +410,12 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
             .ingest
             .tz
             .map_or("null".into(), |m| json_string(&offset_text(m))),
+        config
+            .enrich
+            .goals
+            .value_param
+            .as_deref()
+            .map_or("null".into(), json_string),
     )
 }
 

@@ -486,3 +486,34 @@ fn a_rerun_that_fails_to_commit_keeps_the_state_it_would_replace() {
     assert_eq!(after, before, "the old partition is still there");
     assert!(before[0].join("_manifest.json").is_file());
 }
+
+/// Two servers' states of one day add up only if they were counted alike: one run reading
+/// conversion values and one not cannot be summed.
+#[test]
+fn states_counted_with_other_settings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    analyze_state(&[day("2026-10-11.log")], &first, &[]);
+    let second = dir.path().join("second");
+    let inputs = [day("2026-10-11.server2.log")];
+    let out = second.with_extension("out");
+    let args: Vec<&str> = SHOP_ARGS
+        .iter()
+        .copied()
+        .filter(|a| *a != "--goal-value-param" && *a != "value")
+        .chain(["--state", second.to_str().unwrap()])
+        .collect();
+    analyze(&[inputs[0].as_path()], &out, &args);
+    let merged = dir.path().join("merged");
+    let output = run(&[
+        "merge",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("goal_value_param"), "{stderr}");
+    assert!(!merged.exists(), "a refused merge writes nothing");
+}

@@ -168,12 +168,15 @@ pub fn choose(mut found: Vec<Partition>) -> Result<(Vec<Partition>, Vec<Partitio
 }
 
 /// The definitions that change what a merged row counts: partitions must agree on them.
-const COMPARED: [&str; 5] = [
+const COMPARED: [&str; 8] = [
     "sessions",
     "session_timeout_ms",
     "visitor_key",
     "site_domains",
     "beacon_paths",
+    "goal_value_param",
+    "text_encoding",
+    "tz",
 ];
 
 fn check_definitions(partitions: &[Partition]) -> Result<()> {
