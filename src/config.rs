@@ -579,12 +579,28 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
     Ok(bytes)
 }
 
-/// Memory available for new work, from `/proc/meminfo` (Linux); `None` elsewhere.
+/// Memory available for new work (Linux; `None` elsewhere): `MemAvailable` from
+/// `/proc/meminfo`, or less when the process runs in a cgroup (a container) whose limit
+/// leaves less room, since `/proc/meminfo` shows the whole host's memory there.
 fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    let host = kib * 1024;
+    let read = |name: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{name}")).ok();
+    let room = match (read("memory.max"), read("memory.current")) {
+        (Some(max), Some(current)) => cgroup_room(&max, &current),
+        _ => None,
+    };
+    Some(room.map_or(host, |room| room.min(host)))
+}
+
+/// The room a cgroup v2 limit leaves: `memory.max` (a byte count, or `max` for none) less
+/// `memory.current`.
+fn cgroup_room(max: &str, current: &str) -> Option<u64> {
+    let max: u64 = max.trim().parse().ok()?;
+    let current: u64 = current.trim().parse().ok()?;
+    Some(max.saturating_sub(current))
 }
 
 /// `ip+ua`, `ip`, `user` or `cookie:NAME` → the key, and the cookie's name.
@@ -1000,6 +1016,16 @@ mod tests {
         assert!(parse_size("12X").is_err());
         assert!(parse_size("M").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn a_cgroup_limit_leaves_its_room_and_max_means_none() {
+        assert_eq!(
+            cgroup_room("1073741824\n", "268435456\n"),
+            Some(805_306_368)
+        );
+        assert_eq!(cgroup_room("100", "200"), Some(0));
+        assert_eq!(cgroup_room("max\n", "268435456\n"), None);
     }
 
     #[test]
