@@ -1386,22 +1386,20 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
     );
 }
 
-/// A log emptied by another process while it is memory-mapped and read (logrotate's
-/// `copytruncate` at the wrong moment): the run stops with exit status 1, saying which file
-/// shrank and that `--no-mmap` reads it, instead of dying of SIGBUS. The reader is held
-/// after mapping its first window (a test hook in the environment) while the file is
-/// emptied, so the truncation always lands under the mapping.
-#[test]
-fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = generated_log(10_000, 11);
-    assert!(text.len() >= 1 << 20, "large enough to be memory-mapped");
-    let log = write_file(dir.path(), "access.log", text.as_bytes());
-    let hold = dir.path().join("hold");
-    std::fs::create_dir(&hold).unwrap();
-    let out = dir.path().join("out");
-    let child = accesslens(&["analyze", arg(&log), "--out", arg(&out), "--quiet"])
-        .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
+/// Runs `accesslens ARGS` with the reader held after mapping its first window (a test hook
+/// in the environment, using the directory `hold`), cuts `log` to `len` bytes under the
+/// mapping, lets the reader go on, and returns what the run did.
+fn run_truncated_while_mapped(
+    args: &[&str],
+    hold: &Path,
+    log: &Path,
+    len: u64,
+) -> std::process::Output {
+    for signal in ["mapped", "go"] {
+        let _ = std::fs::remove_file(hold.join(signal));
+    }
+    let child = accesslens(args)
+        .env("ACCESSLENS_TEST_HOLD_MAPPED", hold)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1416,12 +1414,34 @@ fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
     }
     std::fs::OpenOptions::new()
         .write(true)
-        .open(&log)
+        .open(log)
         .unwrap()
-        .set_len(0)
+        .set_len(len)
         .unwrap();
     std::fs::write(hold.join("go"), b"").unwrap();
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A log emptied by another process while it is memory-mapped and read (logrotate's
+/// `copytruncate` at the wrong moment): the run stops with exit status 1, saying which file
+/// shrank and that `--no-mmap` reads it, instead of dying of SIGBUS. The reader is held
+/// after mapping its first window (a test hook in the environment) while the file is
+/// emptied, so the truncation always lands under the mapping.
+#[test]
+fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = generated_log(10_000, 11);
+    assert!(text.len() >= 1 << 20, "large enough to be memory-mapped");
+    let log = write_file(dir.path(), "access.log", text.as_bytes());
+    let hold = dir.path().join("hold");
+    std::fs::create_dir(&hold).unwrap();
+    let out = dir.path().join("out");
+    let output = run_truncated_while_mapped(
+        &["analyze", arg(&log), "--out", arg(&out), "--quiet"],
+        &hold,
+        &log,
+        0,
+    );
     assert_exit(&output, 1);
     let err = stderr(&output);
     assert_eq!(
@@ -1438,29 +1458,12 @@ fn a_log_truncated_while_mapped_fails_naming_it_and_the_way_around() {
     let before = dir.path().join("before");
     std::fs::create_dir(&before).unwrap();
     std::fs::write(&log, text.as_bytes()).unwrap();
-    std::fs::remove_file(hold.join("go")).unwrap();
-    std::fs::remove_file(hold.join("mapped")).unwrap();
-    let child = accesslens(&["analyze", arg(&log), "--out", arg(&before), "--quiet"])
-        .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("accesslens binary runs");
-    while !hold.join("mapped").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the reader never mapped the log"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(100)
-        .unwrap();
-    std::fs::write(hold.join("go"), b"").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_truncated_while_mapped(
+        &["analyze", arg(&log), "--out", arg(&before), "--quiet"],
+        &hold,
+        &log,
+        100,
+    );
     assert_exit(&output, 1);
     assert!(
         stderr(&output).contains("the file shrank"),
@@ -1488,39 +1491,23 @@ fn a_run_stopped_by_a_shrinking_log_leaves_no_spilled_hits() {
     let hold = dir.path().join("hold");
     std::fs::create_dir(&hold).unwrap();
     let out = dir.path().join("out");
-    let child = accesslens(&[
-        "analyze",
-        arg(&first),
-        arg(&log),
-        "--out",
-        arg(&out),
-        "--quiet",
-        "--threads",
-        "1",
-        "--hit-memory",
-        "1K",
-    ])
-    .env("ACCESSLENS_TEST_HOLD_MAPPED", &hold)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("accesslens binary runs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !hold.join("mapped").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the reader never mapped the log"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    std::fs::write(hold.join("go"), b"").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_truncated_while_mapped(
+        &[
+            "analyze",
+            arg(&first),
+            arg(&log),
+            "--out",
+            arg(&out),
+            "--quiet",
+            "--threads",
+            "1",
+            "--hit-memory",
+            "1K",
+        ],
+        &hold,
+        &log,
+        0,
+    );
     assert_exit(&output, 1);
     assert!(
         stderr(&output).contains("the file shrank"),

@@ -61,6 +61,12 @@ pub(super) fn parse_caddy(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
         }
     }
     c.finish().map_err(bad)?;
+    finish_caddy(f)
+}
+
+/// A Caddy line's fields → the line: its epoch or ISO time, the remote address when no
+/// client address was logged, and its duration in seconds.
+fn finish_caddy(mut f: Fields<'_>) -> Result<LogLine<'_>, Malformed> {
     let time = match f.time {
         Some(Value::Scalar(epoch)) => {
             parse_epoch_seconds(epoch).map_err(|_| Malformed::BadEpochTimestamp)?
@@ -261,22 +267,7 @@ mod tests {
                 _ => {}
             }
         }
-        let time = match f.time {
-            Some(Value::Scalar(epoch)) => {
-                parse_epoch_seconds(epoch).map_err(|_| Malformed::BadEpochTimestamp)?
-            }
-            Some(Value::Str(iso)) => parse_iso8601(iso).map_err(|_| Malformed::BadIsoTimestamp)?,
-            _ => return Err(Malformed::JsonMissingField),
-        };
-        if f.client.is_empty() {
-            f.client = f.remote;
-        }
-        let mut parsed = finish(&f, time)?;
-        if !f.duration.is_empty() {
-            parsed.response_time_us =
-                seconds_to_us(f.duration).ok_or(Malformed::BadResponseTime)?;
-        }
-        Ok(parsed)
+        finish_caddy(f)
     }
 
     /// The members of Caddy's `request` object.
