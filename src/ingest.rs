@@ -278,7 +278,7 @@ fn ingest_one(
             stats.out_of_range += chunk.out_of_range;
         }
         progress.inc(window.len() as u64);
-        Ok(())
+        shards.spill_error()
     })?;
     Ok((stats, samples))
 }

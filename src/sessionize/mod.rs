@@ -83,6 +83,15 @@ impl Shards {
         }
     }
 
+    /// The error of a spill write that failed, if one did: reading stops on it rather than
+    /// holding the rest of the input in memory (a failed write keeps its hits in memory).
+    pub fn spill_error(&self) -> Result<()> {
+        match self.spill.as_ref().and_then(spill::Spill::take_error) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// The shards, each a list of pieces to be joined when it is processed, and the bytes
     /// of hits spilled to disk; or the error of a spill that failed.
     pub fn into_pieces(self) -> Result<(Vec<ShardPieces>, u64)> {
@@ -544,5 +553,33 @@ mod tests {
         // A direct session interrupted by a campaign arrival.
         let views = [v(0, None), v(1, Some(3)), v(2, None)];
         assert_eq!(cut_with(ua, &views), [0..1, 1..3]);
+    }
+
+    #[test]
+    fn a_failed_spill_is_reported_at_once_and_loses_no_hit() {
+        // The spill directory would be inside a regular file: every write fails.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let shards = Shards::new(Some(SpillOptions {
+            dir: file.path().join("spill"),
+            budget: 1,
+        }));
+        let hit = |visitor: u32| Hit {
+            ts_ms: 0,
+            bytes: 1,
+            visitor,
+            request: 0,
+            referrer: 0,
+            status: 200,
+            offset_min: 0,
+        };
+        // 200 hits of one shard: 6.4 KB, over the 4 KiB a spill waits for.
+        shards.add((0..200).map(|i| hit(i * SHARDS as u32)).collect(), 0);
+        let err = shards.spill_error().unwrap_err().to_string();
+        assert!(err.contains("spill"), "{err}");
+        assert!(shards.spill_error().is_ok(), "reported once");
+        let (mut pieces, spilled) = shards.into_pieces().unwrap();
+        assert_eq!(spilled, 0);
+        let held: usize = pieces[0].take_hits().unwrap().iter().map(Vec::len).sum();
+        assert_eq!(held, 200, "the hits stayed in memory");
     }
 }

@@ -112,6 +112,11 @@ impl Spill {
         }
     }
 
+    /// The first write error, taken out (the run stops on it).
+    pub(super) fn take_error(&self) -> Option<Error> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
     /// Bytes written to disk, or the first write error.
     pub(super) fn finish(self) -> Result<u64> {
         match self.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
