@@ -13,7 +13,9 @@ use std::process::Command;
 
 use accesslens::synth::SynthOptions;
 
-use crate::util::{FIREFOX_WIN, SAFARI_IPHONE, analyze, duckdb_rows, server_logs, write_file};
+use crate::util::{
+    FIREFOX_WIN, GENERATED_SITE_ARGS, SAFARI_IPHONE, analyze, duckdb_rows, server_logs, write_file,
+};
 
 /// The tables the job writes.
 const TABLES: [&str; 7] = [
@@ -24,16 +26,6 @@ const TABLES: [&str; 7] = [
     "referring_sites",
     "search_keywords",
     "errors",
-];
-
-/// Settings of the generated traffic's site.
-const SITE: [&str; 6] = [
-    "--site-domain",
-    "example.com",
-    "--goal",
-    "purchase=/checkout/thank-you",
-    "--goal-value-param",
-    "value",
 ];
 
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
@@ -197,7 +189,11 @@ fn spark_job_gives_accesslens_tables() {
     analyze(
         &inputs,
         &out,
-        &[&SITE[..], &["--emit", "hits", "--hit-buckets", "16"]].concat(),
+        &[
+            &GENERATED_SITE_ARGS[..],
+            &["--emit", "hits", "--hit-buckets", "16"],
+        ]
+        .concat(),
     );
 
     // The edge cases cut the sessions they should.
@@ -292,7 +288,11 @@ fn spark_reads_the_state_sketches_and_unions_them_with_its_own() {
     analyze(
         &inputs,
         &out,
-        &[&SITE[..], &["--state", state.to_str().unwrap()]].concat(),
+        &[
+            &GENERATED_SITE_ARGS[..],
+            &["--state", state.to_str().unwrap()],
+        ]
+        .concat(),
     );
     let run = python(
         &[

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 
 use accesslens::synth::SynthOptions;
 
-use crate::util::{SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs};
+use crate::util::{
+    GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs,
+};
 
 /// The tables `merge` writes.
 const MERGED: [&str; 12] = [
@@ -401,15 +403,10 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     let all = dir.path().join("all");
     let state = dir.path().join("state");
     let site = [
-        "--site-domain",
-        "example.com",
-        "--goal",
-        "purchase=/checkout/thank-you",
-        "--goal-value-param",
-        "value",
-        "--state",
-        state.to_str().unwrap(),
-    ];
+        &GENERATED_SITE_ARGS[..],
+        &["--state", state.to_str().unwrap()],
+    ]
+    .concat();
     analyze(&inputs, &all, &site);
     let dates = std::fs::read_dir(&state).unwrap().count();
     assert!(dates >= 2, "{dates} dates");
