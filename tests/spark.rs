@@ -168,7 +168,8 @@ fn edge_logs(dir: &Path) -> Vec<PathBuf> {
 
 fn python(args: &[&str], spark: bool) -> std::process::Output {
     let mut cmd = Command::new("python3");
-    cmd.args(args);
+    // tests/spark_jobs.py imports the job: no __pycache__ left in the source tree.
+    cmd.args(args).env("PYTHONDONTWRITEBYTECODE", "1");
     if spark {
         // Two cores and few shuffle partitions: the data is small, startup dominates.
         cmd.env(

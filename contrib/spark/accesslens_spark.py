@@ -1031,8 +1031,19 @@ def merge_states(spark: SparkSession, args) -> None:
             f"no state partitions to merge in {', '.join(args.states)} (within --since/--until)"
         )
     check_definitions(partitions)
-    rollup = Rollup(spark, store, partitions)
-    rollup.write(args.out)
+    # The sums are cached, and small: let adaptive execution coalesce their partitions (200
+    # by default) as it does for any other shuffle, or every table's job reads them all.
+    coalesce_cached = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
+    before = spark.conf.get(coalesce_cached, None)
+    spark.conf.set(coalesce_cached, "true")
+    try:
+        rollup = Rollup(spark, store, partitions)
+        rollup.write(args.out)
+    finally:
+        if before is None:
+            spark.conf.unset(coalesce_cached)
+        else:
+            spark.conf.set(coalesce_cached, before)
     # Last: its presence says every table is in place.
     summary = rollup.summary(skipped)
     store.write_text(join(args.out, "_merged.json"), json.dumps(summary, indent=2) + "\n")
