@@ -294,7 +294,9 @@ fn mapped_windows(
 /// A test hook, not an option: with `ACCESSLENS_TEST_HOLD_MAPPED=DIR` in the environment,
 /// the first window mapped in the process waits, before any of its bytes is read, until
 /// `DIR/go` exists, after creating `DIR/mapped` to say it is there. It lets a test change
-/// the file under a mapping at a known moment (see the SIGBUS guard in `mmap`).
+/// the file under a mapping at a known moment (see the SIGBUS guard in `mmap`). Debug
+/// builds only (those `cargo test` runs): a release build never looks at the variable.
+#[cfg(debug_assertions)]
 fn hold_for_test() {
     static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let Some(dir) = std::env::var_os("ACCESSLENS_TEST_HOLD_MAPPED") else {
@@ -311,6 +313,9 @@ fn hold_for_test() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+#[cfg(not(debug_assertions))]
+fn hold_for_test() {}
 
 /// Windows of a stream that may be compressed: its first bytes say how to decode it. The
 /// stream is read and decoded on a thread of its own, one window ahead of `each`.
