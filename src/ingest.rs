@@ -280,6 +280,7 @@ fn ingest_one(
         progress.inc(window.len() as u64);
         shards.spill_error()
     })?;
+    stats.fingerprint = input.content_fingerprint();
     Ok((stats, samples))
 }
 

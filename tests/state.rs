@@ -244,6 +244,33 @@ fn the_same_state_merged_twice_or_copied_counts_once() {
         "{stderr}"
     );
     assert_same_tables(&once, &dir.path().join("copied"), true);
+
+    // The same log rotated and compressed (logrotate's `access.log.1` → `access.log.2.gz`)
+    // is the same input: its fingerprint is of the decoded log.
+    let packed = dir.path().join("access.log.2.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&packed).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut encoder, &std::fs::read(day("2026-10-10.log")).unwrap())
+        .unwrap();
+    encoder.finish().unwrap();
+    let rotated = dir.path().join("rotated");
+    analyze_state(&[packed], &rotated, &[]);
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        rotated.to_str().unwrap(),
+        "--out",
+        dir.path().join("rotated-merged").to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("skipped: a newer partition of the same inputs counts"),
+        "{stderr}"
+    );
+    assert_same_tables(&once, &dir.path().join("rotated-merged"), true);
 }
 
 #[test]
