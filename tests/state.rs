@@ -541,3 +541,37 @@ fn states_counted_with_other_settings_are_refused() {
     assert!(stderr.contains("goal_value_param"), "{stderr}");
     assert!(!merged.exists(), "a refused merge writes nothing");
 }
+
+/// Servers' nightly runs started together into one state directory take turns to commit:
+/// every run's partitions land whole, and the state merges as if the runs had been one
+/// after the other.
+#[test]
+fn runs_started_together_into_one_state_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let together = dir.path().join("together");
+    let children: Vec<_> = all_days()
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let mut args: Vec<String> = vec!["analyze".into(), file.display().to_string()];
+            args.extend(SHOP_ARGS.iter().map(|a| a.to_string()));
+            args.extend([
+                "-q".into(),
+                "--out".into(),
+                dir.path().join(format!("out{i}")).display().to_string(),
+                "--state".into(),
+                together.display().to_string(),
+            ]);
+            crate::util::bin().args(&args).spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let one_by_one = daily_state(dir.path());
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    merge(&[&together], &a, &[]);
+    merge(&[&one_by_one], &b, &[]);
+    assert_same_tables(&a, &b, true);
+    assert!(together.join(".accesslens.lock").is_file());
+}

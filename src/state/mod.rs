@@ -49,6 +49,9 @@ pub const HLL_TYPE: HllType = HllType::Hll8;
 /// The manifest's name in each date partition (a leading `_`: Spark and Hive skip it).
 pub const MANIFEST: &str = "_manifest.json";
 
+/// The lock file in a state directory (a leading `.`: Spark, Hive and `merge` skip it).
+pub const LOCK: &str = ".accesslens.lock";
+
 /// The layout version written into every manifest.
 pub const LAYOUT: u32 = 1;
 
@@ -461,6 +464,10 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 /// inputs is left as it is. Every manifest is read before anything moves, and a move that
 /// fails undoes those before it, so a commit that fails leaves the state as it was.
 ///
+/// Runs committing into one state directory at once (one per server, started together)
+/// take turns: each holds an exclusive lock on `DIR/.accesslens.lock` from the first
+/// manifest read to the last rename, so none reads a partition another is moving.
+///
 /// Returns the inputs of replaced partitions that the run did not read (a rerun over fewer
 /// files): their counts are gone from the state until a run reads them again.
 pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<Vec<String>> {
@@ -472,6 +479,14 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<V
             path: path.display().to_string(),
             source,
         };
+        let lock_path = dir.join(LOCK);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io(&lock_path, e))?;
+        lock.lock().map_err(|e| io(&lock_path, e))?;
         let aside = staging.join(".replaced");
         std::fs::create_dir_all(&aside).map_err(|e| io(&aside, e))?;
         // Every manifest is read before anything moves: one that cannot be read fails the
