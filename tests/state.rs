@@ -354,11 +354,16 @@ fn rerunning_a_day_replaces_its_state() {
         stderr.contains("also counted") && stderr.contains("2026-10-11.server2.log"),
         "{stderr}"
     );
-    let left: Vec<_> = std::fs::read_dir(&state)
+    let mut left: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left, ["date=2026-10-11"], "no staging directory is left");
+    left.sort();
+    assert_eq!(
+        left,
+        [".accesslens.lock", "date=2026-10-11"],
+        "no staging directory is left"
+    );
 }
 
 #[test]
