@@ -260,6 +260,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
+    /// With --state: continue the sessions left open at the end of earlier runs whose state
+    /// is in DIR (a state directory, which may be --state's own), so that a visit crossing
+    /// from their logs into these is one session, counted on the date it started. Reads the
+    /// runs whose last hit is within a session timeout of this run's first, and that no
+    /// other run has continued. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub continue_from: Vec<PathBuf>,
+
     /// Visitor buckets of the hits table: `visitor_bucket` is the visitor hash modulo N, a
     /// power of two [default: 64].
     #[arg(long, value_name = "N")]
