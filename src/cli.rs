@@ -46,7 +46,9 @@ pub enum Command {
     /// Counts are summed exactly; `visitors` columns become estimates (HLL sketches, relative
     /// standard error 1.6%). Partitions of a date that saw the same input files count once
     /// (the newest); partitions of disjoint inputs add up; partitions sharing only some
-    /// inputs are refused. Exit status: 0 success, 1 a state cannot be read or merged or the
+    /// inputs are refused. A session belongs to the date it started: the sessions a run left
+    /// open count unless a later run continued them (`analyze --continue-from`), which then
+    /// counts them whole. Exit status: 0 success, 1 a state cannot be read or merged or the
     /// output cannot be written, 2 invalid command line.
     #[command(
         after_help = "Example:\n  accesslens merge state/ --since 2026-10-01 --until 2026-10-31 --out october/"
@@ -255,7 +257,8 @@ pub struct AnalyzeArgs {
 
     /// Also write the run's mergeable state into DIR, for `accesslens merge`: a
     /// `date=YYYY-MM-DD/run=ID` directory per date on which sessions started (the log's
-    /// clock). The run replaces the state in DIR of any input it reads again. Not with
+    /// clock). The run replaces the state in DIR of any input it reads again. Sessions still
+    /// open at the end of the input are kept apart, for a later --continue-from. Not with
     /// standard input, nor with --since or --until.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,

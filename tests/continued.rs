@@ -250,6 +250,31 @@ fn a_visit_across_midnight_is_one_session_when_the_next_day_continues_it() {
     assert_same_tables(&all, &merged, true);
     assert_eq!(merged_sessions(&merged), "7");
 
+    // The README's DuckDB query over the state applies the same rule.
+    let by_sql = duckdb_rows(
+        &state,
+        "with continued as (
+           select date, unnest(continues).run as run
+           from read_json('{out}/*/*/_manifest.json',
+                          columns = {date: 'DATE', continues: 'STRUCT(run VARCHAR)[]'})),
+         closed as (
+           select date, run, channel, sessions
+           from read_parquet('{out}/*/*/channels.parquet', hive_partitioning = true)),
+         open as (
+           select date, run, channel, sessions
+           from read_parquet('{out}/*/*/open/channels.parquet', hive_partitioning = true) o
+           where not exists (select 1 from continued c where c.date = o.date and c.run = o.run))
+         select channel, sum(sessions)::bigint from (from closed union all from open)
+         group by all order by all",
+    );
+    assert_eq!(
+        by_sql,
+        duckdb_rows(
+            &merged,
+            "select channel, sessions from '{out}/channels.parquet' order by channel"
+        )
+    );
+
     // Counted by hand: A is one Organic Search session (3 page views, 40 minutes, the
     // conversion), C one Email session whose beacon came after midnight, B two Direct ones.
     assert_eq!(

@@ -687,6 +687,68 @@ mod tests {
         }
     }
 
+    /// A partition of run `run` (over `inputs`) with open sessions of digest `open`, that
+    /// continued `continues` (run, inputs, digest).
+    fn with_open(
+        dir: &str,
+        run: &str,
+        inputs: &[&str],
+        open: Option<&str>,
+        continues: &[(&str, &[&str], &str)],
+    ) -> Partition {
+        let mut p = partition(dir, "2026-10-10", 0, inputs);
+        p.manifest.run = run.into();
+        p.manifest.open_digest = open.map(Into::into);
+        p.manifest.open = open.map(|_| crate::state::OpenPart {
+            sessions: 1,
+            hits: 1,
+        });
+        p.manifest.continues = continues
+            .iter()
+            .map(|&(run, inputs, digest)| crate::state::Continued {
+                run: run.into(),
+                inputs: partition("x", "2026-10-10", 0, inputs).manifest.inputs,
+                open_digest: digest.into(),
+            })
+            .collect();
+        p
+    }
+
+    fn counted(mut partitions: Vec<Partition>) -> Result<Vec<bool>> {
+        open_parts(&mut partitions)?;
+        Ok(partitions.iter().map(|p| p.open_counted).collect())
+    }
+
+    #[test]
+    fn open_sessions_count_unless_a_run_of_the_same_date_continued_them() {
+        let day1 = || with_open("d1", "r1", &["a"], Some("h1"), &[]);
+        // Alone, day 1's open sessions count.
+        assert_eq!(counted(vec![day1()]).unwrap(), [true]);
+        // Continued by day 2 (which has open sessions of its own, counted).
+        let day2 = with_open("d2", "r2", &["b"], Some("h2"), &[("r1", &["a"], "h1")]);
+        assert_eq!(counted(vec![day1(), day2]).unwrap(), [false, true]);
+        // Continued as they were before day 1 was analyzed again.
+        let stale = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "old")]);
+        let err = counted(vec![day1(), stale]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("again"), "{err}");
+        // Continued by a run over day 1's file and another since replaced by both.
+        let replaced = with_open("d1", "r1b", &["a", "c"], Some("h3"), &[]);
+        let day2 = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]);
+        let err = counted(vec![replaced, day2]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("c.log"), "{err}");
+        // Continued twice.
+        let twice = vec![
+            day1(),
+            with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]),
+            with_open("d3", "r3", &["c"], None, &[("r1", &["a"], "h1")]),
+        ];
+        let err = counted(twice).unwrap_err().to_string();
+        assert!(
+            err.contains("both continued") && err.contains("a.log"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn dates_parse_and_impossible_ones_do_not() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
