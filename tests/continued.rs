@@ -406,6 +406,90 @@ fn running_day_two_again_counts_what_it_continued_once() {
     assert_eq!(runs, 1, "day 2 no longer writes into 10-10");
 }
 
+/// A beacon belongs to the session it follows within the timeout, else to the next one if
+/// that starts within the timeout: the beacons a later run needs are carried, the others not.
+#[test]
+fn beacons_go_with_the_open_session_they_belong_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d1, d2) = (OCT_10, OCT_10 + DAY);
+    let g = "198.51.100.9";
+    let beacon =
+        |ms: i64, res: &str| line(g, ms, &format!("/collect?res={res}&cd=24"), "-", IPHONE);
+    // A session at 23:00 (closed at the end of the day), its beacon at 23:20; a beacon at
+    // 23:40, 40 minutes after it, that belongs to the session starting 23:45 (open), which
+    // goes on after midnight.
+    let day1 = write(
+        dir.path(),
+        "g1.log",
+        &[
+            line(g, d1 + 23 * HOUR, "/", "-", IPHONE),
+            beacon(d1 + 23 * HOUR + 20 * MIN, "1280x720"),
+            beacon(d1 + 23 * HOUR + 40 * MIN, "390x844"),
+            line(g, d1 + 23 * HOUR + 45 * MIN, "/", "-", IPHONE),
+            line("198.51.100.10", d2 - 1000, "/", "-", FIREFOX),
+        ],
+    );
+    let day2 = write(
+        dir.path(),
+        "g2.log",
+        &[line(
+            g,
+            d2 + 10 * MIN,
+            "/shop",
+            "https://mysite.test/",
+            IPHONE,
+        )],
+    );
+    let state = continued_state(dir.path(), &day1, &day2);
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged);
+    let all = dir.path().join("all");
+    analyze(&[&day1, &day2], &all, &settings());
+    assert_same_tables(&all, &merged, true);
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select resolution, sessions, page_views from '{out}/resolutions.parquet'
+             where device = 'smartphone' order by resolution"
+        ),
+        [["1280x720", "1", "1"], ["390x844", "1", "2"]]
+    );
+}
+
+#[test]
+fn a_state_given_twice_is_continued_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (day1, day2) = days(dir.path());
+    let state = dir.path().join("state");
+    analyze_state(&[&day1], &dir.path().join("out1"), &state, &[]);
+    let copy = dir.path().join("copy");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&state)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let next = dir.path().join("next");
+    let said = analyze_state(
+        &[&day2],
+        &dir.path().join("out2"),
+        &next,
+        &[
+            "--continue-from",
+            state.to_str().unwrap(),
+            "--continue-from",
+            copy.to_str().unwrap(),
+        ],
+    );
+    assert!(said.is_empty(), "{said}");
+    let merged = dir.path().join("merged");
+    merge(&[&state, &next], &merged);
+    let all = dir.path().join("all");
+    analyze(&[&day1, &day2], &all, &settings());
+    assert_same_tables(&all, &merged, true);
+}
+
 #[test]
 fn a_chain_of_generated_days_merges_to_the_sessions_of_one_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -164,11 +164,11 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, path: &Path) -> Re
         .ok_or_else(|| invalid(path, format!("no column {name:?} of the expected type")))
 }
 
-/// Reads a partition's `open/open_hits.parquet` back.
-pub fn read_open_hits(partition: &Path) -> Result<Vec<CarriedHit>> {
+/// Reads a partition's `open/open_hits.parquet` back, rows in file order.
+pub fn read_open_hits(partition: &Path) -> Result<Vec<OpenHitRow>> {
     let dir = partition.join(OPEN_DIR);
     let path = dir.join(format!("{OPEN_HITS}.parquet"));
-    let mut hits = Vec::new();
+    let mut rows = Vec::new();
     for batch in read_table(&dir, OPEN_HITS, &[], None)? {
         let batch = batch?;
         let bin = |name| column::<BinaryArray>(&batch, name, &path);
@@ -181,29 +181,37 @@ pub fn read_open_hits(partition: &Path) -> Result<Vec<CarriedHit>> {
             bin("request")?,
             bin("referrer")?,
         );
-        let (offset, status, bytes) = (int("offset_min")?, int("status")?, int("bytes")?);
+        let (visitor, offset, status, bytes) = (
+            int("visitor")?,
+            int("offset_min")?,
+            int("status")?,
+            int("bytes")?,
+        );
         for i in 0..batch.num_rows() {
             let bad = |what: &str| invalid(&path, format!("row {i}: bad {what}"));
             if ts.is_null(i) {
                 return Err(bad("ts"));
             }
-            hits.push(CarriedHit {
-                client: client.value(i).to_vec(),
-                user_agent: agent.value(i).to_vec(),
-                ident: ident.value(i).to_vec(),
-                ts_ms: ts.value(i).div_euclid(1000),
-                offset_min: i16::try_from(offset.value(i)).map_err(|_| bad("offset_min"))?,
-                request: request.value(i).to_vec(),
-                referrer: referrer.value(i).to_vec(),
-                status: u16::try_from(status.value(i))
-                    .ok()
-                    .filter(|&s| s < crate::sessionize::CARRIED)
-                    .ok_or_else(|| bad("status"))?,
-                bytes: bytes.value(i) as u64,
+            rows.push(OpenHitRow {
+                visitor: visitor.value(i),
+                hit: CarriedHit {
+                    client: client.value(i).to_vec(),
+                    user_agent: agent.value(i).to_vec(),
+                    ident: ident.value(i).to_vec(),
+                    ts_ms: ts.value(i).div_euclid(1000),
+                    offset_min: i16::try_from(offset.value(i)).map_err(|_| bad("offset_min"))?,
+                    request: request.value(i).to_vec(),
+                    referrer: referrer.value(i).to_vec(),
+                    status: u16::try_from(status.value(i))
+                        .ok()
+                        .filter(|&s| s < crate::sessionize::CARRIED)
+                        .ok_or_else(|| bad("status"))?,
+                    bytes: bytes.value(i) as u64,
+                },
             });
         }
     }
-    Ok(hits)
+    Ok(rows)
 }
 
 /// What `--continue-from` is to match: this run's inputs, hits and definitions.
@@ -277,6 +285,16 @@ pub fn read_continuation(req: &ContinueRequest<'_>) -> Result<Continuation> {
                 .push((dir, manifest));
         }
     }
+    // A run's date given twice (a copy of the state): the newest copy.
+    for partitions in runs.values_mut() {
+        partitions.sort_by(|(a_dir, a), (b_dir, b)| {
+            a.date
+                .cmp(&b.date)
+                .then(b.written_at_ms.cmp(&a.written_at_ms))
+                .then(a_dir.cmp(b_dir))
+        });
+        partitions.dedup_by(|later, first| later.1.date == first.1.date);
+    }
     // Runs continued by a run that stays.
     let mut continued_by: HashMap<&str, Vec<&Manifest>> = HashMap::new();
     for partitions in runs.values() {
@@ -290,7 +308,7 @@ pub fn read_continuation(req: &ContinueRequest<'_>) -> Result<Continuation> {
     }
     for (run, partitions) in &runs {
         let (dir, m) = &partitions[0];
-        let (Some(digest), Some(last)) = (&m.open_digest, m.last_hit_ms) else {
+        let (Some(digest_wanted), Some(last)) = (&m.open_digest, m.last_hit_ms) else {
             continue;
         };
         if shares_ours(m) || (last - first).abs() > req.timeout_ms {
@@ -313,12 +331,26 @@ pub fn read_continuation(req: &ContinueRequest<'_>) -> Result<Continuation> {
                 what,
             });
         }
-        let before = out.hits.len();
+        // Every date's open hits, checked against the digest of all of them: a state given
+        // in part (one date of it) would continue some of the run's open sessions only.
+        let mut open = BTreeMap::new();
         for (dir, m) in partitions {
             if m.open.as_ref().is_some_and(|o| o.hits > 0) {
-                out.hits.extend(read_open_hits(dir)?);
+                let day = super::merge::parse_date(&m.date)
+                    .ok_or_else(|| invalid(dir, format!("bad date {:?}", m.date)))?;
+                open.insert(day, read_open_hits(dir)?);
             }
         }
+        if digest(&open).as_ref() != Some(digest_wanted) {
+            return Err(invalid(
+                dir,
+                "its open hits do not add up to its run's open_digest: give --continue-from \
+                 the whole state directory (every date of the run), as written",
+            ));
+        }
+        let before = out.hits.len();
+        out.hits
+            .extend(open.into_values().flatten().map(|row| row.hit));
         if last > first {
             out.warnings.push(format!(
                 "--continue-from: the logs of {} end {:.3} s after this run's begin: sessions \
@@ -341,7 +373,7 @@ pub fn read_continuation(req: &ContinueRequest<'_>) -> Result<Continuation> {
         out.continues.push(Continued {
             run: run.clone(),
             inputs: m.inputs.clone(),
-            open_digest: digest.clone(),
+            open_digest: digest_wanted.clone(),
         });
     }
     Ok(out)
