@@ -16,10 +16,12 @@
 //! partition. Sessions still open at the end of the run's input (their last page view within
 //! the session timeout of its last hit) are counted apart, in the partition's `open/`, with
 //! the hits a later run needs to continue them ([`carry`]): `merge` counts them there unless
-//! a later run continued them (and counts them whole in its own partitions). Reports counted from hits rather than sessions (pages, errors, status codes,
-//! traffic by hour and day, the summary's line counts) and reports that need a visitor's
-//! whole history (visitors, sessions numbered per visitor, retention, attribution, paths)
-//! have no state yet.
+//! a later run continued them (and counts them whole in its own partitions).
+//!
+//! Reports counted from hits rather than sessions (pages, errors, status codes, traffic by
+//! hour and day, the summary's line counts) and reports that need a visitor's whole history
+//! (visitors, sessions numbered per visitor, retention, attribution, paths) have no state
+//! yet.
 
 pub mod carry;
 pub mod merge;
