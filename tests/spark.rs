@@ -252,14 +252,20 @@ fn spark_job_gives_accesslens_tables() {
 }
 
 /// Reads the state's channel sketches with Spark, and Spark's own sketches of the same
-/// sessions: `hll_sketch_agg(cast(visitor as string), 12)` over the sessions table.
+/// sessions: `hll_sketch_agg(cast(visitor as string), 12)` over the sessions table. The
+/// sessions open at the end of the run are in `open/` (no later run continued them).
 const SKETCH_CHECK: &str = r#"
-import sys
+import glob, sys
 from pyspark.sql import SparkSession
 state, sessions = sys.argv[1], sys.argv[2]
 spark = SparkSession.builder.getOrCreate()
-spark.read.option("basePath", state).parquet(state + "/date=*/run=*/channels.parquet") \
-    .createOrReplaceTempView("state")
+columns = ["channel", "sessions", "visitors_hll"]
+counted = spark.read.option("basePath", state) \
+    .parquet(state + "/date=*/run=*/channels.parquet").select(*columns)
+if glob.glob(state + "/date=*/run=*/open/channels.parquet"):
+    counted = counted.unionByName(
+        spark.read.parquet(state + "/date=*/run=*/open/channels.parquet").select(*columns))
+counted.createOrReplaceTempView("state")
 spark.read.parquet(sessions).createOrReplaceTempView("sessions")
 rows = spark.sql("""
     with ours as (select channel, sum(sessions) sessions, hll_union_agg(visitors_hll) s

@@ -8,6 +8,11 @@
 //! - partitions that share some inputs but not all are refused: adding them would count the
 //!   shared file twice, and dropping one would lose the other's files.
 //!
+//! A partition's `open/` (the sessions open at the end of its run) counts unless a counted
+//! partition of the same date continued that run (`continues`), in which case that run
+//! counts those sessions whole. Two runs that continued the same open sessions, or one that
+//! continued them as they no longer are (the earlier logs analyzed again since), are refused.
+//!
 //! Counts are summed exactly; visitor sketches are unioned, so `visitors` becomes an
 //! estimate; rates and averages are computed from the sums, as `analyze` computes them.
 
@@ -47,6 +52,8 @@ pub struct Partition {
     pub dir: PathBuf,
     pub day: i32,
     pub manifest: Manifest,
+    /// Whether its `open/` counts (set by [`open_parts`]).
+    pub open_counted: bool,
 }
 
 /// Every merged report, as the rows `analyze` writes.
@@ -106,7 +113,12 @@ pub fn discover(states: &[PathBuf]) -> Result<Vec<Partition>> {
             let day = parse_date(&manifest.date).ok_or_else(|| {
                 invalid(&dir.join(MANIFEST), format!("bad date {:?}", manifest.date))
             })?;
-            found.push(Partition { dir, day, manifest });
+            found.push(Partition {
+                dir,
+                day,
+                manifest,
+                open_counted: false,
+            });
         }
     }
     // A partition named twice (`merge S S`, or S and S/date=…) is one partition.
@@ -179,16 +191,31 @@ const COMPARED: [&str; 8] = [
     "tz",
 ];
 
+/// The first definition that differs between two runs' (`goals` for the goals), if any.
+pub(crate) fn definition_differs(
+    a: &serde_json::Value,
+    a_goals: &[(String, String)],
+    b: &serde_json::Value,
+    b_goals: &[(String, String)],
+) -> Option<String> {
+    COMPARED
+        .iter()
+        .find(|&&k| a.get(k) != b.get(k))
+        .map(|k| (*k).to_owned())
+        .or_else(|| (a_goals != b_goals).then(|| "goals".to_owned()))
+}
+
 fn check_definitions(partitions: &[Partition]) -> Result<()> {
     let Some(first) = partitions.first() else {
         return Ok(());
     };
     for p in &partitions[1..] {
-        let differs = COMPARED
-            .iter()
-            .find(|&&k| p.manifest.definitions.get(k) != first.manifest.definitions.get(k))
-            .map(|k| (*k).to_owned())
-            .or_else(|| (p.manifest.goals != first.manifest.goals).then(|| "goals".to_owned()));
+        let differs = definition_differs(
+            &p.manifest.definitions,
+            &p.manifest.goals,
+            &first.manifest.definitions,
+            &first.manifest.goals,
+        );
         if let Some(what) = differs {
             return Err(Error::StateMismatch {
                 first: first.dir.display().to_string(),
@@ -196,6 +223,72 @@ fn check_definitions(partitions: &[Partition]) -> Result<()> {
                 what,
             });
         }
+    }
+    Ok(())
+}
+
+/// Decides, for each counted partition, whether its `open/` counts: it does unless a counted
+/// partition of the same date (of another run) continued its run. Refuses two runs that
+/// continued the same run, and a run that continued open sessions that are no longer those
+/// counted (another digest, or the state of those logs replaced by a run over other inputs).
+pub fn open_parts(partitions: &mut [Partition]) -> Result<()> {
+    let stale = |continuer: &Partition, continued: &Partition| Error::ContinuedStale {
+        continuer: super::carry::files(&continuer.manifest.inputs),
+        continued: super::carry::files(&continued.manifest.inputs),
+        dir: continued.dir.display().to_string(),
+    };
+    let mut counted = Vec::with_capacity(partitions.len());
+    for p in partitions.iter() {
+        let same_day = || partitions.iter().filter(|q| q.day == p.day);
+        // A continued run's logs analyzed again over other inputs.
+        for c in &p.manifest.continues {
+            let fingerprints: HashSet<&str> =
+                c.inputs.iter().map(|i| i.fingerprint.as_str()).collect();
+            if let Some(other) = same_day().find(|q| {
+                q.manifest.run != c.run
+                    && q.manifest.run != p.manifest.run
+                    && q.manifest
+                        .inputs
+                        .iter()
+                        .any(|i| fingerprints.contains(i.fingerprint.as_str()))
+            }) {
+                return Err(stale(p, other));
+            }
+        }
+        if p.manifest.open.is_none() {
+            counted.push(false);
+            continue;
+        }
+        let continuers: Vec<(&Partition, &super::Continued)> = same_day()
+            .filter(|q| q.manifest.run != p.manifest.run)
+            .filter_map(|q| {
+                q.manifest
+                    .continues
+                    .iter()
+                    .find(|c| c.run == p.manifest.run)
+                    .map(|c| (q, c))
+            })
+            .collect();
+        match continuers.as_slice() {
+            [] => counted.push(true),
+            [(q, c)] => {
+                if Some(&c.open_digest) != p.manifest.open_digest.as_ref() {
+                    return Err(stale(q, p));
+                }
+                counted.push(false);
+            }
+            [(a, _), (b, _), ..] => {
+                return Err(Error::ContinuedTwice {
+                    run: p.manifest.run.clone(),
+                    continued: super::carry::files(&p.manifest.inputs),
+                    first: a.dir.display().to_string(),
+                    second: b.dir.display().to_string(),
+                });
+            }
+        }
+    }
+    for (p, counted) in partitions.iter_mut().zip(counted) {
+        p.open_counted = counted;
     }
     Ok(())
 }
@@ -240,7 +333,14 @@ type Accs = HashMap<Key, Acc>;
 fn merge_report(report: Report, partitions: &[Partition]) -> Result<Accs> {
     partitions
         .par_iter()
-        .map(|p| read_partition(report, &p.dir))
+        .map(|p| {
+            let accs = read_partition(report, &p.dir)?;
+            if !p.open_counted {
+                return Ok(accs);
+            }
+            let open = read_partition(report, &p.dir.join(super::carry::OPEN_DIR))?;
+            Ok(merge_accs(accs, open))
+        })
         .try_reduce(Accs::new, |mut a, b| {
             if a.len() < b.len() {
                 return Ok(merge_accs(b, a));
@@ -352,7 +452,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         .filter(|p| options.since.is_none_or(|s| p.day >= s))
         .filter(|p| options.until.is_none_or(|u| p.day <= u))
         .collect();
-    let (partitions, skipped) = choose(found)?;
+    let (mut partitions, skipped) = choose(found)?;
     if partitions.is_empty() {
         return Err(Error::NoState {
             what: options
@@ -364,6 +464,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         });
     }
     check_definitions(&partitions)?;
+    open_parts(&mut partitions)?;
     let mut merged: BTreeMap<&'static str, Accs> = Report::ALL
         .par_iter()
         .map(|&r| merge_report(r, &partitions).map(|accs| (r.name(), accs)))
@@ -575,8 +676,77 @@ mod tests {
                 goals: Vec::new(),
                 tables: Vec::new(),
                 visitors_hll: String::new(),
+                first_hit_ms: None,
+                last_hit_ms: None,
+                open_from_ms: None,
+                open_digest: None,
+                open: None,
+                continues: Vec::new(),
             },
+            open_counted: false,
         }
+    }
+
+    /// A partition of run `run` (over `inputs`) with open sessions of digest `open`, that
+    /// continued `continues` (run, inputs, digest).
+    fn with_open(
+        dir: &str,
+        run: &str,
+        inputs: &[&str],
+        open: Option<&str>,
+        continues: &[(&str, &[&str], &str)],
+    ) -> Partition {
+        let mut p = partition(dir, "2026-10-10", 0, inputs);
+        p.manifest.run = run.into();
+        p.manifest.open_digest = open.map(Into::into);
+        p.manifest.open = open.map(|_| crate::state::OpenPart {
+            sessions: 1,
+            hits: 1,
+        });
+        p.manifest.continues = continues
+            .iter()
+            .map(|&(run, inputs, digest)| crate::state::Continued {
+                run: run.into(),
+                inputs: partition("x", "2026-10-10", 0, inputs).manifest.inputs,
+                open_digest: digest.into(),
+            })
+            .collect();
+        p
+    }
+
+    fn counted(mut partitions: Vec<Partition>) -> Result<Vec<bool>> {
+        open_parts(&mut partitions)?;
+        Ok(partitions.iter().map(|p| p.open_counted).collect())
+    }
+
+    #[test]
+    fn open_sessions_count_unless_a_run_of_the_same_date_continued_them() {
+        let day1 = || with_open("d1", "r1", &["a"], Some("h1"), &[]);
+        // Alone, day 1's open sessions count.
+        assert_eq!(counted(vec![day1()]).unwrap(), [true]);
+        // Continued by day 2 (which has open sessions of its own, counted).
+        let day2 = with_open("d2", "r2", &["b"], Some("h2"), &[("r1", &["a"], "h1")]);
+        assert_eq!(counted(vec![day1(), day2]).unwrap(), [false, true]);
+        // Continued as they were before day 1 was analyzed again.
+        let stale = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "old")]);
+        let err = counted(vec![day1(), stale]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("again"), "{err}");
+        // Continued by a run over day 1's file and another since replaced by both.
+        let replaced = with_open("d1", "r1b", &["a", "c"], Some("h3"), &[]);
+        let day2 = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]);
+        let err = counted(vec![replaced, day2]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("c.log"), "{err}");
+        // Continued twice.
+        let twice = vec![
+            day1(),
+            with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]),
+            with_open("d3", "r3", &["c"], None, &[("r1", &["a"], "h1")]),
+        ];
+        let err = counted(twice).unwrap_err().to_string();
+        assert!(
+            err.contains("both continued") && err.contains("a.log"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,11 +13,17 @@
 //! computes them as `analyze` does.
 //!
 //! A session belongs to the date it started, so each of its counts is in exactly one
-//! partition. Reports counted from hits rather than sessions (pages, errors, status codes,
-//! traffic by hour and day, the summary's line counts) and reports that need a visitor's
-//! whole history (visitors, sessions numbered per visitor, retention, attribution, paths)
-//! have no state yet.
+//! partition. Sessions still open at the end of the run's input (their last page view within
+//! the session timeout of its last hit) are counted apart, in the partition's `open/`, with
+//! the hits a later run needs to continue them ([`carry`]): `merge` counts them there unless
+//! a later run continued them (and counts them whole in its own partitions).
+//!
+//! Reports counted from hits rather than sessions (pages, errors, status codes, traffic by
+//! hour and day, the summary's line counts) and reports that need a visitor's whole history
+//! (visitors, sessions numbered per visitor, retention, attribution, paths) have no state
+//! yet.
 
+pub mod carry;
 pub mod merge;
 
 use std::collections::BTreeMap;
@@ -52,8 +58,13 @@ pub const MANIFEST: &str = "_manifest.json";
 /// The lock file in a state directory (a leading `.`: Spark, Hive and `merge` skip it).
 pub const LOCK: &str = ".accesslens.lock";
 
-/// The layout version written into every manifest.
-pub const LAYOUT: u32 = 1;
+/// The layout version written into every manifest. Version 2 added the open sessions
+/// (`open/`, the manifest's `open`, `open_digest`, `continues` and hit times); version 1
+/// states are read as having none.
+pub const LAYOUT: u32 = 2;
+
+/// The oldest layout this version reads.
+pub const MIN_LAYOUT: u32 = 1;
 
 /// What the visitor sketches hold, for the manifest and the Parquet metadata.
 pub const SKETCH_CONTRACT: &str = "Apache DataSketches HLL_8, lg_k 12, of the visitor column's \
@@ -278,30 +289,37 @@ pub fn visitor_coupon(visitor_hash: u64) -> Coupon {
     Coupon::from_value(raw_bytes::from_str(&text))
 }
 
-/// One report's cells, per date (days since 1970-01-01, log's clock).
-type ByDay = BTreeMap<i32, IdMap<[u32; 2], Cell>>;
+/// Where a session's counts go: the date it started (days since 1970-01-01, log's clock),
+/// and whether it is open (counted in the partition's `open/`).
+type Part = (i32, bool);
 
-/// Every mergeable report's cells, per date on which their sessions started.
+/// One report's cells, per part.
+type ByPart = BTreeMap<Part, IdMap<[u32; 2], Cell>>;
+
+/// Every mergeable report's cells, per date on which their sessions started, the open ones
+/// apart.
 pub struct RunState {
-    reports: Vec<(Report, ByDay)>,
-    /// Session durations (ms) per date, for the `totals` file.
-    durations: BTreeMap<i32, Histogram<u64>>,
+    reports: Vec<(Report, ByPart)>,
+    /// Session durations (ms) per part, for the `totals` file.
+    durations: BTreeMap<Part, Histogram<u64>>,
 }
 
 impl RunState {
-    /// Counts `sessions` (any order) under every report's key, on their start date.
-    pub fn collect(sessions: &[Session], lookups: &Lookups) -> RunState {
-        let coupons: Vec<(i32, Coupon)> = sessions
+    /// Counts `sessions` (any order) under every report's key, on their start date; those
+    /// whose last page view is at or after `open_from_ms` apart, as open.
+    pub fn collect(sessions: &[Session], lookups: &Lookups, open_from_ms: Option<i64>) -> RunState {
+        let coupons: Vec<(Part, Coupon)> = sessions
             .par_iter()
             .map(|s| {
+                let open = open_from_ms.is_some_and(|from| s.end_ms >= from);
                 (
-                    loyalty::start_day(s),
+                    (loyalty::start_day(s), open),
                     visitor_coupon(lookups.visitor(s.visitor).hash),
                 )
             })
             .collect();
-        let days: Vec<i32> = {
-            let mut d: Vec<i32> = coupons.iter().map(|&(d, _)| d).collect();
+        let parts: Vec<Part> = {
+            let mut d: Vec<Part> = coupons.iter().map(|&(d, _)| d).collect();
             d.sort_unstable();
             d.dedup();
             d
@@ -309,11 +327,11 @@ impl RunState {
         let reports = Report::ALL
             .par_iter()
             .map(|&report| {
-                let mut by_day = ByDay::new();
-                for (s, &(day, coupon)) in sessions.iter().zip(&coupons) {
+                let mut by_day = ByPart::new();
+                for (s, &(part, coupon)) in sessions.iter().zip(&coupons) {
                     if let Some(key) = report.key_ids(s, lookups) {
                         let cell = by_day
-                            .entry(day)
+                            .entry(part)
                             .or_default()
                             .entry(key)
                             .or_insert_with(Cell::new);
@@ -323,8 +341,8 @@ impl RunState {
                 }
                 // Every configured goal has a row, as in `analyze`, converted or not.
                 if report == Report::Goals {
-                    for &day in &days {
-                        let cells = by_day.entry(day).or_default();
+                    for &part in &parts {
+                        let cells = by_day.entry(part).or_default();
                         for g in 0..lookups.goals.goals.len() as u32 {
                             cells.entry([g, 0]).or_insert_with(Cell::new);
                         }
@@ -334,8 +352,8 @@ impl RunState {
             })
             .collect();
         let mut durations = BTreeMap::new();
-        for (s, &(day, _)) in sessions.iter().zip(&coupons) {
-            let h: &mut Histogram<u64> = durations.entry(day).or_insert_with(new_histogram);
+        for (s, &(part, _)) in sessions.iter().zip(&coupons) {
+            let h: &mut Histogram<u64> = durations.entry(part).or_insert_with(new_histogram);
             let ms = s.duration_ms().max(0) as u64;
             if h.record(ms).is_err() {
                 h.saturating_record(ms);
@@ -349,11 +367,21 @@ impl RunState {
         let mut days: Vec<i32> = self
             .reports
             .iter()
-            .flat_map(|(_, by_day)| by_day.keys().copied())
+            .flat_map(|(_, by_day)| by_day.keys().map(|&(day, _)| day))
             .collect();
         days.sort_unstable();
         days.dedup();
         days
+    }
+
+    /// The open sessions that started on `day`.
+    pub fn open_sessions(&self, day: i32) -> u64 {
+        self.reports
+            .iter()
+            .find(|(r, _)| *r == Report::Totals)
+            .and_then(|(_, by)| by.get(&(day, true)))
+            .and_then(|cells| cells.values().next())
+            .map_or(0, |cell| cell.metrics.sessions)
     }
 }
 
@@ -388,6 +416,58 @@ pub struct Manifest {
     pub tables: Vec<String>,
     /// What the `visitors_hll` columns hold.
     pub visitors_hll: String,
+    /// The first and last time (UTC ms) of the run's hits, on every date; `None` in layout 1.
+    #[serde(default)]
+    pub first_hit_ms: Option<i64>,
+    #[serde(default)]
+    pub last_hit_ms: Option<i64>,
+    /// Sessions whose last page view came at or after this time (UTC ms: the last hit minus
+    /// the session timeout) were open when the run ended.
+    #[serde(default)]
+    pub open_from_ms: Option<i64>,
+    /// XXH3-64 of all the run's open hits (on every date), 16 hex digits; `None` when the
+    /// run left no open session. A run that continues them records it.
+    #[serde(default)]
+    pub open_digest: Option<String>,
+    /// This partition's `open/`, when it has one.
+    #[serde(default)]
+    pub open: Option<OpenPart>,
+    /// The runs whose open sessions this run continued (`--continue-from`).
+    #[serde(default)]
+    pub continues: Vec<Continued>,
+}
+
+/// A partition's `open/`: the counts of the sessions open at the end of the run that started
+/// on its date, and the hits a later run needs to continue them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPart {
+    /// Open sessions counted in `open/`'s tables.
+    pub sessions: u64,
+    /// Rows of `open/open_hits.parquet`.
+    pub hits: u64,
+}
+
+/// A run whose open sessions a run continued, as it was when they were read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continued {
+    pub run: String,
+    pub inputs: Vec<InputRecord>,
+    /// Its `open_digest`.
+    pub open_digest: String,
+}
+
+/// What a run's partitions record besides their counts.
+pub struct RunInfo<'a> {
+    pub inputs: &'a [InputRecord],
+    /// The run's definitions as JSON.
+    pub definitions: &'a str,
+    /// The first and last time of its hits.
+    pub span: Option<(i64, i64)>,
+    pub open_from_ms: Option<i64>,
+    /// The hits of its open sessions, per date (see [`carry::open_rows`]).
+    pub open_hits: &'a BTreeMap<i32, Vec<carry::OpenHitRow>>,
+    pub open_digest: Option<String>,
+    pub continues: &'a [Continued],
 }
 
 /// The id of a set of inputs: XXH3-64 of their sorted fingerprints, one a line, as 16 hex
@@ -445,11 +525,11 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    if manifest.accesslens_state != LAYOUT {
+    if !(MIN_LAYOUT..=LAYOUT).contains(&manifest.accesslens_state) {
         return Err(Error::State {
             path: path.display().to_string(),
             reason: format!(
-                "state layout {} (this accesslens reads {LAYOUT})",
+                "state layout {} (this accesslens reads {MIN_LAYOUT} to {LAYOUT})",
                 manifest.accesslens_state
             ),
         });
@@ -469,11 +549,19 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 /// manifest read to the last rename, so none reads a partition another is moving.
 ///
 /// Returns the inputs of replaced partitions that the run did not read (a rerun over fewer
-/// files): their counts are gone from the state until a run reads them again.
-pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<Vec<String>> {
+/// files): their counts are gone from the state until a run reads them again; and the inputs
+/// of runs that continued the open sessions of the state replaced, which this run changed
+/// (`open_digest` is this run's): their state holds those sessions as they were.
+pub fn commit(
+    out: crate::output::OutputDir,
+    inputs: &[InputRecord],
+    open_digest: Option<&str>,
+) -> Result<Committed> {
     let ours: std::collections::HashSet<&str> =
         inputs.iter().map(|i| i.fingerprint.as_str()).collect();
+    let run = run_id(inputs);
     let mut dropped = Vec::new();
+    let mut stale = Vec::new();
     out.commit_with(|staging, dir| {
         let io = |path: &Path, source| Error::Output {
             path: path.display().to_string(),
@@ -507,6 +595,17 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<V
                         .map(|i| i.file.clone()),
                 );
                 replaced.push(old);
+            } else {
+                // A later run that continued the open sessions of the state replaced now.
+                let changed = manifest.continues.iter().any(|c| {
+                    c.inputs
+                        .iter()
+                        .any(|i| ours.contains(i.fingerprint.as_str()))
+                        && (c.run != run || Some(c.open_digest.as_str()) != open_digest)
+                });
+                if changed {
+                    stale.extend(manifest.inputs.iter().map(|i| i.file.clone()));
+                }
             }
         }
         let staged = partitions_under(staging)?;
@@ -548,7 +647,18 @@ pub fn commit(out: crate::output::OutputDir, inputs: &[InputRecord]) -> Result<V
     })?;
     dropped.sort();
     dropped.dedup();
-    Ok(dropped)
+    stale.sort();
+    stale.dedup();
+    Ok(Committed { dropped, stale })
+}
+
+/// What a state commit tells the user.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Inputs whose state was replaced without being read again.
+    pub dropped: Vec<String>,
+    /// Inputs of later runs that continued open sessions this run changed: to analyze again.
+    pub stale: Vec<String>,
 }
 
 /// `YYYY-MM-DD` of days since 1970-01-01.
@@ -623,19 +733,13 @@ pub fn add_encoded_histogram(h: &mut Histogram<u64>, bytes: &[u8]) -> Option<()>
 }
 
 /// Writes `date=YYYY-MM-DD/` under `staging` for every date of `state`: one Parquet file per
-/// report and the manifest. `definitions` is the run's definitions as JSON.
-pub fn write(
-    staging: &Path,
-    state: &RunState,
-    lookups: &Lookups,
-    inputs: &[InputRecord],
-    definitions: &str,
-) -> Result<()> {
+/// report and the manifest, and `open/` where sessions were open at the end of the run.
+pub fn write(staging: &Path, state: &RunState, lookups: &Lookups, run: &RunInfo<'_>) -> Result<()> {
     let written_at_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let definitions: serde_json::Value =
-        serde_json::from_str(definitions).expect("the definitions are JSON");
+        serde_json::from_str(run.definitions).expect("the definitions are JSON");
     let metadata = vec![
         (
             "accesslens.version".to_owned(),
@@ -654,41 +758,47 @@ pub fn write(
             .to_string(),
         ),
     ];
-    let run = run_id(inputs);
+    let id = run_id(run.inputs);
+    let mut days = state.days();
+    days.extend(run.open_hits.keys().copied());
+    days.sort_unstable();
+    days.dedup();
     // Dates side by side: each is a dozen small files, most of the time spent waiting for
     // the disk.
-    state.days().into_par_iter().try_for_each(|day| {
-        let dir = staging.join(format!("date={}/run={run}", date_text(day)));
+    days.into_par_iter().try_for_each(|day| {
+        let dir = staging.join(format!("date={}/run={id}", date_text(day)));
         let io_error = |source| Error::Output {
             path: dir.display().to_string(),
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io_error)?;
-        let tables: Vec<(Report, Vec<StateRow>)> = state
-            .reports
-            .par_iter()
-            .map(|(report, by_day)| {
-                let mut rows = rows(*report, by_day.get(&day), lookups);
-                if *report == Report::Totals
-                    && let (Some(row), Some(h)) = (rows.first_mut(), state.durations.get(&day))
-                {
-                    row.durations = Some(encode_histogram(h));
-                }
-                (*report, rows)
-            })
-            .collect();
-        let specs = tables
-            .iter()
-            .map(|(report, rows)| TableSpec::new(report.name(), rows, move |r| table(*report, r)))
-            .collect();
-        write_tables_with(&dir, specs, &metadata, Compression::UNCOMPRESSED)?;
+        write_part(&dir, state, (day, false), lookups, &metadata, Vec::new())?;
+        let open_hits = run.open_hits.get(&day).map_or(&[][..], Vec::as_slice);
+        let open_sessions = state.open_sessions(day);
+        let open = (open_sessions > 0 || !open_hits.is_empty()).then_some(OpenPart {
+            sessions: open_sessions,
+            hits: open_hits.len() as u64,
+        });
+        if open.is_some() {
+            let open_dir = dir.join(carry::OPEN_DIR);
+            std::fs::create_dir_all(&open_dir).map_err(io_error)?;
+            let hits_table = TableSpec::new(carry::OPEN_HITS, open_hits, carry::open_hits_table);
+            write_part(
+                &open_dir,
+                state,
+                (day, true),
+                lookups,
+                &metadata,
+                vec![hits_table],
+            )?;
+        }
         let manifest = Manifest {
             accesslens_state: LAYOUT,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             date: date_text(day),
-            run: run.clone(),
+            run: id.clone(),
             written_at_ms,
-            inputs: inputs.to_vec(),
+            inputs: run.inputs.to_vec(),
             definitions: definitions.clone(),
             goals: lookups
                 .goals
@@ -698,10 +808,46 @@ pub fn write(
                 .collect(),
             tables: Report::ALL.iter().map(|r| r.name().to_owned()).collect(),
             visitors_hll: SKETCH_CONTRACT.to_owned(),
+            first_hit_ms: run.span.map(|(first, _)| first),
+            last_hit_ms: run.span.map(|(_, last)| last),
+            open_from_ms: run.open_from_ms,
+            open_digest: run.open_digest.clone(),
+            open,
+            continues: run.continues.to_vec(),
         };
         let text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
         std::fs::write(dir.join(MANIFEST), text).map_err(io_error)
     })
+}
+
+/// Writes one part's report files into `dir` (and the `extra` tables).
+fn write_part<'a>(
+    dir: &Path,
+    state: &'a RunState,
+    part: Part,
+    lookups: &Lookups,
+    metadata: &[(String, String)],
+    extra: Vec<TableSpec<'a>>,
+) -> Result<()> {
+    let tables: Vec<(Report, Vec<StateRow>)> = state
+        .reports
+        .par_iter()
+        .map(|(report, by_part)| {
+            let mut rows = rows(*report, by_part.get(&part), lookups);
+            if *report == Report::Totals
+                && let (Some(row), Some(h)) = (rows.first_mut(), state.durations.get(&part))
+            {
+                row.durations = Some(encode_histogram(h));
+            }
+            (*report, rows)
+        })
+        .collect();
+    let mut specs: Vec<TableSpec<'_>> = tables
+        .iter()
+        .map(|(report, rows)| TableSpec::new(report.name(), rows, move |r| table(*report, r)))
+        .collect();
+    specs.extend(extra);
+    write_tables_with(dir, specs, metadata, Compression::UNCOMPRESSED)
 }
 
 /// One report's rows of one date: largest first, ties by key.
