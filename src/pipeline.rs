@@ -88,6 +88,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         sessions: &config.sessions,
         attribution: &config.attribution,
         journeys: &config.journeys,
+        dated: config.state_dir.is_some(),
     };
     let (shards, spilled_bytes) = ingested.shards.into_pieces()?;
     // The hits table is written while the hits are still in their shards, before
@@ -104,7 +105,8 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         output::hits::write(out.staging(), &source, buckets, &metadata)?;
         trace.stage("hits");
     }
-    let partial = aggregate::aggregate(shards, &context)?;
+    let mut partial = aggregate::aggregate(shards, &context)?;
+    let dated = partial.dated.take().unwrap_or_default();
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -123,7 +125,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     if let Some(state_out) = &state_out {
         progress.message("state");
         let inputs = state::input_records(&ingested.files)?;
-        let run_state = state::RunState::collect(&reports.sessions, &lookups);
+        let run_state = state::RunState::collect(&reports.sessions, dated, &read, &lookups);
         trace.stage("state cells");
         let definitions = definitions(config, &ingested.files);
         state::write(
@@ -247,10 +249,18 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
             "accesslens.inputs".into(),
             json_strings(inputs.iter().map(|i| i.file.as_str())),
         ),
+        (
+            "accesslens.time_range".into(),
+            time_range(m.summary.first_ms, m.summary.last_ms),
+        ),
         ("accesslens.definitions".into(), definitions.to_string()),
         (
             "accesslens.estimates".into(),
-            serde_json::json!({ "visitors": state::ESTIMATE_NOTE }).to_string(),
+            serde_json::json!({
+                "visitors": state::ESTIMATE_NOTE,
+                "returning_visitors": state::RETURNING_NOTE,
+            })
+            .to_string(),
         ),
         (
             "accesslens.merged".into(),
@@ -313,16 +323,7 @@ fn hits_metadata(config: &Config, files: &[FileStats], buckets: u64) -> Vec<(Str
 /// Key-value metadata written into every Parquet file.
 fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
     let definitions = definitions(config, files);
-    let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
-        (Some(first), Some(last)) => {
-            format!(
-                "{{\"first\":{},\"last\":{}}}",
-                json_string(&rfc3339(first)),
-                json_string(&rfc3339(last))
-            )
-        }
-        _ => "{\"first\":null,\"last\":null}".to_owned(),
-    };
+    let time_range = time_range(reports.summary.first_ms, reports.summary.last_ms);
     vec![
         (
             "accesslens.version".into(),
@@ -335,6 +336,20 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         ("accesslens.time_range".into(), time_range),
         ("accesslens.definitions".into(), definitions),
     ]
+}
+
+/// `accesslens.time_range`: the first and last hit, RFC 3339.
+fn time_range(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(first), Some(last)) => {
+            format!(
+                "{{\"first\":{},\"last\":{}}}",
+                json_string(&rfc3339(first)),
+                json_string(&rfc3339(last))
+            )
+        }
+        _ => "{\"first\":null,\"last\":null}".to_owned(),
+    }
 }
 
 /// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`) and how its hash

@@ -9,11 +9,13 @@
 //!
 //! One file per report family: `traffic` (summary), `pages` (pages, entry and exit pages),
 //! `sources` (referrers, referring sites), `errors` (errors, status codes), `visitors`
-//! (visitors, robots, sessions).
+//! (visitors, robots, sessions). With `--state`, `dated` also keeps the counts of hits per
+//! date, counted by the same functions ([`Partial::add_hits`]).
 
 pub mod acquisition;
 pub mod attribution;
 pub mod audience;
+pub mod dated;
 pub mod errors;
 pub mod journeys;
 pub mod loyalty;
@@ -107,6 +109,8 @@ pub struct Partial {
     pub journeys: journeys::Journeys,
     pub site_search: site_search::SiteSearches,
     pub time: time::Time,
+    /// The same counts per date, for `--state` (see [`dated`]); `None` without it.
+    pub dated: Option<dated::Dated>,
 }
 
 impl Merge for Partial {
@@ -123,25 +127,38 @@ impl Merge for Partial {
         self.journeys.merge(other.journeys);
         self.site_search.merge(other.site_search);
         self.time.merge(other.time);
+        match (&mut self.dated, other.dated) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
     }
 }
 
 /// Buffers reused from visitor to visitor.
 #[derive(Default)]
 pub struct Scratch {
-    views: Vec<View>,
+    hits: HitScratch,
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
-    pairs: Vec<(u32, u16)>,
-    statuses: Vec<(u16, u64, u64)>,
     goal_targets: Vec<(u32, i64)>,
-    beacons: Vec<(i64, BeaconScreen)>,
+    dated: dated::DatedScratch,
     acquisition: acquisition::AcquisitionScratch,
     audience: audience::AudienceScratch,
     loyalty: loyalty::LoyaltyScratch,
     journeys: journeys::JourneyScratch,
     site_search: site_search::SearchScratch,
     time: time::TimeScratch,
+}
+
+/// Buffers of [`Partial::add_hits`]: what it leaves (a human's page views and beacon
+/// screens) and what it uses.
+#[derive(Default)]
+pub struct HitScratch {
+    pub views: Vec<View>,
+    pub beacons: Vec<(i64, BeaconScreen)>,
+    pairs: Vec<(u32, u16)>,
+    statuses: Vec<(u16, u64, u64)>,
 }
 
 /// A session as the aggregation sees it: ids, not text.
@@ -194,6 +211,8 @@ pub struct Context<'a> {
     pub sessions: &'a SessionRules,
     pub attribution: &'a AttributionRules,
     pub journeys: &'a JourneyRules,
+    /// Whether to keep the counts per date too, for `--state`.
+    pub dated: bool,
 }
 
 impl Partial {
@@ -207,47 +226,17 @@ impl Partial {
         scratch: &mut Scratch,
     ) {
         let lookups = ctx.lookups;
-        self.traffic.add_hits(hits);
-        let bot = lookups.bot_of(visitor);
-        self.time.add_hits(hits, bot.is_some());
-        if let Some(bot) = bot {
-            self.errors.add_bot_hits(hits);
-            self.visitors.add_bot(bot, hits);
-            self.traffic.add_bot_hits(hits);
+        if self
+            .add_hits(lookups, visitor, hits, &mut scratch.hits)
+            .is_some()
+        {
+            if let Some(dated) = &mut self.dated {
+                dated.add_visitor(lookups, visitor, hits, &[], &[], &[], &mut scratch.dated);
+            }
             return;
         }
-
-        // Hits: per status, per page path, per error; collect the page views.
-        scratch.views.clear();
-        scratch.beacons.clear();
-        for hit in hits {
-            let request = lookups.request(hit.request);
-            match request.kind {
-                PathKind::Page => self.pages.add_hit(request.path),
-                PathKind::Beacon => {
-                    let screen = request.screen;
-                    self.traffic.add_beacon(screen.invalid);
-                    if screen.resolution.is_some() || screen.color_depth.is_some() {
-                        scratch.beacons.push((hit.ts_ms, screen));
-                    }
-                }
-                PathKind::Asset => {}
-            }
-            if is_page_view(request.method, request.kind, hit.status) {
-                scratch.views.push(View {
-                    ts_ms: hit.ts_ms,
-                    offset_min: hit.offset_min,
-                    request: hit.request,
-                    path: request.path,
-                    referrer: hit.referrer,
-                });
-            }
-        }
-        self.errors
-            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.statuses);
-
         // Page views → sessions.
-        let marks = scratch.views.iter().map(|v| ViewMark {
+        let marks = scratch.hits.views.iter().map(|v| ViewMark {
             ts_ms: v.ts_ms,
             offset_min: v.offset_min,
             source: ctx
@@ -261,7 +250,7 @@ impl Partial {
         let mut previous_start = None;
         let mut same_start = 0;
         for range in &scratch.sessions {
-            let views = &scratch.views[range.clone()];
+            let views = &scratch.hits.views[range.clone()];
             let (first, last) = (views[0], views[views.len() - 1]);
             let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_targets);
             same_start = if previous_start == Some(first.ts_ms) {
@@ -296,7 +285,7 @@ impl Partial {
         }
         audience::attach_beacons(
             &mut self.visitors.sessions[first_session..],
-            &scratch.beacons,
+            &scratch.hits.beacons,
             ctx.sessions.timeout_ms,
         );
         let sessions = &self.visitors.sessions[first_session..];
@@ -304,7 +293,7 @@ impl Partial {
             self.pages.add_session(session);
             self.traffic.add_session(session);
         }
-        let views = &scratch.views;
+        let views = &scratch.hits.views;
         let session_views = || scratch.sessions.iter().map(|r| &views[r.clone()]);
         self.sources
             .add_visitor(lookups, sessions, &mut scratch.ids);
@@ -331,11 +320,74 @@ impl Partial {
         self.site_search
             .add_visitor(sessions, session_views(), lookups, &mut scratch.site_search);
         self.time
-            .add_human(&scratch.views, sessions, &mut scratch.time);
+            .add_human(&scratch.hits.views, sessions, &mut scratch.time);
         self.visitors
-            .add_human(visitor, hits, scratch.views.len(), first_session);
+            .add_human(visitor, hits, scratch.hits.views.len(), first_session);
         self.traffic
-            .add_human(hits, scratch.views.len(), scratch.sessions.len());
+            .add_human(scratch.hits.views.len(), scratch.sessions.len());
+        if let Some(dated) = &mut self.dated {
+            let sessions = &self.visitors.sessions[first_session..];
+            dated.add_visitor(
+                lookups,
+                visitor,
+                hits,
+                sessions,
+                &scratch.hits.views,
+                &scratch.sessions,
+                &mut scratch.dated,
+            );
+        }
+    }
+
+    /// Counts one visitor's hits (sorted by time) in what needs no session: all traffic, the
+    /// hours, and a bot's hits or a human's page hits, beacons, statuses and errors. A
+    /// human's page views and beacon screens are left in `scratch`. Returns the visitor's bot
+    /// id, for a bot.
+    pub fn add_hits(
+        &mut self,
+        lookups: &Lookups,
+        visitor: u32,
+        hits: &[Hit],
+        scratch: &mut HitScratch,
+    ) -> Option<u32> {
+        self.traffic.add_hits(hits);
+        let bot = lookups.bot_of(visitor);
+        self.time.add_hits(hits, bot.is_some());
+        if let Some(bot) = bot {
+            self.errors.add_bot_hits(hits);
+            self.visitors.add_bot(bot, hits);
+            self.traffic.add_bot_hits(hits);
+            return Some(bot);
+        }
+        self.traffic.add_human_hits(hits);
+        scratch.views.clear();
+        scratch.beacons.clear();
+        for hit in hits {
+            let request = lookups.request(hit.request);
+            match request.kind {
+                PathKind::Page => self.pages.add_hit(request.path),
+                PathKind::Beacon => {
+                    let screen = request.screen;
+                    self.traffic.add_beacon(screen.invalid);
+                    if screen.resolution.is_some() || screen.color_depth.is_some() {
+                        scratch.beacons.push((hit.ts_ms, screen));
+                    }
+                }
+                PathKind::Asset => {}
+            }
+            if is_page_view(request.method, request.kind, hit.status) {
+                scratch.views.push(View {
+                    ts_ms: hit.ts_ms,
+                    offset_min: hit.offset_min,
+                    request: hit.request,
+                    path: request.path,
+                    referrer: hit.referrer,
+                });
+            }
+        }
+        self.errors
+            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.statuses);
+        None
     }
 }
 
@@ -421,7 +473,13 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
     shards
         .into_par_iter()
         .try_fold(
-            || (Partial::default(), Scratch::default()),
+            || {
+                let partial = Partial {
+                    dated: ctx.dated.then(dated::Dated::default),
+                    ..Partial::default()
+                };
+                (partial, Scratch::default())
+            },
             |(mut partial, mut scratch), shard| {
                 let hits = match shard {
                     Shard::Sorted(hits) => hits,
