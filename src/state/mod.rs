@@ -731,7 +731,7 @@ fn session_rows(
                 count(m.conversions),
                 m.value_micro,
             ];
-            if report.counts().len() == AGENT_COUNTS.len() && report != Report::Totals {
+            if report.counts() == AGENT_COUNTS {
                 counts.push(count(cell.hits));
             }
             StateRow {
