@@ -1212,7 +1212,9 @@ pub fn write(
             "accesslens.state".to_owned(),
             serde_json::json!({
                 "layout": LAYOUT,
-                "partitioning": "date = the log's own date of the session start",
+                "partitioning": "date = the log's own date: of the hit for counts of hits, \
+                    of the session's start for counts of sessions, of the hour or day in \
+                    traffic_by_hour and traffic_by_day; what the run read on its first date",
                 "visitors_hll": SKETCH_CONTRACT,
                 "value_micro": "conversion value in millionths",
                 "duration_ms": "summed session durations, milliseconds",
