@@ -241,11 +241,17 @@ impl Dated {
             let group_ranges = &ranges[range];
             let group_views =
                 &views[group_ranges[0].start..group_ranges[group_ranges.len() - 1].end];
+            // The closed ones begin at the first page view: no copy.
             let offset = group_ranges[0].start;
-            let shifted: Vec<Range<usize>> = group_ranges
-                .iter()
-                .map(|r| r.start - offset..r.end - offset)
-                .collect();
+            let shifted: std::borrow::Cow<'_, [Range<usize>]> = if offset == 0 {
+                group_ranges.into()
+            } else {
+                group_ranges
+                    .iter()
+                    .map(|r| r.start - offset..r.end - offset)
+                    .collect::<Vec<_>>()
+                    .into()
+            };
             self.add_session_group(lookups, (open, coupon), group, group_views, &shifted, s);
         }
     }
