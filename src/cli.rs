@@ -44,7 +44,9 @@ pub enum Command {
     /// reading any log.
     ///
     /// Counts are summed exactly; `visitors` columns become estimates (HLL sketches, relative
-    /// standard error 1.6%). Partitions of a date that saw the same input files count once
+    /// standard error 1.6%) and the summary's `returning_visitors` is null. Tables that need
+    /// each visitor's whole period (visitors, sessions, retention, attribution, paths) are
+    /// not written. Partitions of a date that saw the same input files count once
     /// (the newest); partitions of disjoint inputs add up; partitions sharing only some
     /// inputs are refused. A session belongs to the date it started: the sessions a run left
     /// open count unless a later run continued them (`analyze --continue-from`), which then
@@ -256,9 +258,9 @@ pub struct AnalyzeArgs {
     pub emit: Vec<EmitArg>,
 
     /// Also write the run's mergeable state into DIR, for `accesslens merge`: a
-    /// `date=YYYY-MM-DD/run=ID` directory per date on which sessions started (the log's
-    /// clock). The run replaces the state in DIR of any input it reads again. Sessions still
-    /// open at the end of the input are kept apart, for a later --continue-from. Not with
+    /// `date=YYYY-MM-DD/run=ID` directory per date with hits (the log's clock). The run
+    /// replaces the state in DIR of any input it reads again. Sessions still open at the end
+    /// of the input are kept apart, for a later --continue-from. Not with
     /// standard input, nor with --since or --until.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,

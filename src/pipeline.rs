@@ -133,6 +133,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         attribution: &config.attribution,
         journeys: &config.journeys,
         carry: &carry_rules,
+        dated: config.state_dir.is_some(),
     };
     let (shards, spilled_bytes) = ingested.shards.into_pieces()?;
     // The hits table is written while the hits are still in their shards, before
@@ -153,6 +154,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     let carried_sessions = std::mem::take(&mut partial.carried_sessions);
     let open_hits = state::carry::open_rows(&partial.open, &ingested.dicts, &lookups);
     partial.open = Vec::new();
+    let dated = partial.dated.take().unwrap_or_default();
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -178,7 +180,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         } else {
             std::borrow::Cow::Owned([&reports.sessions[..], &carried_sessions[..]].concat())
         };
-        let run_state = state::RunState::collect(&sessions, &lookups, open_from_ms);
+        let run_state = state::RunState::collect(&sessions, dated, &read, &lookups, open_from_ms);
         trace.stage("state cells");
         let definitions = definitions(config, &ingested.files);
         let open_digest = state::carry::digest(&open_hits);
@@ -323,10 +325,18 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
             "accesslens.inputs".into(),
             json_strings(inputs.iter().map(|i| i.file.as_str())),
         ),
+        (
+            "accesslens.time_range".into(),
+            time_range(m.summary.first_ms, m.summary.last_ms),
+        ),
         ("accesslens.definitions".into(), definitions.to_string()),
         (
             "accesslens.estimates".into(),
-            serde_json::json!({ "visitors": state::ESTIMATE_NOTE }).to_string(),
+            serde_json::json!({
+                "visitors": state::ESTIMATE_NOTE,
+                "returning_visitors": state::RETURNING_NOTE,
+            })
+            .to_string(),
         ),
         (
             "accesslens.merged".into(),
@@ -394,16 +404,7 @@ fn metadata(
     continues: &[state::Continued],
 ) -> Vec<(String, String)> {
     let definitions = definitions(config, files);
-    let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
-        (Some(first), Some(last)) => {
-            format!(
-                "{{\"first\":{},\"last\":{}}}",
-                json_string(&rfc3339(first)),
-                json_string(&rfc3339(last))
-            )
-        }
-        _ => "{\"first\":null,\"last\":null}".to_owned(),
-    };
+    let time_range = time_range(reports.summary.first_ms, reports.summary.last_ms);
     let mut metadata = vec![
         (
             "accesslens.version".into(),
@@ -433,6 +434,20 @@ fn metadata(
         ));
     }
     metadata
+}
+
+/// `accesslens.time_range`: the first and last hit, RFC 3339.
+fn time_range(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(first), Some(last)) => {
+            format!(
+                "{{\"first\":{},\"last\":{}}}",
+                json_string(&rfc3339(first)),
+                json_string(&rfc3339(last))
+            )
+        }
+        _ => "{\"first\":null,\"last\":null}".to_owned(),
+    }
 }
 
 /// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`) and how its hash

@@ -9,11 +9,13 @@
 //!
 //! One file per report family: `traffic` (summary), `pages` (pages, entry and exit pages),
 //! `sources` (referrers, referring sites), `errors` (errors, status codes), `visitors`
-//! (visitors, robots, sessions).
+//! (visitors, robots, sessions). With `--state`, `dated` also keeps the counts of hits per
+//! date, counted by the same functions ([`Partial::add_hits`]).
 
 pub mod acquisition;
 pub mod attribution;
 pub mod audience;
+pub mod dated;
 pub mod errors;
 pub mod journeys;
 pub mod loyalty;
@@ -115,6 +117,8 @@ pub struct Partial {
     pub carried_sessions: Vec<Session>,
     /// The hits of the sessions still open at the end of the input (`--state`), per visitor.
     pub open: Vec<OpenTail>,
+    /// The same counts per date, for `--state` (see [`dated`]); `None` without it.
+    pub dated: Option<dated::Dated>,
 }
 
 /// What a later run needs to continue a visitor's open sessions: their page views, and the
@@ -143,19 +147,22 @@ impl Merge for Partial {
         self.time.merge(other.time);
         self.carried_sessions.merge(other.carried_sessions);
         self.open.merge(other.open);
+        match (&mut self.dated, other.dated) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
     }
 }
 
 /// Buffers reused from visitor to visitor.
 #[derive(Default)]
 pub struct Scratch {
-    views: Vec<View>,
+    hits: HitScratch,
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
-    pairs: Vec<(u32, u16)>,
-    statuses: Vec<(u16, u64, u64)>,
     goal_targets: Vec<(u32, i64)>,
-    beacons: Vec<(i64, BeaconScreen)>,
+    dated: dated::DatedScratch,
     acquisition: acquisition::AcquisitionScratch,
     audience: audience::AudienceScratch,
     loyalty: loyalty::LoyaltyScratch,
@@ -165,6 +172,16 @@ pub struct Scratch {
     /// A visitor's own hits, when some of its hits are carried.
     own: Vec<Hit>,
     built: Vec<Session>,
+}
+
+/// Buffers of [`Partial::add_hits`]: what it leaves (a human's page views and beacon
+/// screens) and what it uses.
+#[derive(Default)]
+pub struct HitScratch {
+    pub views: Vec<View>,
+    pub beacons: Vec<(i64, BeaconScreen)>,
+    pairs: Vec<(u32, u16)>,
+    statuses: Vec<(u16, u64, u64)>,
 }
 
 /// A session as the aggregation sees it: ids, not text.
@@ -218,6 +235,8 @@ pub struct Context<'a> {
     pub attribution: &'a AttributionRules,
     pub journeys: &'a JourneyRules,
     pub carry: &'a CarryRules,
+    /// Whether to keep the counts per date too, for `--state`.
+    pub dated: bool,
 }
 
 /// Sessions across runs: which visitors have carried hits, and which sessions are open.
@@ -275,6 +294,181 @@ impl Partial {
         scratch: &mut Scratch,
     ) {
         let lookups = ctx.lookups;
+        let bot = self.add_hits(lookups, visitor, hits, own, &mut scratch.hits);
+        if bot.is_some() {
+            if let Some(dated) = &mut self.dated {
+                dated.add_hits(lookups, visitor, own, false, &mut scratch.dated);
+            }
+            return;
+        }
+        // Page views → sessions.
+        let marks = scratch.hits.views.iter().map(|v| ViewMark {
+            ts_ms: v.ts_ms,
+            offset_min: v.offset_min,
+            source: ctx
+                .sessions
+                .split_on_source_change
+                .then(|| lookups.view_source(v.request, v.referrer))
+                .flatten(),
+        });
+        ctx.sessions.cut(marks, &mut scratch.sessions);
+        scratch.built.clear();
+        let mut previous_start = None;
+        let mut same_start = 0;
+        for range in &scratch.sessions {
+            let views = &scratch.hits.views[range.clone()];
+            let (first, last) = (views[0], views[views.len() - 1]);
+            let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_targets);
+            same_start = if previous_start == Some(first.ts_ms) {
+                same_start + 1
+            } else {
+                0
+            };
+            previous_start = Some(first.ts_ms);
+            scratch.built.push(Session {
+                visitor,
+                start_ms: first.ts_ms,
+                end_ms: last.ts_ms,
+                offset_min: first.offset_min,
+                number: 0,
+                days_since_last: None,
+                entry: first.path,
+                exit: last.path,
+                page_views: views.len() as u32,
+                referrer: first.referrer,
+                same_start,
+                acquisition: lookups.session_acquisition(first.request, first.referrer),
+                goal,
+                value_micro,
+                resolution: None,
+                color_depth: None,
+            });
+        }
+        audience::attach_beacons(
+            &mut scratch.built,
+            &scratch.hits.beacons,
+            ctx.sessions.timeout_ms,
+        );
+        if let Some(open_from) = ctx.carry.open_from_ms {
+            self.keep_open_tail(ctx, visitor, hits, open_from, scratch);
+        }
+        // The reported sessions, numbered; those made only of carried page views set aside
+        // (with their page views).
+        let first_session = self.visitors.sessions.len();
+        let mut kept_views = 0;
+        let mut kept_ranges = 0;
+        if let Some(dated) = &mut self.dated {
+            // Every hit of the run's own, on its date; the visitor's sessions, carried or
+            // not, say whether it is a visitor.
+            let has_sessions = !scratch.built.is_empty();
+            dated.add_hits(lookups, visitor, own, has_sessions, &mut scratch.dated);
+        }
+        for (i, session) in scratch.built.iter().enumerate() {
+            let range = scratch.sessions[i].clone();
+            let views = &scratch.hits.views[range.clone()];
+            if views.iter().all(|v| v.carried) {
+                self.carried_sessions.push(*session);
+                // The state counts them (see `carried_sessions`), in every session-based
+                // count it keeps per date.
+                if let Some(dated) = &mut self.dated {
+                    dated.add_sessions(
+                        lookups,
+                        visitor,
+                        std::slice::from_ref(session),
+                        views,
+                        std::slice::from_ref(&(0..views.len())),
+                        ctx.carry.open_from_ms,
+                        &mut scratch.dated,
+                    );
+                }
+                continue;
+            }
+            let reported = &self.visitors.sessions[first_session..];
+            let session = Session {
+                number: reported.len() as u32 + 1,
+                days_since_last: reported
+                    .last()
+                    .map(|previous| loyalty::days_between(previous.end_ms, session.start_ms)),
+                ..*session
+            };
+            self.visitors.sessions.push(session);
+            if kept_views != range.start {
+                scratch.hits.views.copy_within(range.clone(), kept_views);
+            }
+            scratch.sessions[kept_ranges] = kept_views..kept_views + range.len();
+            kept_views += range.len();
+            kept_ranges += 1;
+        }
+        scratch.hits.views.truncate(kept_views);
+        scratch.sessions.truncate(kept_ranges);
+        if own.is_empty() {
+            return;
+        }
+        let hits = own;
+        let sessions = &self.visitors.sessions[first_session..];
+        for session in sessions {
+            self.pages.add_session(session);
+            self.traffic.add_session(session);
+        }
+        let views = &scratch.hits.views;
+        let session_views = || scratch.sessions.iter().map(|r| &views[r.clone()]);
+        self.sources
+            .add_visitor(lookups, sessions, &mut scratch.ids);
+        self.acquisitions
+            .add_visitor(sessions, lookups, &mut scratch.acquisition);
+        self.attribution
+            .add_visitor(sessions, lookups, ctx.attribution);
+        self.pages.add_views(session_views(), &mut scratch.ids);
+        self.audience.add_visitor(
+            visitor,
+            hits.len(),
+            sessions,
+            lookups,
+            &mut scratch.audience,
+        );
+        self.loyalty.add_visitor(sessions, &mut scratch.loyalty);
+        self.journeys.add_visitor(
+            sessions,
+            session_views(),
+            vocabulary,
+            ctx.journeys,
+            &mut scratch.journeys,
+        );
+        self.site_search
+            .add_visitor(sessions, session_views(), lookups, &mut scratch.site_search);
+        self.time
+            .add_human(&scratch.hits.views, sessions, &mut scratch.time);
+        self.visitors
+            .add_human(visitor, hits, scratch.hits.views.len(), first_session);
+        self.traffic
+            .add_human(scratch.hits.views.len(), scratch.sessions.len());
+        if let Some(dated) = &mut self.dated {
+            let sessions = &self.visitors.sessions[first_session..];
+            dated.add_sessions(
+                lookups,
+                visitor,
+                sessions,
+                &scratch.hits.views,
+                &scratch.sessions,
+                ctx.carry.open_from_ms,
+                &mut scratch.dated,
+            );
+        }
+    }
+
+    /// Counts one visitor's hits (sorted by time) in what needs no session: all traffic, the
+    /// hours, and a bot's hits or a human's page hits, beacons, statuses and errors, of
+    /// `own`: `hits` without those carried from an earlier run (marked [`CARRIED`]). A
+    /// human's page views and beacon screens, of all `hits`, are left in `scratch`. Returns
+    /// the visitor's bot id, for a bot.
+    pub fn add_hits(
+        &mut self,
+        lookups: &Lookups,
+        visitor: u32,
+        hits: &[Hit],
+        own: &[Hit],
+        scratch: &mut HitScratch,
+    ) -> Option<u32> {
         let bot = lookups.bot_of(visitor);
         if !own.is_empty() {
             self.traffic.add_hits(own);
@@ -286,10 +480,9 @@ impl Partial {
                 self.visitors.add_bot(bot, own);
                 self.traffic.add_bot_hits(own);
             }
-            return;
+            return Some(bot);
         }
-
-        // Hits: per status, per page path, per error; collect the page views.
+        self.traffic.add_human_hits(own);
         scratch.views.clear();
         scratch.beacons.clear();
         for hit in hits {
@@ -324,128 +517,7 @@ impl Partial {
             self.errors
                 .add_human_hits(lookups, own, &mut scratch.pairs, &mut scratch.statuses);
         }
-
-        // Page views → sessions.
-        let marks = scratch.views.iter().map(|v| ViewMark {
-            ts_ms: v.ts_ms,
-            offset_min: v.offset_min,
-            source: ctx
-                .sessions
-                .split_on_source_change
-                .then(|| lookups.view_source(v.request, v.referrer))
-                .flatten(),
-        });
-        ctx.sessions.cut(marks, &mut scratch.sessions);
-        scratch.built.clear();
-        let mut previous_start = None;
-        let mut same_start = 0;
-        for range in &scratch.sessions {
-            let views = &scratch.views[range.clone()];
-            let (first, last) = (views[0], views[views.len() - 1]);
-            let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_targets);
-            same_start = if previous_start == Some(first.ts_ms) {
-                same_start + 1
-            } else {
-                0
-            };
-            previous_start = Some(first.ts_ms);
-            scratch.built.push(Session {
-                visitor,
-                start_ms: first.ts_ms,
-                end_ms: last.ts_ms,
-                offset_min: first.offset_min,
-                number: 0,
-                days_since_last: None,
-                entry: first.path,
-                exit: last.path,
-                page_views: views.len() as u32,
-                referrer: first.referrer,
-                same_start,
-                acquisition: lookups.session_acquisition(first.request, first.referrer),
-                goal,
-                value_micro,
-                resolution: None,
-                color_depth: None,
-            });
-        }
-        audience::attach_beacons(
-            &mut scratch.built,
-            &scratch.beacons,
-            ctx.sessions.timeout_ms,
-        );
-        if let Some(open_from) = ctx.carry.open_from_ms {
-            self.keep_open_tail(ctx, visitor, hits, open_from, scratch);
-        }
-        // The reported sessions, numbered; those made only of carried page views set aside
-        // (with their page views).
-        let first_session = self.visitors.sessions.len();
-        let mut kept_views = 0;
-        let mut kept_ranges = 0;
-        for (i, session) in scratch.built.iter().enumerate() {
-            let range = scratch.sessions[i].clone();
-            if scratch.views[range.clone()].iter().all(|v| v.carried) {
-                self.carried_sessions.push(*session);
-                continue;
-            }
-            let reported = &self.visitors.sessions[first_session..];
-            let session = Session {
-                number: reported.len() as u32 + 1,
-                days_since_last: reported
-                    .last()
-                    .map(|previous| loyalty::days_between(previous.end_ms, session.start_ms)),
-                ..*session
-            };
-            self.visitors.sessions.push(session);
-            if kept_views != range.start {
-                scratch.views.copy_within(range.clone(), kept_views);
-            }
-            scratch.sessions[kept_ranges] = kept_views..kept_views + range.len();
-            kept_views += range.len();
-            kept_ranges += 1;
-        }
-        scratch.views.truncate(kept_views);
-        scratch.sessions.truncate(kept_ranges);
-        if own.is_empty() {
-            return;
-        }
-        let hits = own;
-        let sessions = &self.visitors.sessions[first_session..];
-        for session in sessions {
-            self.pages.add_session(session);
-            self.traffic.add_session(session);
-        }
-        let views = &scratch.views;
-        let session_views = || scratch.sessions.iter().map(|r| &views[r.clone()]);
-        self.sources
-            .add_visitor(lookups, sessions, &mut scratch.ids);
-        self.acquisitions
-            .add_visitor(sessions, lookups, &mut scratch.acquisition);
-        self.attribution
-            .add_visitor(sessions, lookups, ctx.attribution);
-        self.pages.add_views(session_views(), &mut scratch.ids);
-        self.audience.add_visitor(
-            visitor,
-            hits.len(),
-            sessions,
-            lookups,
-            &mut scratch.audience,
-        );
-        self.loyalty.add_visitor(sessions, &mut scratch.loyalty);
-        self.journeys.add_visitor(
-            sessions,
-            session_views(),
-            vocabulary,
-            ctx.journeys,
-            &mut scratch.journeys,
-        );
-        self.site_search
-            .add_visitor(sessions, session_views(), lookups, &mut scratch.site_search);
-        self.time
-            .add_human(&scratch.views, sessions, &mut scratch.time);
-        self.visitors
-            .add_human(visitor, hits, scratch.views.len(), first_session);
-        self.traffic
-            .add_human(hits, scratch.views.len(), scratch.sessions.len());
+        None
     }
 
     /// Keeps the hits a later run needs to continue the visitor's open sessions (those whose
@@ -581,7 +653,13 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
     shards
         .into_par_iter()
         .try_fold(
-            || (Partial::default(), Scratch::default()),
+            || {
+                let partial = Partial {
+                    dated: ctx.dated.then(dated::Dated::default),
+                    ..Partial::default()
+                };
+                (partial, Scratch::default())
+            },
             |(mut partial, mut scratch), shard| {
                 let hits = match shard {
                     Shard::Sorted(hits) => hits,
