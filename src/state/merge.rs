@@ -1101,12 +1101,16 @@ mod tests {
                 s
             })
             .collect();
+        let report = Report::Channels;
         let acc = |order: &[usize]| {
-            let mut acc = Acc::new();
+            let mut acc = Acc::new(report);
             for &i in order {
-                let mut one = Acc::new();
-                one.visitors.update(&days[i]);
-                acc.absorb(one);
+                let mut one = Acc::new(report);
+                one.visitors
+                    .as_mut()
+                    .expect("channels have visitors")
+                    .update(&days[i]);
+                acc.absorb(report, one);
             }
             acc
         };
@@ -1114,7 +1118,7 @@ mod tests {
         assert_eq!(acc(&[5, 4, 3, 2, 1, 0]).estimate(), forward);
         assert_eq!(acc(&[3, 0, 5, 1, 4, 2]).estimate(), forward);
         let mut tree = acc(&[4, 5, 3]);
-        tree.absorb(acc(&[1, 0, 2]));
+        tree.absorb(report, acc(&[1, 0, 2]));
         assert_eq!(tree.estimate(), forward);
         assert!(forward.abs_diff(1_300) < 65, "{forward}");
     }
