@@ -21,35 +21,9 @@ use std::path::{Path, PathBuf};
 
 use accesslens::synth::SynthOptions;
 
-use crate::util::{GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, run, server_logs};
-
-/// Tables `merge` writes: those counted from sessions, and from hits.
-const MERGED: [&str; 24] = [
-    "browsers",
-    "campaigns",
-    "channels",
-    "color_depths",
-    "devices",
-    "entry_pages",
-    "errors",
-    "exit_pages",
-    "goals",
-    "internal_search",
-    "landing_pages_by_channel",
-    "operating_systems",
-    "pages",
-    "referrers",
-    "referring_sites",
-    "resolutions",
-    "robots",
-    "search_engines",
-    "search_keywords",
-    "sources",
-    "status_codes",
-    "summary",
-    "traffic_by_day",
-    "traffic_by_hour",
-];
+use crate::util::{
+    GENERATED_SITE_ARGS, MERGED_TABLES, SHOP_ARGS, analyze, duckdb_rows, run, server_logs,
+};
 
 /// The hand-made logs' format: times in milliseconds since 1970.
 const FORMAT: &str = r#"%h %l %u %{msec}t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
@@ -197,7 +171,7 @@ fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
 /// Every merged table of `b` equals `a`'s, but the columns `apart` of every table and the
 /// columns `table_apart` of those tables.
 fn assert_same_tables_but(a: &Path, b: &Path, apart: &[&str], table_apart: &[(&str, &str)]) {
-    for table in MERGED {
+    for table in MERGED_TABLES {
         let mut columns = apart.to_vec();
         columns.extend(
             table_apart

@@ -20,36 +20,8 @@ use std::path::{Path, PathBuf};
 use accesslens::synth::SynthOptions;
 
 use crate::util::{
-    GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs,
+    GENERATED_SITE_ARGS, MERGED_TABLES, SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs,
 };
-
-/// The tables `merge` writes.
-const MERGED: [&str; 24] = [
-    "browsers",
-    "campaigns",
-    "channels",
-    "color_depths",
-    "devices",
-    "entry_pages",
-    "errors",
-    "exit_pages",
-    "goals",
-    "internal_search",
-    "landing_pages_by_channel",
-    "operating_systems",
-    "pages",
-    "referrers",
-    "referring_sites",
-    "resolutions",
-    "robots",
-    "search_engines",
-    "search_keywords",
-    "sources",
-    "status_codes",
-    "summary",
-    "traffic_by_day",
-    "traffic_by_hour",
-];
 
 fn day(name: &str) -> PathBuf {
     fixture("known/days").join(name)
@@ -109,7 +81,7 @@ fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
 
 /// Every merged table of `b` equals `a`'s, row for row and in order.
 fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
-    for table in MERGED {
+    for table in MERGED_TABLES {
         assert_eq!(
             rows(a, table, with_visitors),
             rows(b, table, with_visitors),
@@ -576,7 +548,7 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
 
     let mut large = 0;
     // Every table with a visitors column.
-    for table in MERGED
+    for table in MERGED_TABLES
         .iter()
         .filter(|&&t| t != "entry_pages" && t != "exit_pages")
     {
