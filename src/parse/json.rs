@@ -150,10 +150,7 @@ impl<'a> Cursor<'a> {
     pub fn text(&mut self) -> Result<Option<&'a [u8]>, BadJson> {
         match self.peek().ok_or(BadJson)? {
             b'"' => self.string().map(Some),
-            b'{' | b'[' => {
-                self.pos += 1;
-                self.skip_nested(1).map(|()| None)
-            }
+            b'{' | b'[' => self.skip().map(|()| None),
             _ => self.scalar().map(Some),
         }
     }
