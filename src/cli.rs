@@ -44,9 +44,13 @@ pub enum Command {
     /// reading any log.
     ///
     /// Counts are summed exactly; `visitors` columns become estimates (HLL sketches, relative
-    /// standard error 1.6%). Partitions of a date that saw the same input files count once
+    /// standard error 1.6%) and the summary's `returning_visitors` is null. Tables that need
+    /// each visitor's whole period (visitors, sessions, retention, attribution, paths) are
+    /// not written. Partitions of a date that saw the same input files count once
     /// (the newest); partitions of disjoint inputs add up; partitions sharing only some
-    /// inputs are refused. Exit status: 0 success, 1 a state cannot be read or merged or the
+    /// inputs are refused. A session belongs to the date it started: the sessions a run left
+    /// open count unless a later run continued them (`analyze --continue-from`), which then
+    /// counts them whole. Exit status: 0 success, 1 a state cannot be read or merged or the
     /// output cannot be written, 2 invalid command line.
     #[command(
         after_help = "Example:\n  accesslens merge state/ --since 2026-10-01 --until 2026-10-31 --out october/"
@@ -254,11 +258,20 @@ pub struct AnalyzeArgs {
     pub emit: Vec<EmitArg>,
 
     /// Also write the run's mergeable state into DIR, for `accesslens merge`: a
-    /// `date=YYYY-MM-DD/run=ID` directory per date on which sessions started (the log's
-    /// clock). The run replaces the state in DIR of any input it reads again. Not with
+    /// `date=YYYY-MM-DD/run=ID` directory per date with hits (the log's clock). The run
+    /// replaces the state in DIR of any input it reads again. Sessions still open at the end
+    /// of the input are kept apart, for a later --continue-from. Not with
     /// standard input, nor with --since or --until.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+
+    /// With --state: continue the sessions left open at the end of earlier runs whose state
+    /// is in DIR (a state directory, which may be --state's own), so that a visit crossing
+    /// from their logs into these is one session, counted on the date it started. Reads the
+    /// runs whose last hit is within a session timeout of this run's first, and that no
+    /// other run has continued. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub continue_from: Vec<PathBuf>,
 
     /// Visitor buckets of the hits table: `visitor_bucket` is the visitor hash modulo N, a
     /// power of two [default: 64].

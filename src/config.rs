@@ -56,6 +56,8 @@ pub struct Config {
     pub hit_memory: Option<u64>,
     /// Where to write the run's mergeable state.
     pub state_dir: Option<PathBuf>,
+    /// States whose open sessions this run continues (`--continue-from`).
+    pub continue_from: Vec<PathBuf>,
     pub threads: usize,
     pub top: usize,
     pub quiet: bool,
@@ -491,8 +493,20 @@ impl Config {
                     .into(),
             });
         }
+        if args.state.is_none()
+            && let Some(dir) = args.continue_from.first()
+        {
+            return Err(Error::InvalidOption {
+                flag: "--continue-from",
+                value: dir.display().to_string(),
+                reason: "needs --state: the sessions it continues are counted in this run's \
+                         state, and merge leaves them out of the earlier one's"
+                    .into(),
+            });
+        }
         Ok(Config {
             state_dir: args.state,
+            continue_from: args.continue_from,
             inputs,
             out_dir: args.out,
             csv_dir: args.csv,

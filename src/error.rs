@@ -80,6 +80,35 @@ pub enum Error {
         what: String,
     },
 
+    #[error(
+        "--continue-from: {dir} was written with another {what} than this run's: its open \
+         sessions can only be continued under the same definitions"
+    )]
+    ContinueMismatch { dir: String, what: String },
+
+    #[error(
+        "{first} and {second} both continued the open sessions of {continued} (run {run}): \
+         counting both would count those sessions twice; merge one of them, or analyze the \
+         later logs again with --continue-from given only the state of the logs before them"
+    )]
+    ContinuedTwice {
+        run: String,
+        continued: String,
+        first: String,
+        second: String,
+    },
+
+    #[error(
+        "{continuer} continued the open sessions of {continued}, but {dir} holds them as \
+         counted by another analysis of those logs (analyzed again since): analyze the logs of \
+         {continuer} again with --continue-from, then merge"
+    )]
+    ContinuedStale {
+        continuer: String,
+        continued: String,
+        dir: String,
+    },
+
     #[error("no state partitions to merge in {what} (within --since/--until)")]
     NoState { what: String },
 

@@ -12,6 +12,9 @@
 //! window's chunks are parsed, the `#Fields:` line in effect at each chunk's start is found
 //! (a backwards search per chunk, W3C formats only) and handed to that chunk's parser, and
 //! the one in effect at the window's end is carried to the next window.
+//!
+//! Once every input is read, hits carried from an earlier run's open sessions
+//! (`--continue-from`) join the shards, interned like the others and marked [`CARRIED`].
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,7 +28,8 @@ use crate::output::progress::Progress;
 use crate::parse::detect::{self, Detected};
 use crate::parse::time::TimeRange;
 use crate::parse::{self, Clock, CustomFormat, Format, LineParser, Malformed, Parsed};
-use crate::sessionize::{Shards, SpillOptions};
+use crate::parse::{LogLine, LogTime, Request, TextCoding};
+use crate::sessionize::{CARRIED, CARRIED_INPUT, Shards, SpillOptions};
 
 /// How many malformed lines are kept as samples (per input and in all).
 pub const MAX_SAMPLES: usize = 100;
@@ -86,6 +90,26 @@ pub struct IngestOptions {
     pub visitor_cookie: Option<Arc<str>>,
 }
 
+/// A hit carried from an earlier run's open sessions (`--continue-from`), its texts owned:
+/// what sessions need of it, and its visitor's key (the client and user agent that describe
+/// the visitor, and the user name or cookie value that names it, empty when none does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarriedHit {
+    pub client: Vec<u8>,
+    pub user_agent: Vec<u8>,
+    pub ident: Vec<u8>,
+    pub ts_ms: i64,
+    pub offset_min: i16,
+    pub request: Vec<u8>,
+    pub referrer: Vec<u8>,
+    pub status: u16,
+    pub bytes: u64,
+}
+
+/// Called once every input is read, with what was read and the first and last time of its
+/// hits: the hits to carry into this run's sessions.
+pub type Carry<'a> = dyn FnMut(&[FileStats], Option<(i64, i64)>) -> Result<Vec<CarriedHit>> + 'a;
+
 /// Everything read from the inputs.
 pub struct Ingested {
     pub dicts: Dictionaries,
@@ -95,6 +119,10 @@ pub struct Ingested {
     pub samples: Vec<MalformedSample>,
     /// Inputs skipped under `keep_going`, with the reason.
     pub skipped: Vec<String>,
+    /// The first and last time (UTC ms) of the inputs' hits.
+    pub span: Option<(i64, i64)>,
+    /// The visitors of the carried hits, sorted.
+    pub carried_visitors: Vec<u32>,
 }
 
 /// Reads every input.
@@ -103,6 +131,7 @@ pub fn ingest(
     options: &IngestOptions,
     spill: Option<SpillOptions>,
     progress: &Progress,
+    carry: &mut Carry<'_>,
 ) -> Result<Ingested> {
     // Open everything first: a missing file fails the run before any work is done.
     let mut skipped = Vec::new();
@@ -141,13 +170,56 @@ pub fn ingest(
         samples.extend(file_samples);
     }
     samples.truncate(MAX_SAMPLES);
+    let span = shards.span();
+    let carried = carry(&files, span)?;
+    let carried_visitors = add_carried(&carried, options.visitor_key, &dicts, &shards);
     Ok(Ingested {
         dicts: dicts.into_inner(),
         shards,
         files,
         samples,
         skipped,
+        span,
+        carried_visitors,
     })
+}
+
+/// Interns carried hits as lines of their own and adds them to the shards, marked
+/// [`CARRIED`]. Returns their visitors.
+fn add_carried(
+    carried: &[CarriedHit],
+    key: VisitorKey,
+    dicts: &SharedDictionaries,
+    shards: &Shards,
+) -> Vec<u32> {
+    if carried.is_empty() {
+        return Vec::new();
+    }
+    let mut chunk = ChunkHits::with_key(carried.len(), key);
+    for c in carried {
+        let time = LogTime {
+            utc_ms: c.ts_ms,
+            offset_min: c.offset_min,
+        };
+        chunk.push(&LogLine {
+            user: &c.ident,
+            cookie: &c.ident,
+            bytes: c.bytes,
+            referrer: &c.referrer,
+            user_agent: &c.user_agent,
+            coding: TextCoding::AsLogged,
+            ..LogLine::new(&c.client, time, Request::Line(&c.request), c.status)
+        });
+    }
+    let mut hits = chunk.into_global(dicts);
+    let mut visitors: Vec<u32> = hits.iter().map(|h| h.visitor).collect();
+    visitors.sort_unstable();
+    visitors.dedup();
+    for hit in &mut hits {
+        hit.status |= CARRIED;
+    }
+    shards.add(hits, CARRIED_INPUT);
+    visitors
 }
 
 /// Runs `read` on every input and returns the results in input order (or the error of the
@@ -280,6 +352,7 @@ fn ingest_one(
         progress.inc(window.len() as u64);
         shards.spill_error()
     })?;
+    stats.fingerprint = input.content_fingerprint();
     Ok((stats, samples))
 }
 

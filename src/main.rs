@@ -119,6 +119,22 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
     for skipped in &outcome.skipped {
         eprintln!("warning: skipped: {skipped}");
     }
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !config.quiet {
+        for said in &outcome.continued {
+            eprintln!("accesslens: {said}");
+        }
+    }
+    if !outcome.state_stale.is_empty() {
+        let files = outcome.state_stale.join(", ");
+        eprintln!(
+            "warning: --state: the state this run replaced had open sessions that the run over \
+             {files} continued, and they are no longer the same; analyze {files} again with \
+             --continue-from (until then, merge refuses the two states together)"
+        );
+    }
     for file in &outcome.state_dropped {
         eprintln!(
             "warning: --state: this run replaced state that also counted {file}, which it did \

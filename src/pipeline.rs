@@ -31,6 +31,12 @@ pub struct Outcome {
     pub spilled_bytes: u64,
     /// Inputs whose state a `--state` run replaced without reading them again.
     pub state_dropped: Vec<String>,
+    /// Inputs of later runs that continued open sessions this run changed: to analyze again.
+    pub state_stale: Vec<String>,
+    /// What `--continue-from` continued, one line per earlier run.
+    pub continued: Vec<String>,
+    /// What the user should know about `--continue-from`.
+    pub warnings: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -76,18 +82,58 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         dir: out.staging().to_path_buf(),
         budget,
     });
-    let ingested = ingest::ingest(&config.inputs, &config.ingest, spill, &progress)?;
+    // Once the inputs are read: the open sessions of the runs whose logs end where these
+    // begin (`--continue-from`), to be cut into sessions with this run's hits.
+    let mut continuation = state::carry::Continuation::default();
+    let goals: Vec<(String, String)> = config
+        .enrich
+        .goals
+        .goals
+        .iter()
+        .map(|g| (g.name.clone(), g.pattern.clone()))
+        .collect();
+    let mut carry = |files: &[FileStats], span: Option<(i64, i64)>| {
+        if config.continue_from.is_empty() {
+            return Ok(Vec::new());
+        }
+        progress.message("open sessions");
+        let inputs = state::input_records(files)?;
+        let definitions: serde_json::Value =
+            serde_json::from_str(&definitions(config, files)).expect("the definitions are JSON");
+        continuation = state::carry::read_continuation(&state::carry::ContinueRequest {
+            paths: &config.continue_from,
+            inputs: &inputs,
+            span,
+            timeout_ms: config.sessions.timeout_ms,
+            definitions: &definitions,
+            goals: &goals,
+        })?;
+        Ok(std::mem::take(&mut continuation.hits))
+    };
+    let ingested = ingest::ingest(&config.inputs, &config.ingest, spill, &progress, &mut carry)?;
     trace.stage("ingest");
     progress.message("classifying");
     let lookups = Lookups::build(&ingested.dicts, &config.enrich);
     trace.stage("classify");
     progress.message("sessions");
+    // Sessions whose last page view is within the timeout of the input's last hit are open:
+    // the state keeps them apart, with their hits.
+    let open_from_ms = state_out
+        .as_ref()
+        .and(ingested.span)
+        .map(|(_, last)| last - config.sessions.timeout_ms);
+    let carry_rules = aggregate::CarryRules {
+        carried: ingested.carried_visitors,
+        open_from_ms,
+    };
     let context = aggregate::Context {
         dicts: &ingested.dicts,
         lookups: &lookups,
         sessions: &config.sessions,
         attribution: &config.attribution,
         journeys: &config.journeys,
+        carry: &carry_rules,
+        dated: config.state_dir.is_some(),
     };
     let (shards, spilled_bytes) = ingested.shards.into_pieces()?;
     // The hits table is written while the hits are still in their shards, before
@@ -104,7 +150,11 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         output::hits::write(out.staging(), &source, buckets, &metadata)?;
         trace.stage("hits");
     }
-    let partial = aggregate::aggregate(shards, &context)?;
+    let mut partial = aggregate::aggregate(shards, &context)?;
+    let carried_sessions = std::mem::take(&mut partial.carried_sessions);
+    let open_hits = state::carry::open_rows(&partial.open, &ingested.dicts, &lookups);
+    partial.open = Vec::new();
+    let dated = partial.dated.take().unwrap_or_default();
     drop(ingested.dicts);
     trace.stage("sessionize+aggregate");
 
@@ -123,23 +173,38 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     if let Some(state_out) = &state_out {
         progress.message("state");
         let inputs = state::input_records(&ingested.files)?;
-        let run_state = state::RunState::collect(&reports.sessions, &lookups);
+        // The sessions made only of carried page views count in the state, not the reports:
+        // this run takes over every open session it read.
+        let sessions: std::borrow::Cow<'_, [aggregate::Session]> = if carried_sessions.is_empty() {
+            std::borrow::Cow::Borrowed(&reports.sessions)
+        } else {
+            std::borrow::Cow::Owned([&reports.sessions[..], &carried_sessions[..]].concat())
+        };
+        let run_state = state::RunState::collect(&sessions, dated, &read, &lookups, open_from_ms);
         trace.stage("state cells");
         let definitions = definitions(config, &ingested.files);
+        let open_digest = state::carry::digest(&open_hits);
         state::write(
             state_out.staging(),
             &run_state,
             &lookups,
-            &inputs,
-            &definitions,
+            &state::RunInfo {
+                inputs: &inputs,
+                definitions: &definitions,
+                span: ingested.span,
+                open_from_ms,
+                open_hits: &open_hits,
+                open_digest: open_digest.clone(),
+                continues: &continuation.continues,
+            },
         )?;
-        state_inputs = Some(inputs);
+        state_inputs = Some((inputs, open_digest));
         trace.stage("state files");
     }
 
     progress.message("writing");
     let tables = output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
-    let metadata = metadata(config, &ingested.files, &reports);
+    let metadata = metadata(config, &ingested.files, &reports, &continuation.continues);
     output::parquet::write_tables(out.staging(), tables, &metadata)?;
     if config.csv_dir.is_some() {
         let tables =
@@ -163,9 +228,9 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     if let Some(csv_out) = csv_out {
         csv_out.commit()?;
     }
-    let mut state_dropped = Vec::new();
-    if let (Some(state_out), Some(inputs)) = (state_out, state_inputs) {
-        state_dropped = state::commit(state_out, &inputs)?;
+    let mut committed = state::Committed::default();
+    if let (Some(state_out), Some((inputs, open_digest))) = (state_out, state_inputs) {
+        committed = state::commit(state_out, &inputs, open_digest.as_deref())?;
     }
     // From the committed files, so the page shows exactly what the Parquet holds.
     if let Some(html) = &config.html_file {
@@ -181,7 +246,10 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         samples: ingested.samples,
         skipped: ingested.skipped,
         spilled_bytes,
-        state_dropped,
+        state_dropped: committed.dropped,
+        state_stale: committed.stale,
+        continued: continuation.said,
+        warnings: continuation.warnings,
         elapsed: started.elapsed(),
     })
 }
@@ -231,10 +299,20 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
         .partitions
         .iter()
         .map(|p| {
+            // `open`: whether the partition's open sessions counted here, or in the run
+            // that continued them.
+            let open = p.manifest.open.as_ref().map(|_| {
+                if p.open_counted {
+                    "counted"
+                } else {
+                    "continued"
+                }
+            });
             serde_json::json!({
                 "date": p.manifest.date,
                 "dir": p.dir.display().to_string(),
                 "inputs": p.manifest.inputs.iter().map(|i| &i.fingerprint).collect::<Vec<_>>(),
+                "open": open,
             })
         })
         .collect();
@@ -247,10 +325,18 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
             "accesslens.inputs".into(),
             json_strings(inputs.iter().map(|i| i.file.as_str())),
         ),
+        (
+            "accesslens.time_range".into(),
+            time_range(m.summary.first_ms, m.summary.last_ms),
+        ),
         ("accesslens.definitions".into(), definitions.to_string()),
         (
             "accesslens.estimates".into(),
-            serde_json::json!({ "visitors": state::ESTIMATE_NOTE }).to_string(),
+            serde_json::json!({
+                "visitors": state::ESTIMATE_NOTE,
+                "returning_visitors": state::RETURNING_NOTE,
+            })
+            .to_string(),
         ),
         (
             "accesslens.merged".into(),
@@ -311,19 +397,15 @@ fn hits_metadata(config: &Config, files: &[FileStats], buckets: u64) -> Vec<(Str
 }
 
 /// Key-value metadata written into every Parquet file.
-fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(String, String)> {
+fn metadata(
+    config: &Config,
+    files: &[FileStats],
+    reports: &Reports,
+    continues: &[state::Continued],
+) -> Vec<(String, String)> {
     let definitions = definitions(config, files);
-    let time_range = match (reports.summary.first_ms, reports.summary.last_ms) {
-        (Some(first), Some(last)) => {
-            format!(
-                "{{\"first\":{},\"last\":{}}}",
-                json_string(&rfc3339(first)),
-                json_string(&rfc3339(last))
-            )
-        }
-        _ => "{\"first\":null,\"last\":null}".to_owned(),
-    };
-    vec![
+    let time_range = time_range(reports.summary.first_ms, reports.summary.last_ms);
+    let mut metadata = vec![
         (
             "accesslens.version".into(),
             env!("CARGO_PKG_VERSION").into(),
@@ -334,7 +416,38 @@ fn metadata(config: &Config, files: &[FileStats], reports: &Reports) -> Vec<(Str
         ),
         ("accesslens.time_range".into(), time_range),
         ("accesslens.definitions".into(), definitions),
-    ]
+    ];
+    if !continues.is_empty() {
+        // The sessions these tables count whole began in these earlier logs.
+        let runs: Vec<serde_json::Value> = continues
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "run": c.run,
+                    "inputs": c.inputs.iter().map(|i| &i.file).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        metadata.push((
+            "accesslens.continues".into(),
+            serde_json::Value::from(runs).to_string(),
+        ));
+    }
+    metadata
+}
+
+/// `accesslens.time_range`: the first and last hit, RFC 3339.
+fn time_range(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(first), Some(last)) => {
+            format!(
+                "{{\"first\":{},\"last\":{}}}",
+                json_string(&rfc3339(first)),
+                json_string(&rfc3339(last))
+            )
+        }
+        _ => "{\"first\":null,\"last\":null}".to_owned(),
+    }
 }
 
 /// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`) and how its hash

@@ -254,3 +254,59 @@ fn format_mistakes_exit_2_naming_the_option() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
+
+/// nginx's `escape=json` with a JSON-shaped format, as people write it to ship logs: quotes
+/// inside values come as `\"`, a backslash as `\\`, other bytes as `\u00XX`, and an empty
+/// variable as `""` rather than `-`. The format's text between fields (`","ua":"`) is read
+/// like any other, and the escapes resolve once per distinct value.
+#[test]
+fn an_nginx_json_format_with_escape_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        format!(
+            r#"{{"time":"2026-10-10T13:55:36+00:00","remote_addr":"203.0.113.7","request":"GET /search?q=\"red shoes\" HTTP/1.1","status":200,"bytes":5120,"referer":"https://www.google.com/","ua":"{FIREFOX_WIN}","rt":0.012}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-10-10T13:56:36+00:00","remote_addr":"203.0.113.7","request":"GET /caf\u00e9 HTTP/1.1","status":404,"bytes":0,"referer":"","ua":"{FIREFOX_WIN}","rt":0.002}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-10-10T13:57:36+00:00","remote_addr":"198.51.100.9","request":"GET /a\\b HTTP/1.1","status":200,"bytes":12,"referer":"","ua":"{FIREFOX_WIN}","rt":0.001}}"#
+        ),
+        r#"{"time":"2026-10-10T13:58:36+00:00","remote_addr":"198.51.100.10","request":"GET / HTTP/1.1","status":200,"bytes":12,"referer":"","ua":"curl/8.5.0 \"x\"","rt":0.001}"#.to_owned(),
+    ];
+    let log = write_file(
+        dir.path(),
+        "access.log",
+        (lines.join("\n") + "\n").as_bytes(),
+    );
+    let format = r#"log_format ship escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request",'
+                    '"status":$status,"bytes":$body_bytes_sent,"referer":"$http_referer","ua":"$http_user_agent","rt":$request_time}';"#;
+    let out = dir.path().join("out");
+    analyze(&[&log], &out, &["--log-format", format]);
+    let rows = duckdb_rows(
+        &out,
+        "select format, hits, malformed from '{out}/inputs.parquet'",
+    );
+    assert_eq!(rows, [["custom", "4", "0"]]);
+    // `\u00e9` is é, `\\` one backslash; the quoted search term has its quotes.
+    let rows = duckdb_rows(
+        &out,
+        "select path, hits from '{out}/pages.parquet' order by path",
+    );
+    assert_eq!(rows, [["/a\\b", "1"], ["/café", "1"], ["/search", "1"]]);
+    let rows = duckdb_rows(&out, "select path, status from '{out}/errors.parquet'");
+    assert_eq!(rows, [["/café", "404"]]);
+    let rows = duckdb_rows(
+        &out,
+        "select term, searches from '{out}/internal_search.parquet'",
+    );
+    assert_eq!(rows, [["\"red shoes\"", "1"]]);
+    // The empty referrer is no referrer; the one there is counted once.
+    let rows = duckdb_rows(
+        &out,
+        "select host, sessions from '{out}/referring_sites.parquet'",
+    );
+    assert_eq!(rows, [["www.google.com", "1"]]);
+    let rows = duckdb_rows(&out, "select bot, hits from '{out}/robots.parquet'");
+    assert_eq!(rows, [["curl", "1"]]);
+}

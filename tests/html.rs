@@ -241,11 +241,6 @@ fn bad_report_command_lines_and_directories() {
 /// width. Leaves screenshots in `target/tmp/report-screenshots/`.
 #[test]
 fn the_page_works_in_a_browser() {
-    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: npm ci --prefix tests/browser (and apt-get install chromium)"
-    );
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("out");
     let html = dir.path().join("report.html");
@@ -259,6 +254,23 @@ fn the_page_works_in_a_browser() {
             html.to_str().unwrap(),
         ],
     );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    check_in_browser(&out, &html, &shots);
+    for shot in ["report-light.png", "report-dark.png", "report-phone.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+}
+
+/// Opens `html` (rendered from the tables in `out`) in headless Chromium: its headline
+/// numbers must be the summary's, sorting and filtering must work, it must fit a phone and
+/// load nothing; screenshots go to `shots`.
+fn check_in_browser(out: &Path, html: &Path, shots: &Path) {
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: npm ci --prefix tests/browser (and apt-get install chromium)"
+    );
+    let dir = TempDir::new().unwrap();
     let columns = [
         "visitors",
         "sessions",
@@ -269,7 +281,7 @@ fn the_page_works_in_a_browser() {
         "engagement_rate",
     ];
     let values = duckdb_rows(
-        &out,
+        out,
         &format!(
             "select {} from '{{out}}/summary.parquet'",
             columns.join(", ")
@@ -285,12 +297,11 @@ fn the_page_works_in_a_browser() {
         "expected.json",
         format!("{{{}}}", expected.join(", ")).as_bytes(),
     );
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
     let output = Command::new("node")
         .arg(browser.join("check.mjs"))
-        .arg(&html)
+        .arg(html)
         .arg(&expected)
-        .arg(&shots)
+        .arg(shots)
         .output()
         .expect("node runs (.ci/run installs nodejs)");
     assert!(
@@ -299,7 +310,40 @@ fn the_page_works_in_a_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["report-light.png", "report-dark.png", "report-phone.png"] {
-        assert!(shots.join(shot).is_file(), "{shot}");
-    }
+}
+
+/// The same for a directory written by `accesslens merge`: its summary, its tables, and the
+/// cards of the tables it leaves out.
+#[test]
+fn the_page_of_a_merged_directory_works_in_a_browser() {
+    let dir = TempDir::new().unwrap();
+    let state = dir.path().join("state");
+    let config = fixture("../accesslens.example.toml").display().to_string();
+    analyze(
+        &[&fixture("sample.log")],
+        &dir.path().join("out"),
+        &["--config", &config, "--state", state.to_str().unwrap()],
+    );
+    let merged = dir.path().join("merged");
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let html = dir.path().join("report.html");
+    let output = run(&[
+        "report",
+        merged.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("merged-report-screenshots");
+    check_in_browser(&merged, &html, &shots);
 }

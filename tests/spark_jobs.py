@@ -16,6 +16,7 @@ fails does not stop the next ones.
 """
 
 import contextlib
+import glob
 import io
 import json
 import sys
@@ -38,9 +39,18 @@ SKETCHES = """
 
 
 def sketches(spark, state: str, sessions: str) -> list:
-    spark.read.option("basePath", state).parquet(
-        state + "/date=*/run=*/channels.parquet"
-    ).createOrReplaceTempView("state")
+    """The sessions open at the end of the run are in `open/` (no later run continued them)."""
+    columns = ["channel", "sessions", "visitors_hll"]
+    counted = (
+        spark.read.option("basePath", state)
+        .parquet(state + "/date=*/run=*/channels.parquet")
+        .select(*columns)
+    )
+    if glob.glob(state + "/date=*/run=*/open/channels.parquet"):
+        counted = counted.unionByName(
+            spark.read.parquet(state + "/date=*/run=*/open/channels.parquet").select(*columns)
+        )
+    counted.createOrReplaceTempView("state")
     spark.read.parquet(sessions).createOrReplaceTempView("sessions")
     return [[str(v) for v in r] for r in spark.sql(SKETCHES).collect()]
 

@@ -20,24 +20,8 @@ use std::path::{Path, PathBuf};
 use accesslens::synth::SynthOptions;
 
 use crate::util::{
-    GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs,
+    GENERATED_SITE_ARGS, MERGED_TABLES, SHOP_ARGS, analyze, duckdb_rows, fixture, run, server_logs,
 };
-
-/// The tables `merge` writes.
-const MERGED: [&str; 12] = [
-    "campaigns",
-    "channels",
-    "color_depths",
-    "entry_pages",
-    "goals",
-    "landing_pages_by_channel",
-    "referrers",
-    "referring_sites",
-    "resolutions",
-    "search_engines",
-    "search_keywords",
-    "sources",
-];
 
 fn day(name: &str) -> PathBuf {
     fixture("known/days").join(name)
@@ -81,12 +65,13 @@ fn merge(states: &[&Path], out: &Path, extra: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A table's rows in file order, as DuckDB renders them; `visitors` left out when asked.
+/// A table's rows in file order, as DuckDB renders them; `visitors` left out when asked,
+/// and the summary's `returning_visitors` always (a merged summary has none).
 fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
     let columns = if with_visitors {
-        "*"
+        "columns(lambda c: c <> 'returning_visitors')"
     } else {
-        "columns(lambda c: c <> 'visitors')"
+        "columns(lambda c: c not in ('visitors', 'returning_visitors'))"
     };
     duckdb_rows(
         out,
@@ -96,7 +81,7 @@ fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
 
 /// Every merged table of `b` equals `a`'s, row for row and in order.
 fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
-    for table in MERGED {
+    for table in MERGED_TABLES {
         assert_eq!(
             rows(a, table, with_visitors),
             rows(b, table, with_visitors),
@@ -180,6 +165,116 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
     );
     assert_eq!(totals, [["9", "5", "4"]]);
     assert_eq!(merged_median(&merged), summary_median(&all));
+
+    // The tables counted from hits, by hand: 19 lines, one of them Googlebot's; 15 page
+    // views; A's 404 on /missing, sent from the site's own /shop (an internal referrer: no
+    // channel but Direct); C's beacon.
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select lines, hits, bot_hits, human_hits, page_views, visitors,
+                    returning_visitors is null, sessions, beacon_hits, inputs,
+                    first_ts::varchar, last_ts::varchar
+             from '{out}/summary.parquet'"
+        ),
+        [[
+            "19",
+            "19",
+            "1",
+            "18",
+            "15",
+            "5",
+            "True",
+            "9",
+            "1",
+            "4",
+            "2026-10-10 10:00:00+00",
+            "2026-10-12 20:01:30+00"
+        ]]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select path, status, hits, visitors, top_referrer, top_referrer_internal, top_channel
+             from '{out}/errors.parquet'"
+        ),
+        [[
+            "/missing",
+            "404",
+            "1",
+            "1",
+            "https://mysite.test/shop",
+            "True",
+            "Direct"
+        ]]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select path, hits, page_views, visitors, entries, exits, bounces
+             from '{out}/pages.parquet'"
+        ),
+        [
+            ["/", "7", "7", "4", "7", "4", "4"],
+            ["/shop", "5", "5", "4", "1", "3", "0"],
+            ["/checkout/thank-you", "2", "2", "2", "0", "2", "0"],
+            ["/blog", "1", "1", "1", "1", "0", "0"],
+            ["/missing", "1", "0", "0", "0", "0", "0"],
+        ]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select date::varchar, hits, bot_hits, page_views, sessions, visitors
+             from '{out}/traffic_by_day.parquet'"
+        ),
+        [
+            ["2026-10-10", "10", "1", "6", "3", "3"],
+            ["2026-10-11", "6", "0", "6", "4", "4"],
+            ["2026-10-12", "3", "0", "3", "2", "2"],
+        ]
+    );
+    // The time range is exact, and says so.
+    let range = duckdb_rows(
+        &merged,
+        "select decode(value) from parquet_kv_metadata('{out}/pages.parquet')
+         where key::varchar = 'accesslens.time_range'",
+    );
+    assert_eq!(
+        range,
+        [[r#"{"first":"2026-10-10T10:00:00.000Z","last":"2026-10-12T20:01:30.000Z"}"#]]
+    );
+}
+
+#[test]
+fn the_html_report_renders_a_merged_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged, &[]);
+    let html = dir.path().join("report.html");
+    let output = run(&[
+        "report",
+        merged.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    for (kpi, value) in [("sessions", "9"), ("page_views", "15"), ("visitors", "5")] {
+        let at = format!("data-kpi=\"{kpi}\" data-value=\"{value}\"");
+        assert!(page.contains(&at), "{at} not in the page");
+    }
+    assert!(page.contains("returning: not known for a merged period"));
+    // Tables a merge does not write say so instead of failing the page.
+    assert!(page.contains("No <code>visitors.parquet</code> here"));
+    assert!(page.contains("No <code>attribution.parquet</code> here"));
+    // Tables it writes are there: the error page and its referrer.
+    assert!(page.contains("/missing") && page.contains("https://mysite.test/shop"));
 }
 
 /// `median_session_s` of a merged directory's metadata.
@@ -201,12 +296,14 @@ fn summary_median(out: &Path) -> String {
 fn the_state_is_hive_partitioned_by_date_and_run_with_visitor_sketches() {
     let dir = tempfile::tempdir().unwrap();
     let state = daily_state(dir.path());
-    // Two servers' logs of 10-11 are two runs of that date, kept side by side.
+    // Two servers' logs of 10-11 are two runs of that date, kept side by side. The sessions
+    // still open at the end of each run are in its open/ (no run continued them).
     assert_eq!(
         duckdb_rows(
             &state,
             "select date::varchar, count(distinct run), sum(sessions), bool_and(octet_length(visitors_hll) > 0)
-             from read_parquet('{out}/*/*/channels.parquet', hive_partitioning = true)
+             from read_parquet(['{out}/*/*/channels.parquet', '{out}/*/*/open/channels.parquet'],
+                               hive_partitioning = true)
              group by date order by date"
         ),
         [
@@ -244,6 +341,33 @@ fn the_same_state_merged_twice_or_copied_counts_once() {
         "{stderr}"
     );
     assert_same_tables(&once, &dir.path().join("copied"), true);
+
+    // The same log rotated and compressed (logrotate's `access.log.1` → `access.log.2.gz`)
+    // is the same input: its fingerprint is of the decoded log.
+    let packed = dir.path().join("access.log.2.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&packed).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut encoder, &std::fs::read(day("2026-10-10.log")).unwrap())
+        .unwrap();
+    encoder.finish().unwrap();
+    let rotated = dir.path().join("rotated");
+    analyze_state(&[packed], &rotated, &[]);
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        rotated.to_str().unwrap(),
+        "--out",
+        dir.path().join("rotated-merged").to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("skipped: a newer partition of the same inputs counts"),
+        "{stderr}"
+    );
+    assert_same_tables(&once, &dir.path().join("rotated-merged"), true);
 }
 
 #[test]
@@ -327,11 +451,16 @@ fn rerunning_a_day_replaces_its_state() {
         stderr.contains("also counted") && stderr.contains("2026-10-11.server2.log"),
         "{stderr}"
     );
-    let left: Vec<_> = std::fs::read_dir(&state)
+    let mut left: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left, ["date=2026-10-11"], "no staging directory is left");
+    left.sort();
+    assert_eq!(
+        left,
+        [".accesslens.lock", "date=2026-10-11"],
+        "no staging directory is left"
+    );
 }
 
 #[test]
@@ -418,7 +547,11 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     assert_eq!(merged_median(&merged), summary_median(&all));
 
     let mut large = 0;
-    for table in MERGED.iter().filter(|&&t| t != "entry_pages") {
+    // Every table with a visitors column.
+    for table in MERGED_TABLES
+        .iter()
+        .filter(|&&t| t != "entry_pages" && t != "exit_pages")
+    {
         let exact = duckdb_rows(
             &all,
             &format!("select visitors from '{{out}}/{table}.parquet'"),
@@ -513,4 +646,191 @@ fn states_counted_with_other_settings_are_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("goal_value_param"), "{stderr}");
     assert!(!merged.exists(), "a refused merge writes nothing");
+}
+
+/// Servers' nightly runs started together into one state directory take turns to commit:
+/// every run's partitions land whole, and the state merges as if the runs had been one
+/// after the other.
+#[test]
+fn runs_started_together_into_one_state_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let together = dir.path().join("together");
+    let children: Vec<_> = all_days()
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let mut args: Vec<String> = vec!["analyze".into(), file.display().to_string()];
+            args.extend(SHOP_ARGS.iter().map(|a| a.to_string()));
+            args.extend([
+                "-q".into(),
+                "--out".into(),
+                dir.path().join(format!("out{i}")).display().to_string(),
+                "--state".into(),
+                together.display().to_string(),
+            ]);
+            crate::util::bin().args(&args).spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let one_by_one = daily_state(dir.path());
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    merge(&[&together], &a, &[]);
+    merge(&[&one_by_one], &b, &[]);
+    assert_same_tables(&a, &b, true);
+    assert!(together.join(".accesslens.lock").is_file());
+}
+
+/// What a date range takes of a run whose session goes on past midnight: hits by their own
+/// date, sessions (and their page views) by the date they started, and what the run read on
+/// its first date.
+#[test]
+fn a_session_past_midnight_counts_its_hits_by_date_and_itself_on_its_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0";
+    let line = |ip: &str, time: &str, path: &str, status: u16| {
+        format!("{ip} - - [{time} +0000] \"GET {path} HTTP/1.1\" {status} 100 \"-\" \"{ua}\"\n")
+    };
+    // X: /, a stylesheet, then /shop and a 404 after midnight, one session; Y: / on the 11th.
+    let log = dir.path().join("access.log");
+    let text = [
+        line("203.0.113.1", "10/Oct/2026:23:50:00", "/", 200),
+        line("203.0.113.1", "10/Oct/2026:23:55:00", "/style.css", 200),
+        line("203.0.113.1", "11/Oct/2026:00:05:00", "/shop", 200),
+        line("203.0.113.1", "11/Oct/2026:00:06:00", "/missing", 404),
+        line("203.0.113.2", "11/Oct/2026:10:00:00", "/", 200),
+    ]
+    .concat();
+    std::fs::write(&log, text).unwrap();
+    let state = dir.path().join("state");
+    let all = dir.path().join("all");
+    analyze(
+        &[&log],
+        &all,
+        &[&SHOP_ARGS[..], &["--state", state.to_str().unwrap()]].concat(),
+    );
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged, &[]);
+    assert_same_tables(&all, &merged, true);
+
+    let summary = |out: &Path| {
+        duckdb_rows(
+            out,
+            "select lines, hits, sessions, page_views, first_ts::varchar
+             from '{out}/summary.parquet'",
+        )
+    };
+    let page_views = |out: &Path| {
+        duckdb_rows(
+            out,
+            "select path, hits, page_views, entries, exits from '{out}/pages.parquet'",
+        )
+    };
+    let days = |out: &Path| {
+        duckdb_rows(
+            out,
+            "select date::varchar, hits, page_views, sessions from '{out}/traffic_by_day.parquet'",
+        )
+    };
+    let first = dir.path().join("first");
+    merge(&[&state], &first, &["--until", "2026-10-10"]);
+    // The 10th: its two hits, X's session with both its page views, the run's five lines.
+    assert_eq!(
+        summary(&first),
+        [["5", "2", "1", "2", "2026-10-10 23:50:00+00"]]
+    );
+    assert_eq!(
+        page_views(&first),
+        [["/", "1", "1", "1", "0"], ["/shop", "0", "1", "0", "1"]]
+    );
+    assert_eq!(days(&first), [["2026-10-10", "2", "1", "1"]]);
+    let second = dir.path().join("second");
+    merge(&[&state], &second, &["--since", "2026-10-11"]);
+    // The 11th: three hits, Y's session; no lines (the run began on the 10th).
+    assert_eq!(
+        summary(&second),
+        [["0", "3", "1", "1", "2026-10-11 00:05:00+00"]]
+    );
+    assert_eq!(
+        page_views(&second),
+        [
+            ["/", "1", "1", "1", "1"],
+            ["/missing", "1", "0", "0", "0"],
+            ["/shop", "1", "0", "0", "0"]
+        ]
+    );
+    assert_eq!(days(&second), [["2026-10-11", "3", "2", "1"]]);
+    assert_eq!(
+        duckdb_rows(
+            &second,
+            "select path, status, hits from '{out}/errors.parquet'"
+        ),
+        [["/missing", "404", "1"]]
+    );
+}
+
+/// A partition of an older layout (written before the tables counted from hits) is refused
+/// by name, with what to do; a new run over its input replaces it.
+#[test]
+fn states_of_an_older_layout_are_refused_until_analyzed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let log = day("2026-10-10.log");
+    analyze_state(std::slice::from_ref(&log), &state, &[]);
+    let manifests = manifests(&state);
+    assert!(!manifests.is_empty());
+    for m in &manifests {
+        let text = std::fs::read_to_string(m).unwrap();
+        assert!(text.contains("\"accesslens_state\": 3"), "{text}");
+        std::fs::write(
+            m,
+            text.replace("\"accesslens_state\": 3", "\"accesslens_state\": 2"),
+        )
+        .unwrap();
+    }
+    let merged = dir.path().join("merged");
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let partition = manifests[0].parent().unwrap().display().to_string();
+    assert!(stderr.contains(&partition), "{stderr}");
+    assert!(
+        stderr.contains("state layout 2")
+            && stderr.contains("analyze --state")
+            && stderr.contains("2026-10-10.log"),
+        "{stderr}"
+    );
+    assert!(!merged.exists(), "a refused merge writes nothing");
+    // Analyzing the file again replaces its old partitions.
+    analyze_state(&[log], &state, &[]);
+    merge(&[&state], &merged, &[]);
+    for m in self::manifests(&state) {
+        let text = std::fs::read_to_string(m).unwrap();
+        assert!(text.contains("\"accesslens_state\": 3"), "{text}");
+    }
+}
+
+/// The manifests of a state directory's partitions.
+fn manifests(state: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for date in std::fs::read_dir(state).unwrap() {
+        let date = date.unwrap().path();
+        if !date.is_dir() {
+            continue;
+        }
+        for run in std::fs::read_dir(&date).unwrap() {
+            let manifest = run.unwrap().path().join("_manifest.json");
+            if manifest.is_file() {
+                found.push(manifest);
+            }
+        }
+    }
+    found.sort();
+    found
 }

@@ -5,6 +5,7 @@ mod acquisition;
 mod audience;
 mod beacon;
 mod cli;
+mod continued;
 mod custom_format;
 mod determinism;
 mod edge_cases;

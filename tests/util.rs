@@ -195,3 +195,31 @@ pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     found.sort();
     found
 }
+
+/// The tables `accesslens merge` writes: those counted from sessions, and from hits.
+pub const MERGED_TABLES: [&str; 24] = [
+    "browsers",
+    "campaigns",
+    "channels",
+    "color_depths",
+    "devices",
+    "entry_pages",
+    "errors",
+    "exit_pages",
+    "goals",
+    "internal_search",
+    "landing_pages_by_channel",
+    "operating_systems",
+    "pages",
+    "referrers",
+    "referring_sites",
+    "resolutions",
+    "robots",
+    "search_engines",
+    "search_keywords",
+    "sources",
+    "status_codes",
+    "summary",
+    "traffic_by_day",
+    "traffic_by_hour",
+];

@@ -130,7 +130,8 @@ fn group<K: Ord + Clone>(
     to_rows(groups, sessions)
 }
 
-fn to_rows<K: Ord>(
+/// Rows of (session metrics, hits) per key, in table order.
+pub fn to_rows<K: Ord>(
     groups: BTreeMap<K, (SessionMetrics, u64)>,
     sessions: u64,
 ) -> Vec<AudienceRow<K>> {

@@ -161,40 +161,56 @@ pub fn finish(errors: &Errors, lookups: &Lookups) -> (Vec<ErrorRow>, Vec<StatusR
         .errors
         .iter()
         .map(|(&(path, status), e)| {
-            // The referrer with most hits; ties go to the smallest text, for a stable answer.
-            let top = e
-                .referrers
-                .iter()
-                .map(|(&r, &n)| (n, lookups.referrer(r)))
-                .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.text.cmp(&a.1.text)));
+            let top = top_referrer(e.referrers.iter().map(|(&r, &n)| {
+                let r = lookups.referrer(r);
+                (n, &r.text, r.internal)
+            }));
             ErrorRow {
                 path: lookups.paths[path as usize].clone(),
                 status,
                 hits: e.hits,
                 visitors: e.visitors,
                 referred_hits: e.referred_hits,
-                top_referrer: top.map(|(_, r)| r.text.clone()),
-                top_referrer_hits: top.map_or(0, |(n, _)| n),
-                top_referrer_internal: top.map(|(_, r)| r.internal),
-                top_channel: e
-                    .channels
-                    .iter()
-                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map_or(Channel::Direct, |(&c, _)| c)
-                    .name(),
+                top_referrer: top.map(|(_, r, _)| r.clone()),
+                top_referrer_hits: top.map_or(0, |(n, _, _)| n),
+                top_referrer_internal: top.map(|(_, _, internal)| internal),
+                top_channel: top_channel(e.channels.iter().map(|(&c, &n)| (c, n))).name(),
             }
         })
         .collect();
+    sort_errors(&mut error_rows);
+    let status_rows = status_rows(errors.statuses.iter().map(|(&s, c)| (s, c)));
+    (error_rows, status_rows)
+}
+
+/// The referrer with most hits, of (hits, text, internal); ties go to the smallest text,
+/// for a stable answer.
+pub fn top_referrer<'a>(
+    referrers: impl Iterator<Item = (u64, &'a Text, bool)>,
+) -> Option<(u64, &'a Text, bool)> {
+    referrers.max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+}
+
+/// The channel that sent most hits, Direct when none; ties go to the first channel.
+pub fn top_channel(channels: impl Iterator<Item = (Channel, u64)>) -> Channel {
+    channels
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map_or(Channel::Direct, |(c, _)| c)
+}
+
+/// Errors in table order: most hits first, then by path and status.
+pub fn sort_errors(rows: &mut [ErrorRow]) {
     sort_rows(
-        &mut error_rows,
+        rows,
         |r| r.hits,
         |a, b| a.path.cmp(&b.path).then(a.status.cmp(&b.status)),
     );
+}
 
-    let mut status_rows: Vec<StatusRow> = errors
-        .statuses
-        .iter()
-        .map(|(&status, s)| StatusRow {
+/// The `status_codes` rows of counts per status, in table order.
+pub fn status_rows<'a>(statuses: impl Iterator<Item = (u16, &'a StatusCounts)>) -> Vec<StatusRow> {
+    let mut status_rows: Vec<StatusRow> = statuses
+        .map(|(status, s)| StatusRow {
             status,
             class: status_class(status),
             hits: s.hits,
@@ -205,5 +221,5 @@ pub fn finish(errors: &Errors, lookups: &Lookups) -> (Vec<ErrorRow>, Vec<StatusR
         })
         .collect();
     sort_rows(&mut status_rows, |r| r.hits, |a, b| a.status.cmp(&b.status));
-    (error_rows, status_rows)
+    status_rows
 }

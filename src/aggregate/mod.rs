@@ -9,11 +9,13 @@
 //!
 //! One file per report family: `traffic` (summary), `pages` (pages, entry and exit pages),
 //! `sources` (referrers, referring sites), `errors` (errors, status codes), `visitors`
-//! (visitors, robots, sessions).
+//! (visitors, robots, sessions). With `--state`, `dated` also keeps the counts of hits per
+//! date, counted by the same functions ([`Partial::add_hits`]).
 
 pub mod acquisition;
 pub mod attribution;
 pub mod audience;
+pub mod dated;
 pub mod errors;
 pub mod journeys;
 pub mod loyalty;
@@ -33,7 +35,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::enrich::{BeaconScreen, Dictionaries, Hit, Lookups, Method, PathKind};
 use crate::error::{Error, Result};
-use crate::sessionize::{self, SessionRules, ShardPieces, ViewMark};
+use crate::sessionize::{self, CARRIED, SessionRules, ShardPieces, ViewMark};
 use attribution::AttributionRules;
 use journeys::{JourneyRules, Vocabulary};
 
@@ -82,6 +84,8 @@ pub struct View {
     pub request: u32,
     pub path: u32,
     pub referrer: u32,
+    /// Carried from an earlier run's open sessions (`--continue-from`).
+    pub carried: bool,
 }
 
 /// A page view per the definitions: a human GET of a page answered 2xx or 304.
@@ -107,6 +111,24 @@ pub struct Partial {
     pub journeys: journeys::Journeys,
     pub site_search: site_search::SiteSearches,
     pub time: time::Time,
+    /// Sessions made only of carried page views (`--continue-from`): an earlier run's open
+    /// sessions that this run's hits did not continue. The state counts them (this run
+    /// takes over all the open sessions it read); the reports do not.
+    pub carried_sessions: Vec<Session>,
+    /// The hits of the sessions still open at the end of the input (`--state`), per visitor.
+    pub open: Vec<OpenTail>,
+    /// The same counts per date, for `--state` (see [`dated`]); `None` without it.
+    pub dated: Option<dated::Dated>,
+}
+
+/// What a later run needs to continue a visitor's open sessions: their page views, and the
+/// beacons that may give them a screen. The hits are in time order, unmarked.
+#[derive(Debug, Clone)]
+pub struct OpenTail {
+    pub visitor: u32,
+    /// The log-clock day (days since 1970) on which the first of them started.
+    pub day: i32,
+    pub hits: Vec<Hit>,
 }
 
 impl Merge for Partial {
@@ -123,25 +145,43 @@ impl Merge for Partial {
         self.journeys.merge(other.journeys);
         self.site_search.merge(other.site_search);
         self.time.merge(other.time);
+        self.carried_sessions.merge(other.carried_sessions);
+        self.open.merge(other.open);
+        match (&mut self.dated, other.dated) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
     }
 }
 
 /// Buffers reused from visitor to visitor.
 #[derive(Default)]
 pub struct Scratch {
-    views: Vec<View>,
+    hits: HitScratch,
     sessions: Vec<Range<usize>>,
     ids: Vec<u32>,
-    pairs: Vec<(u32, u16)>,
-    statuses: Vec<(u16, u64, u64)>,
     goal_targets: Vec<(u32, i64)>,
-    beacons: Vec<(i64, BeaconScreen)>,
+    dated: dated::DatedScratch,
     acquisition: acquisition::AcquisitionScratch,
     audience: audience::AudienceScratch,
     loyalty: loyalty::LoyaltyScratch,
     journeys: journeys::JourneyScratch,
     site_search: site_search::SearchScratch,
     time: time::TimeScratch,
+    /// A visitor's own hits, when some of its hits are carried.
+    own: Vec<Hit>,
+    built: Vec<Session>,
+}
+
+/// Buffers of [`Partial::add_hits`]: what it leaves (a human's page views and beacon
+/// screens) and what it uses.
+#[derive(Default)]
+pub struct HitScratch {
+    pub views: Vec<View>,
+    pub beacons: Vec<(i64, BeaconScreen)>,
+    pairs: Vec<(u32, u16)>,
+    statuses: Vec<(u16, u64, u64)>,
 }
 
 /// A session as the aggregation sees it: ids, not text.
@@ -194,10 +234,35 @@ pub struct Context<'a> {
     pub sessions: &'a SessionRules,
     pub attribution: &'a AttributionRules,
     pub journeys: &'a JourneyRules,
+    pub carry: &'a CarryRules,
+    /// Whether to keep the counts per date too, for `--state`.
+    pub dated: bool,
+}
+
+/// Sessions across runs: which visitors have carried hits, and which sessions are open.
+#[derive(Debug, Clone, Default)]
+pub struct CarryRules {
+    /// Visitors with hits carried from an earlier run's open sessions, sorted.
+    pub carried: Vec<u32>,
+    /// Sessions whose last page view is at or after this time (UTC ms) are open: a page view
+    /// of a later log could continue them. `None`: none is (no `--state`).
+    pub open_from_ms: Option<i64>,
+}
+
+impl CarryRules {
+    fn has_carried(&self, visitor: u32) -> bool {
+        !self.carried.is_empty() && self.carried.binary_search(&visitor).is_ok()
+    }
 }
 
 impl Partial {
     /// Adds one visitor's hits, sorted by time.
+    ///
+    /// Hits carried from an earlier run (marked [`CARRIED`]) join the visitor's page views
+    /// and beacons, so its sessions are cut as one run over both logs would cut them; every
+    /// count made per hit (hits, bytes, statuses, pages' hits, beacons) takes only the run's
+    /// own hits. Sessions with a page view of this run are reported whole; those made only
+    /// of carried page views go to [`Partial::carried_sessions`].
     pub fn add_visitor(
         &mut self,
         ctx: &Context<'_>,
@@ -206,48 +271,38 @@ impl Partial {
         hits: &[Hit],
         scratch: &mut Scratch,
     ) {
+        let carried = ctx.carry.has_carried(visitor);
+        let mut own_buf = std::mem::take(&mut scratch.own);
+        let own: &[Hit] = if carried {
+            own_buf.clear();
+            own_buf.extend(hits.iter().filter(|h| h.status & CARRIED == 0));
+            &own_buf
+        } else {
+            hits
+        };
+        self.add_visitor_hits(ctx, vocabulary, visitor, hits, own, scratch);
+        scratch.own = own_buf;
+    }
+
+    fn add_visitor_hits(
+        &mut self,
+        ctx: &Context<'_>,
+        vocabulary: &Vocabulary,
+        visitor: u32,
+        hits: &[Hit],
+        own: &[Hit],
+        scratch: &mut Scratch,
+    ) {
         let lookups = ctx.lookups;
-        self.traffic.add_hits(hits);
-        let bot = lookups.bot_of(visitor);
-        self.time.add_hits(hits, bot.is_some());
-        if let Some(bot) = bot {
-            self.errors.add_bot_hits(hits);
-            self.visitors.add_bot(bot, hits);
-            self.traffic.add_bot_hits(hits);
+        let bot = self.add_hits(lookups, visitor, hits, own, &mut scratch.hits);
+        if bot.is_some() {
+            if let Some(dated) = &mut self.dated {
+                dated.add_hits(lookups, visitor, own, false, &mut scratch.dated);
+            }
             return;
         }
-
-        // Hits: per status, per page path, per error; collect the page views.
-        scratch.views.clear();
-        scratch.beacons.clear();
-        for hit in hits {
-            let request = lookups.request(hit.request);
-            match request.kind {
-                PathKind::Page => self.pages.add_hit(request.path),
-                PathKind::Beacon => {
-                    let screen = request.screen;
-                    self.traffic.add_beacon(screen.invalid);
-                    if screen.resolution.is_some() || screen.color_depth.is_some() {
-                        scratch.beacons.push((hit.ts_ms, screen));
-                    }
-                }
-                PathKind::Asset => {}
-            }
-            if is_page_view(request.method, request.kind, hit.status) {
-                scratch.views.push(View {
-                    ts_ms: hit.ts_ms,
-                    offset_min: hit.offset_min,
-                    request: hit.request,
-                    path: request.path,
-                    referrer: hit.referrer,
-                });
-            }
-        }
-        self.errors
-            .add_human_hits(lookups, hits, &mut scratch.pairs, &mut scratch.statuses);
-
         // Page views → sessions.
-        let marks = scratch.views.iter().map(|v| ViewMark {
+        let marks = scratch.hits.views.iter().map(|v| ViewMark {
             ts_ms: v.ts_ms,
             offset_min: v.offset_min,
             source: ctx
@@ -257,11 +312,11 @@ impl Partial {
                 .flatten(),
         });
         ctx.sessions.cut(marks, &mut scratch.sessions);
-        let first_session = self.visitors.sessions.len();
+        scratch.built.clear();
         let mut previous_start = None;
         let mut same_start = 0;
         for range in &scratch.sessions {
-            let views = &scratch.views[range.clone()];
+            let views = &scratch.hits.views[range.clone()];
             let (first, last) = (views[0], views[views.len() - 1]);
             let (goal, value_micro) = conversion(views, lookups, &mut scratch.goal_targets);
             same_start = if previous_start == Some(first.ts_ms) {
@@ -270,17 +325,13 @@ impl Partial {
                 0
             };
             previous_start = Some(first.ts_ms);
-            let number = (self.visitors.sessions.len() - first_session) as u32 + 1;
-            let days_since_last = self.visitors.sessions[first_session..]
-                .last()
-                .map(|previous| loyalty::days_between(previous.end_ms, first.ts_ms));
-            let session = Session {
+            scratch.built.push(Session {
                 visitor,
                 start_ms: first.ts_ms,
                 end_ms: last.ts_ms,
                 offset_min: first.offset_min,
-                number,
-                days_since_last,
+                number: 0,
+                days_since_last: None,
                 entry: first.path,
                 exit: last.path,
                 page_views: views.len() as u32,
@@ -291,20 +342,75 @@ impl Partial {
                 value_micro,
                 resolution: None,
                 color_depth: None,
-            };
-            self.visitors.sessions.push(session);
+            });
         }
         audience::attach_beacons(
-            &mut self.visitors.sessions[first_session..],
-            &scratch.beacons,
+            &mut scratch.built,
+            &scratch.hits.beacons,
             ctx.sessions.timeout_ms,
         );
+        if let Some(open_from) = ctx.carry.open_from_ms {
+            self.keep_open_tail(ctx, visitor, hits, open_from, scratch);
+        }
+        // The reported sessions, numbered; those made only of carried page views set aside
+        // (with their page views).
+        let first_session = self.visitors.sessions.len();
+        let mut kept_views = 0;
+        let mut kept_ranges = 0;
+        if let Some(dated) = &mut self.dated {
+            // Every hit of the run's own, on its date; the visitor's sessions, carried or
+            // not, say whether it is a visitor.
+            let has_sessions = !scratch.built.is_empty();
+            dated.add_hits(lookups, visitor, own, has_sessions, &mut scratch.dated);
+        }
+        for (i, session) in scratch.built.iter().enumerate() {
+            let range = scratch.sessions[i].clone();
+            let views = &scratch.hits.views[range.clone()];
+            if views.iter().all(|v| v.carried) {
+                self.carried_sessions.push(*session);
+                // The state counts them (see `carried_sessions`), in every session-based
+                // count it keeps per date.
+                if let Some(dated) = &mut self.dated {
+                    dated.add_sessions(
+                        lookups,
+                        visitor,
+                        std::slice::from_ref(session),
+                        views,
+                        std::slice::from_ref(&(0..views.len())),
+                        ctx.carry.open_from_ms,
+                        &mut scratch.dated,
+                    );
+                }
+                continue;
+            }
+            let reported = &self.visitors.sessions[first_session..];
+            let session = Session {
+                number: reported.len() as u32 + 1,
+                days_since_last: reported
+                    .last()
+                    .map(|previous| loyalty::days_between(previous.end_ms, session.start_ms)),
+                ..*session
+            };
+            self.visitors.sessions.push(session);
+            if kept_views != range.start {
+                scratch.hits.views.copy_within(range.clone(), kept_views);
+            }
+            scratch.sessions[kept_ranges] = kept_views..kept_views + range.len();
+            kept_views += range.len();
+            kept_ranges += 1;
+        }
+        scratch.hits.views.truncate(kept_views);
+        scratch.sessions.truncate(kept_ranges);
+        if own.is_empty() {
+            return;
+        }
+        let hits = own;
         let sessions = &self.visitors.sessions[first_session..];
         for session in sessions {
             self.pages.add_session(session);
             self.traffic.add_session(session);
         }
-        let views = &scratch.views;
+        let views = &scratch.hits.views;
         let session_views = || scratch.sessions.iter().map(|r| &views[r.clone()]);
         self.sources
             .add_visitor(lookups, sessions, &mut scratch.ids);
@@ -331,11 +437,137 @@ impl Partial {
         self.site_search
             .add_visitor(sessions, session_views(), lookups, &mut scratch.site_search);
         self.time
-            .add_human(&scratch.views, sessions, &mut scratch.time);
+            .add_human(&scratch.hits.views, sessions, &mut scratch.time);
         self.visitors
-            .add_human(visitor, hits, scratch.views.len(), first_session);
+            .add_human(visitor, hits, scratch.hits.views.len(), first_session);
         self.traffic
-            .add_human(hits, scratch.views.len(), scratch.sessions.len());
+            .add_human(scratch.hits.views.len(), scratch.sessions.len());
+        if let Some(dated) = &mut self.dated {
+            let sessions = &self.visitors.sessions[first_session..];
+            dated.add_sessions(
+                lookups,
+                visitor,
+                sessions,
+                &scratch.hits.views,
+                &scratch.sessions,
+                ctx.carry.open_from_ms,
+                &mut scratch.dated,
+            );
+        }
+    }
+
+    /// Counts one visitor's hits (sorted by time) in what needs no session: all traffic, the
+    /// hours, and a bot's hits or a human's page hits, beacons, statuses and errors, of
+    /// `own`: `hits` without those carried from an earlier run (marked [`CARRIED`]). A
+    /// human's page views and beacon screens, of all `hits`, are left in `scratch`. Returns
+    /// the visitor's bot id, for a bot.
+    pub fn add_hits(
+        &mut self,
+        lookups: &Lookups,
+        visitor: u32,
+        hits: &[Hit],
+        own: &[Hit],
+        scratch: &mut HitScratch,
+    ) -> Option<u32> {
+        let bot = lookups.bot_of(visitor);
+        if !own.is_empty() {
+            self.traffic.add_hits(own);
+            self.time.add_hits(own, bot.is_some());
+        }
+        if let Some(bot) = bot {
+            if !own.is_empty() {
+                self.errors.add_bot_hits(own);
+                self.visitors.add_bot(bot, own);
+                self.traffic.add_bot_hits(own);
+            }
+            return Some(bot);
+        }
+        self.traffic.add_human_hits(own);
+        scratch.views.clear();
+        scratch.beacons.clear();
+        for hit in hits {
+            let request = lookups.request(hit.request);
+            let carried = hit.status & CARRIED != 0;
+            let status = hit.status & !CARRIED;
+            match request.kind {
+                PathKind::Page if !carried => self.pages.add_hit(request.path),
+                PathKind::Beacon => {
+                    let screen = request.screen;
+                    if !carried {
+                        self.traffic.add_beacon(screen.invalid);
+                    }
+                    if screen.resolution.is_some() || screen.color_depth.is_some() {
+                        scratch.beacons.push((hit.ts_ms, screen));
+                    }
+                }
+                PathKind::Page | PathKind::Asset => {}
+            }
+            if is_page_view(request.method, request.kind, status) {
+                scratch.views.push(View {
+                    ts_ms: hit.ts_ms,
+                    offset_min: hit.offset_min,
+                    request: hit.request,
+                    path: request.path,
+                    referrer: hit.referrer,
+                    carried,
+                });
+            }
+        }
+        if !own.is_empty() {
+            self.errors
+                .add_human_hits(lookups, own, &mut scratch.pairs, &mut scratch.statuses);
+        }
+        None
+    }
+
+    /// Keeps the hits a later run needs to continue the visitor's open sessions (those whose
+    /// last page view is at or after `open_from`): their page views, and the beacons that
+    /// would attach to them were they the visitor's first sessions (see
+    /// [`audience::attach_beacons`]): those after the first open session's start, and those
+    /// up to a timeout before it that the session before did not take.
+    fn keep_open_tail(
+        &mut self,
+        ctx: &Context<'_>,
+        visitor: u32,
+        hits: &[Hit],
+        open_from: i64,
+        scratch: &Scratch,
+    ) {
+        let Some(k) = scratch.built.iter().position(|s| s.end_ms >= open_from) else {
+            return;
+        };
+        let open = &scratch.built[k];
+        let previous = k.checked_sub(1).map(|p| &scratch.built[p]);
+        let timeout = ctx.sessions.timeout_ms;
+        let first_view = scratch.sessions[k].start;
+        let lookups = ctx.lookups;
+        let mut tail = Vec::new();
+        let mut view = 0;
+        for hit in hits {
+            let request = lookups.request(hit.request);
+            let status = hit.status & !CARRIED;
+            if is_page_view(request.method, request.kind, status) {
+                if view >= first_view {
+                    tail.push(Hit { status, ..*hit });
+                }
+                view += 1;
+            } else if request.kind == PathKind::Beacon
+                && (request.screen.resolution.is_some() || request.screen.color_depth.is_some())
+            {
+                let ts = hit.ts_ms;
+                let takes = ts >= open.start_ms
+                    || (open.start_ms - ts <= timeout
+                        && previous.is_none_or(|p| ts >= p.start_ms && ts - p.end_ms > timeout));
+                if takes {
+                    tail.push(Hit { status, ..*hit });
+                }
+            }
+        }
+        self.open.push(OpenTail {
+            visitor,
+            day: loyalty::start_day(open),
+            hits: tail,
+        });
     }
 }
 
@@ -421,7 +653,13 @@ pub fn aggregate(shards: Vec<ShardPieces>, ctx: &Context<'_>) -> Result<Partial>
     shards
         .into_par_iter()
         .try_fold(
-            || (Partial::default(), Scratch::default()),
+            || {
+                let partial = Partial {
+                    dated: ctx.dated.then(dated::Dated::default),
+                    ..Partial::default()
+                };
+                (partial, Scratch::default())
+            },
             |(mut partial, mut scratch), shard| {
                 let hits = match shard {
                     Shard::Sorted(hits) => hits,

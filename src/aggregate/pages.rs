@@ -126,11 +126,22 @@ pub fn finish(
     lookups: &Lookups,
     sessions: u64,
 ) -> (Vec<PageRow>, Vec<EntryRow>, Vec<ExitRow>) {
-    let mut rows = Vec::with_capacity(pages.by_path.len());
+    let counts = pages
+        .by_path
+        .iter()
+        .map(|(&path, c)| (lookups.paths[path as usize].clone(), c));
+    finish_rows(counts, sessions)
+}
+
+/// The rows of the pages' counts, by path text (from a run, or merged from state).
+pub fn finish_rows<'a>(
+    pages: impl Iterator<Item = (Text, &'a PageCounts)>,
+    sessions: u64,
+) -> (Vec<PageRow>, Vec<EntryRow>, Vec<ExitRow>) {
+    let mut rows = Vec::with_capacity(pages.size_hint().0);
     let mut entries = Vec::new();
     let mut exits = Vec::new();
-    for (&path, c) in &pages.by_path {
-        let path = lookups.paths[path as usize].clone();
+    for (path, c) in pages {
         if c.entries > 0 {
             entries.push(EntryRow {
                 path: path.clone(),

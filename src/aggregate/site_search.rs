@@ -116,11 +116,18 @@ pub struct SearchRow {
 }
 
 pub fn finish(s: &SiteSearches, lookups: &Lookups) -> Vec<SearchRow> {
-    let mut rows: Vec<SearchRow> = s
-        .by_term
-        .iter()
-        .map(|(&t, c)| SearchRow {
-            term: lookups.search_terms[t as usize].clone(),
+    rows(
+        s.by_term
+            .iter()
+            .map(|(&t, c)| (lookups.search_terms[t as usize].clone(), c)),
+    )
+}
+
+/// The `internal_search` rows of counts per term, in table order.
+pub fn rows<'a>(terms: impl Iterator<Item = (Text, &'a TermCounts)>) -> Vec<SearchRow> {
+    let mut rows: Vec<SearchRow> = terms
+        .map(|(term, c)| SearchRow {
+            term,
             counts: *c,
             exit_rate: ratio(c.exits, c.searches),
             conversion_rate: ratio(c.conversions, c.sessions),

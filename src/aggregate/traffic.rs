@@ -98,11 +98,30 @@ impl Traffic {
         self.bot_bytes = self.bot_bytes.saturating_add(bytes_of(hits));
     }
 
-    pub fn add_human(&mut self, hits: &[Hit], page_views: usize, sessions: usize) {
+    pub fn add_human_hits(&mut self, hits: &[Hit]) {
         self.human_hits += hits.len() as u64;
+    }
+
+    /// A human visitor's page views and sessions.
+    pub fn add_human(&mut self, page_views: usize, sessions: usize) {
         self.page_views += page_views as u64;
         self.visitors += u64::from(sessions > 0);
         self.returning_visitors += u64::from(sessions > 1);
+    }
+
+    /// Adds `other`'s counts of hits (not of sessions or visitors) and zeroes them there.
+    pub fn take_hit_counts(&mut self, other: &mut Traffic) {
+        self.hits += std::mem::take(&mut other.hits);
+        self.bytes = self.bytes.saturating_add(std::mem::take(&mut other.bytes));
+        self.bot_hits += std::mem::take(&mut other.bot_hits);
+        self.bot_bytes = self
+            .bot_bytes
+            .saturating_add(std::mem::take(&mut other.bot_bytes));
+        self.human_hits += std::mem::take(&mut other.human_hits);
+        self.beacon_hits += std::mem::take(&mut other.beacon_hits);
+        self.beacon_invalid += std::mem::take(&mut other.beacon_invalid);
+        self.first_ms = min_opt(self.first_ms, other.first_ms.take());
+        self.last_ms = max_opt(self.last_ms, other.last_ms.take());
     }
 
     /// A human hit on a beacon path.
@@ -151,7 +170,8 @@ pub struct SummaryRow {
     pub bot_bytes: u64,
     pub page_views: u64,
     pub visitors: u64,
-    pub returning_visitors: u64,
+    /// Unknown (`None`) in a merged summary: it needs each visitor's whole period.
+    pub returning_visitors: Option<u64>,
     pub sessions: u64,
     pub bounces: u64,
     pub bounce_rate: Option<f64>,
@@ -186,7 +206,7 @@ pub fn finish(t: &Traffic, read: &ReadTotals) -> SummaryRow {
         bot_bytes: t.bot_bytes,
         page_views: t.page_views,
         visitors: t.visitors,
-        returning_visitors: t.returning_visitors,
+        returning_visitors: Some(t.returning_visitors),
         sessions: t.sessions,
         bounces: t.bounces,
         bounce_rate: ratio(t.bounces, t.sessions),

@@ -32,6 +32,19 @@ pub struct BotCounts {
     pub last_ms: i64,
 }
 
+/// No hit yet: a first and last time that any hit replaces.
+impl Default for BotCounts {
+    fn default() -> Self {
+        BotCounts {
+            hits: 0,
+            bytes: 0,
+            visitors: 0,
+            first_ms: i64::MAX,
+            last_ms: i64::MIN,
+        }
+    }
+}
+
 impl Merge for BotCounts {
     fn merge(&mut self, o: Self) {
         self.hits += o.hits;
@@ -233,20 +246,25 @@ pub fn finish_visitors(v: &Visitors, lookups: &Lookups) -> Vec<VisitorRow> {
 }
 
 pub fn finish_robots(v: &Visitors, lookups: &Lookups) -> Vec<RobotRow> {
-    let mut rows: Vec<RobotRow> = v
-        .bots
-        .iter()
-        .map(|(&id, c)| {
-            let bot = &lookups.bots[id as usize];
-            RobotRow {
-                bot: bot.name.clone(),
-                kind: bot.kind,
-                hits: c.hits,
-                bytes: c.bytes,
-                visitors: c.visitors,
-                first_ms: c.first_ms,
-                last_ms: c.last_ms,
-            }
+    robot_rows(v.bots.iter().map(|(&id, c)| {
+        let bot = &lookups.bots[id as usize];
+        (bot.name.clone(), bot.kind, c)
+    }))
+}
+
+/// The `robots` rows of counts per bot (name, kind), in table order.
+pub fn robot_rows<'a>(
+    bots: impl Iterator<Item = (String, &'static str, &'a BotCounts)>,
+) -> Vec<RobotRow> {
+    let mut rows: Vec<RobotRow> = bots
+        .map(|(bot, kind, c)| RobotRow {
+            bot,
+            kind,
+            hits: c.hits,
+            bytes: c.bytes,
+            visitors: c.visitors,
+            first_ms: c.first_ms,
+            last_ms: c.last_ms,
         })
         .collect();
     sort_rows(

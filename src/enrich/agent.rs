@@ -84,6 +84,15 @@ fn bot_rules() -> &'static [BotRule] {
     })
 }
 
+/// The kind named `name` as a bot's `kind` holds it ("unknown" for a name no bot has).
+pub fn bot_kind(name: &str) -> &'static str {
+    KINDS
+        .iter()
+        .copied()
+        .find(|&k| k == name)
+        .unwrap_or("unknown")
+}
+
 /// Classifies one user agent (already unescaped display text).
 pub fn classify(agent: &str) -> AgentInfo {
     let trimmed = agent.trim();

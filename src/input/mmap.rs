@@ -28,7 +28,7 @@
 //!
 //! A mapping made when all slots are taken is not guarded (it still works; its SIGBUS is
 //! the default one). Windows are mapped one per input being read, so slots run out only
-//! with more inputs read at once than [`SLOTS`].
+//! with more inputs read at once than [`SLOTS`] (1,024), that is with more worker threads.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -104,8 +104,10 @@ fn page_size() -> u64 {
     64 * 1024
 }
 
-/// How many mappings can be guarded at once.
-const SLOTS: usize = 64;
+/// How many mappings can be guarded at once: one window is mapped per input being read, and
+/// inputs are read one per worker thread, so this is more than any thread count a machine
+/// runs (the registry is zeroed memory, 32 KiB, scanned only to claim a slot and on a fault).
+const SLOTS: usize = 1024;
 
 /// One guarded mapping. A slot is claimed by moving `start` from [`FREE`] to [`BUSY`],
 /// filled, then published by storing the mapping's address in `start`; it is emptied the

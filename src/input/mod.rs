@@ -112,9 +112,13 @@ pub struct OpenInput {
     pub len: Option<u64>,
     /// The file's compression (standard input's is found when it is read).
     pub compression: Compression,
-    /// A fingerprint of the file's content (`None` for standard input), see [`fingerprint`].
+    /// A fingerprint of the file's bytes (`None` for standard input), see [`fingerprint`];
+    /// [`OpenInput::content_fingerprint`] is that of its decoded content.
     pub fingerprint: Option<String>,
     path: Option<PathBuf>,
+    /// A compressed file's fingerprint taken over its decoded bytes, once they have all
+    /// been read.
+    decoded_fingerprint: std::sync::OnceLock<String>,
 }
 
 impl OpenInput {
@@ -129,6 +133,7 @@ impl OpenInput {
                 compression: Compression::None,
                 fingerprint: None,
                 path: None,
+                decoded_fingerprint: std::sync::OnceLock::new(),
             });
         };
         let input_error = |source: io::Error| Error::Input {
@@ -149,7 +154,19 @@ impl OpenInput {
             compression: Compression::detect(&head[..n]),
             fingerprint: Some(fingerprint),
             path: Some(path.clone()),
+            decoded_fingerprint: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The fingerprint of the log this input holds: of a compressed file's decoded bytes
+    /// once it has been read whole, so that `access.log.1` and the `access.log.2.gz`
+    /// logrotate later makes of it are one input; of the file's bytes otherwise (`None` for
+    /// standard input).
+    pub fn content_fingerprint(&self) -> Option<String> {
+        self.decoded_fingerprint
+            .get()
+            .cloned()
+            .or_else(|| self.fingerprint.clone())
     }
 
     /// Calls `each` with consecutive windows of whole lines until the input is exhausted.
@@ -182,7 +199,15 @@ impl OpenInput {
         };
         let result = match (&file, len) {
             (Some(file), _) if self.compression != Compression::None => {
-                decoded_windows(file, window_size, &mut each)
+                let mut print = DecodedPrint::default();
+                let read = decoded_windows(file, window_size, &mut |window| {
+                    print.add(window);
+                    each(window)
+                });
+                if read.is_ok() {
+                    let _ = self.decoded_fingerprint.set(print.finish());
+                }
+                read
             }
             (Some(file), Some(len)) if options.mmap && len >= MMAP_MIN_LEN => {
                 mapped_windows(file, &self.name, len, window_size, &mut each)
@@ -207,6 +232,43 @@ impl OpenInput {
 
 /// Bytes read from each end of a file for its fingerprint.
 const FINGERPRINT_SPAN: u64 = 64 << 10;
+
+/// [`fingerprint`] of a stream's bytes as they go by: its first and last 64 KiB are kept.
+#[derive(Default)]
+struct DecodedPrint {
+    len: u64,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl DecodedPrint {
+    fn add(&mut self, bytes: &[u8]) {
+        let span = FINGERPRINT_SPAN as usize;
+        self.len += bytes.len() as u64;
+        let room = span - self.head.len();
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        if bytes.len() >= span {
+            self.tail.clear();
+            self.tail.extend_from_slice(&bytes[bytes.len() - span..]);
+        } else {
+            self.tail.extend_from_slice(bytes);
+            let over = self.tail.len().saturating_sub(span);
+            self.tail.drain(..over);
+        }
+    }
+
+    /// The same text [`fingerprint`] gives for a file of these bytes.
+    fn finish(self) -> String {
+        let len = self.len;
+        let head = len.min(FINGERPRINT_SPAN);
+        let tail_start = len.saturating_sub(FINGERPRINT_SPAN).max(head);
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(&len.to_le_bytes());
+        hasher.update(&self.head);
+        hasher.update(&self.tail[self.tail.len() - (len - tail_start) as usize..]);
+        format!("{len}-{:016x}", hasher.digest())
+    }
+}
 
 /// A fingerprint of a file's content, cheap for any size: its length and the XXH3-64 of its
 /// first and last 64 KiB, as `LENGTH-HASH` (`256044136-9f86d081884c7d65`). The same bytes
@@ -294,7 +356,9 @@ fn mapped_windows(
 /// A test hook, not an option: with `ACCESSLENS_TEST_HOLD_MAPPED=DIR` in the environment,
 /// the first window mapped in the process waits, before any of its bytes is read, until
 /// `DIR/go` exists, after creating `DIR/mapped` to say it is there. It lets a test change
-/// the file under a mapping at a known moment (see the SIGBUS guard in `mmap`).
+/// the file under a mapping at a known moment (see the SIGBUS guard in `mmap`). Debug
+/// builds only (those `cargo test` runs): a release build never looks at the variable.
+#[cfg(debug_assertions)]
 fn hold_for_test() {
     static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let Some(dir) = std::env::var_os("ACCESSLENS_TEST_HOLD_MAPPED") else {
@@ -311,6 +375,9 @@ fn hold_for_test() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+#[cfg(not(debug_assertions))]
+fn hold_for_test() {}
 
 /// Windows of a stream that may be compressed: its first bytes say how to decode it. The
 /// stream is read and decoded on a thread of its own, one window ahead of `each`.
@@ -763,6 +830,41 @@ mod tests {
             assert_ne!(print("b.log", other), a);
         }
         assert_eq!(print("empty.log", b""), print("empty2.log", b""));
+        // Compressed, the same log keeps its fingerprint once read: logrotate's
+        // `access.log.1` and the `access.log.2.gz` it becomes are one input.
+        let read_whole = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let input = OpenInput::open(&Source::File(path)).unwrap();
+            let options = ReadOptions {
+                window_size: 100_000,
+                mmap: false,
+            };
+            input.for_each_window(options, |_| Ok(())).unwrap();
+            input.content_fingerprint().unwrap()
+        };
+        let gzip = |bytes: &[u8]| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut encoder, bytes).unwrap();
+            encoder.finish().unwrap()
+        };
+        for text in [&big[..], &big[..70_000], &big[..100], b""] {
+            let plain = print("plain.log", text);
+            assert_eq!(read_whole("plain-read.log", text), plain);
+            let packed = gzip(text);
+            assert_ne!(
+                print("raw.log.gz", &packed),
+                plain,
+                "the file's bytes differ"
+            );
+            assert_eq!(
+                read_whole("access.log.2.gz", &packed),
+                plain,
+                "{} bytes",
+                text.len()
+            );
+        }
         assert!(print("short.log", b"x\n").starts_with("2-"));
     }
 

@@ -27,7 +27,7 @@ use crate::aggregate::is_page_view;
 use crate::enrich::{Dictionaries, Hit, Lookups, PathKind, Text, request};
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
-use crate::sessionize::{ShardPieces, TieOrder, content_order};
+use crate::sessionize::{CARRIED, CARRIED_INPUT, ShardPieces, TieOrder, content_order};
 
 /// The bucket count when `--hit-buckets` is not given.
 pub const DEFAULT_BUCKETS: u64 = 64;
@@ -104,7 +104,10 @@ pub fn write(
         .par_iter()
         .map(|shard| {
             let mut counts: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-            shard.for_each_piece(|piece, _| {
+            shard.for_each_piece(|piece, input| {
+                if input == CARRIED_INPUT {
+                    return;
+                }
                 for hit in piece {
                     counts
                         .entry(day_of(hit))
@@ -137,7 +140,12 @@ pub fn write(
     for (day, counts) in per_day {
         let mut file = None;
         for group in bucket_groups(&counts) {
-            let wanted = |hit: &Hit| day_of(hit) == day && group.contains(&bucket_of(hit.visitor));
+            // Hits carried from an earlier run are that run's.
+            let wanted = |hit: &Hit| {
+                hit.status & CARRIED == 0
+                    && day_of(hit) == day
+                    && group.contains(&bucket_of(hit.visitor))
+            };
             // The group's hits that wait on disk, read back for this group only.
             let spilled: Vec<(Vec<Hit>, u32)> = source
                 .shards

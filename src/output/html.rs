@@ -308,11 +308,14 @@ fn kpis(out: &mut String, s: &RecordBatch) {
         "visitors",
         thousands(visitors),
         visitors.to_string(),
-        format!(
-            "{} returning ({})",
-            thousands(returning),
-            pct(ratio(returning, visitors))
-        ),
+        match cell(s, "returning_visitors", 0) {
+            Value::Null => "returning: not known for a merged period".into(),
+            _ => format!(
+                "{} returning ({})",
+                thousands(returning),
+                pct(ratio(returning, visitors))
+            ),
+        },
     );
     kpi(
         out,
@@ -486,6 +489,19 @@ fn channels(out: &mut String, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `dir` holds table `name` (a merged directory holds only the mergeable ones).
+fn has_table(dir: &Path, name: &str) -> bool {
+    dir.join(format!("{name}.parquet")).is_file()
+}
+
+/// The note of a card whose table the directory does not hold.
+fn absent(out: &mut String, table: &str) {
+    let _ = write!(
+        out,
+        "<p class=\"empty\">No <code>{table}.parquet</code> here: a directory written by <code>accesslens merge</code> holds only the tables it can merge.</p>"
+    );
+}
+
 /// An attribution model's credit: (channel, conversions, value), in table order.
 type Credits = Vec<(String, f64, f64)>;
 
@@ -493,6 +509,12 @@ type Credits = Vec<(String, f64, f64)>;
 fn attribution(out: &mut String, dir: &Path) -> Result<()> {
     let mut models: Vec<(String, Credits)> = Vec::new();
     let columns = ["model", "channel", "conversions", "value"];
+    if !has_table(dir, "attribution") {
+        out.push_str("<div class=\"card wide\" id=\"attribution\"><div class=\"card-head\"><h3>Attribution: which channels earn the conversions</h3></div>");
+        absent(out, "attribution");
+        out.push_str("</div>");
+        return Ok(());
+    }
     for batch in read_table(dir, "attribution", &columns, None)? {
         let batch = batch?;
         for row in 0..batch.num_rows() {
@@ -1068,6 +1090,19 @@ impl<'a> Section<'a> {
 /// Renders one table view: its top `top` rows (as the view picks them) in a card with a
 /// filter box, sortable headers and a note on where the rest is.
 fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
+    if !has_table(dir, v.table) {
+        let _ = write!(
+            out,
+            "<div class=\"card{}\" id=\"t-{}\"><div class=\"card-head\"><h3>{}</h3></div><p class=\"about\">{}</p>",
+            if v.wide { " wide" } else { "" },
+            v.id,
+            v.title,
+            v.about
+        );
+        absent(out, v.table);
+        out.push_str("</div>");
+        return Ok(());
+    }
     let mut names: Vec<&str> = v.cols.iter().map(|c| c.0).collect();
     let (limit, nonzero, last) = match v.pick {
         Pick::First => (Some(top), None, false),

@@ -95,8 +95,8 @@ pub fn print(out: &mut impl Write, r: &Reports, facts: &RunFacts<'_>) -> io::Res
     writeln!(
         out,
         "  returning visitors {} ({})  ·  site searches {}  ·  beacons {}",
-        thousands(s.returning_visitors),
-        pct(ratio(s.returning_visitors, s.visitors)),
+        thousands(s.returning_visitors.unwrap_or(0)),
+        pct(ratio(s.returning_visitors.unwrap_or(0), s.visitors)),
         thousands(s.internal_searches),
         thousands(s.beacon_hits)
     )?;

@@ -27,9 +27,13 @@ use super::table::Table;
 use crate::aggregate::Reports;
 use crate::aggregate::acquisition::{CampaignKey, GoalRow, MetricsRow, Rates, SessionMetrics};
 use crate::aggregate::audience::AudienceRow;
-use crate::aggregate::pages::EntryRow;
+use crate::aggregate::errors::{ErrorRow, StatusRow};
+use crate::aggregate::pages::{EntryRow, ExitRow, PageRow};
+use crate::aggregate::site_search::SearchRow;
 use crate::aggregate::sources::{ReferrerRow, SiteRow};
 use crate::aggregate::time::TimeRow;
+use crate::aggregate::traffic::SummaryRow;
+use crate::aggregate::visitors::RobotRow;
 use crate::aggregate::visitors::{SessionRow, session_row};
 use crate::enrich::Lookups;
 use crate::enrich::Text;
@@ -91,89 +95,14 @@ pub fn tables<'a>(
     samples: &'a [MalformedSample],
 ) -> Vec<TableSpec<'a>> {
     vec![
-        TableSpec::new("summary", std::slice::from_ref(&r.summary), |s| {
-            Table::default()
-                .count("lines", s.iter().map(|s| s.lines))
-                .count("blank_lines", s.iter().map(|s| s.blank_lines))
-                .count("malformed", s.iter().map(|s| s.malformed))
-                .count("out_of_range", s.iter().map(|s| s.out_of_range))
-                .count("hits", s.iter().map(|s| s.hits))
-                .count("bytes", s.iter().map(|s| s.bytes))
-                .count("human_hits", s.iter().map(|s| s.human_hits))
-                .count("bot_hits", s.iter().map(|s| s.bot_hits))
-                .count("bot_bytes", s.iter().map(|s| s.bot_bytes))
-                .count("page_views", s.iter().map(|s| s.page_views))
-                .count("visitors", s.iter().map(|s| s.visitors))
-                .count("returning_visitors", s.iter().map(|s| s.returning_visitors))
-                .count("sessions", s.iter().map(|s| s.sessions))
-                .count("bounces", s.iter().map(|s| s.bounces))
-                .opt_float("bounce_rate", s.iter().map(|s| s.bounce_rate))
-                .count("engaged_sessions", s.iter().map(|s| s.engaged_sessions))
-                .opt_float("engagement_rate", s.iter().map(|s| s.engagement_rate))
-                .opt_float("avg_session_s", s.iter().map(|s| s.avg_session_s))
-                .opt_float("median_session_s", s.iter().map(|s| s.median_session_s))
-                .opt_float("pages_per_session", s.iter().map(|s| s.pages_per_session))
-                .count("conversions", s.iter().map(|s| s.conversions))
-                .opt_float("conversion_rate", s.iter().map(|s| s.conversion_rate))
-                .float("value", s.iter().map(|s| s.value))
-                .count("internal_searches", s.iter().map(|s| s.internal_searches))
-                .count("search_sessions", s.iter().map(|s| s.search_sessions))
-                .count("beacon_hits", s.iter().map(|s| s.beacon_hits))
-                .count("beacon_invalid", s.iter().map(|s| s.beacon_invalid))
-                .opt_time("first_ts", s.iter().map(|s| s.first_ms))
-                .opt_time("last_ts", s.iter().map(|s| s.last_ms))
-                .count("inputs", s.iter().map(|s| s.inputs))
-                .count("input_bytes", s.iter().map(|s| s.input_bytes))
-        }),
-        TableSpec::new("pages", &r.pages, |p| {
-            Table::default()
-                .str("path", p.iter().map(|r| &*r.path))
-                .count("hits", p.iter().map(|r| r.hits))
-                .count("page_views", p.iter().map(|r| r.page_views))
-                .count("visitors", p.iter().map(|r| r.visitors))
-                .count("entries", p.iter().map(|r| r.entries))
-                .count("exits", p.iter().map(|r| r.exits))
-                .opt_float("exit_rate", p.iter().map(|r| r.exit_rate))
-                .count("bounces", p.iter().map(|r| r.bounces))
-                .opt_float("bounce_rate", p.iter().map(|r| r.bounce_rate))
-                .opt_float("avg_time_on_page_s", p.iter().map(|r| r.avg_time_on_page_s))
-        }),
+        TableSpec::new("summary", std::slice::from_ref(&r.summary), summary),
+        TableSpec::new("pages", &r.pages, pages),
         TableSpec::new("entry_pages", &r.entry_pages, entry_pages),
-        TableSpec::new("exit_pages", &r.exit_pages, |x| {
-            Table::default()
-                .str("path", x.iter().map(|r| &*r.path))
-                .count("sessions", x.iter().map(|r| r.sessions))
-                .opt_float("share", x.iter().map(|r| r.share))
-                .count("page_views", x.iter().map(|r| r.page_views))
-                .opt_float("exit_rate", x.iter().map(|r| r.exit_rate))
-        }),
+        TableSpec::new("exit_pages", &r.exit_pages, exit_pages),
         TableSpec::new("referrers", &r.referrers, referrers),
         TableSpec::new("referring_sites", &r.referring_sites, referring_sites),
-        TableSpec::new("errors", &r.errors, |e| {
-            Table::default()
-                .str("path", e.iter().map(|r| &*r.path))
-                .int("status", e.iter().map(|r| i64::from(r.status)))
-                .count("hits", e.iter().map(|r| r.hits))
-                .count("visitors", e.iter().map(|r| r.visitors))
-                .count("referred_hits", e.iter().map(|r| r.referred_hits))
-                .opt_str("top_referrer", e.iter().map(|r| r.top_referrer.as_deref()))
-                .count("top_referrer_hits", e.iter().map(|r| r.top_referrer_hits))
-                .opt_bool(
-                    "top_referrer_internal",
-                    e.iter().map(|r| r.top_referrer_internal),
-                )
-                .str("top_channel", e.iter().map(|r| r.top_channel))
-        }),
-        TableSpec::new("status_codes", &r.status_codes, |s| {
-            Table::default()
-                .int("status", s.iter().map(|r| i64::from(r.status)))
-                .str("class", s.iter().map(|r| r.class))
-                .count("hits", s.iter().map(|r| r.hits))
-                .count("bytes", s.iter().map(|r| r.bytes))
-                .count("human_hits", s.iter().map(|r| r.human_hits))
-                .count("bot_hits", s.iter().map(|r| r.bot_hits))
-                .count("visitors", s.iter().map(|r| r.visitors))
-        }),
+        TableSpec::new("errors", &r.errors, errors),
+        TableSpec::new("status_codes", &r.status_codes, status_codes),
         TableSpec::new("visitors", &r.visitors, |v| {
             Table::default()
                 .int("visitor", v.iter().map(|r| r.visitor))
@@ -195,16 +124,7 @@ pub fn tables<'a>(
                     v.iter().map(|r| r.days_since_previous_visit.map(i64::from)),
                 )
         }),
-        TableSpec::new("robots", &r.robots, |b| {
-            Table::default()
-                .str("bot", b.iter().map(|r| r.bot.as_str()))
-                .str("kind", b.iter().map(|r| r.kind))
-                .count("hits", b.iter().map(|r| r.hits))
-                .count("bytes", b.iter().map(|r| r.bytes))
-                .count("visitors", b.iter().map(|r| r.visitors))
-                .time("first_seen", b.iter().map(|r| r.first_ms))
-                .time("last_seen", b.iter().map(|r| r.last_ms))
-        }),
+        TableSpec::new("robots", &r.robots, robots),
         TableSpec::new("sessions", &r.sessions, move |sessions| {
             let ss: Vec<SessionRow<'_>> = sessions
                 .par_iter()
@@ -256,35 +176,14 @@ pub fn tables<'a>(
                 .count("transitions", t.iter().map(|r| r.transitions))
                 .opt_float("share", t.iter().map(|r| r.share))
         }),
-        TableSpec::new("internal_search", &r.internal_search, |s| {
-            let c = || s.iter().map(|r| &r.counts);
-            Table::default()
-                .str("term", s.iter().map(|r| &*r.term))
-                .count("searches", c().map(|c| c.searches))
-                .count("sessions", c().map(|c| c.sessions))
-                .count("visitors", c().map(|c| c.visitors))
-                .count("exits", c().map(|c| c.exits))
-                .opt_float("exit_rate", s.iter().map(|r| r.exit_rate))
-                .count("no_result_views", c().map(|c| c.no_result_views))
-                .count("refinements", c().map(|c| c.refinements))
-                .count("conversions", c().map(|c| c.conversions))
-                .opt_float("conversion_rate", s.iter().map(|r| r.conversion_rate))
-        }),
-        TableSpec::new("browsers", &r.audience.browsers, |b| {
-            let t = Table::default()
-                .str("browser", b.iter().map(|r| &*r.key.0))
-                .str("version", b.iter().map(|r| &*r.key.1));
-            audience(t, b)
-        }),
-        TableSpec::new("operating_systems", &r.audience.operating_systems, |o| {
-            let t = Table::default()
-                .str("os", o.iter().map(|r| &*r.key.0))
-                .str("version", o.iter().map(|r| &*r.key.1));
-            audience(t, o)
-        }),
-        TableSpec::new("devices", &r.audience.devices, |d| {
-            audience(Table::default().str("device", d.iter().map(|r| &*r.key)), d)
-        }),
+        TableSpec::new("internal_search", &r.internal_search, internal_search),
+        TableSpec::new("browsers", &r.audience.browsers, browsers),
+        TableSpec::new(
+            "operating_systems",
+            &r.audience.operating_systems,
+            operating_systems,
+        ),
+        TableSpec::new("devices", &r.audience.devices, devices),
         TableSpec::new("resolutions", &r.audience.resolutions, resolutions),
         TableSpec::new("color_depths", &r.audience.color_depths, color_depths),
         TableSpec::new("visitor_types", &r.loyalty.visitor_types, |v| {
@@ -314,22 +213,8 @@ pub fn tables<'a>(
                 .count("visitors", v.iter().map(|r| r.visitors))
                 .opt_float("return_rate", v.iter().map(|r| r.return_rate))
         }),
-        TableSpec::new("traffic_by_hour", &r.traffic_by_hour, |h| {
-            let t = Table::default()
-                .time("hour_utc", h.iter().map(|r| r.start_utc_ms))
-                .local_time("hour_local", h.iter().map(|r| r.start_local_ms))
-                .int("utc_offset_min", h.iter().map(|r| i64::from(r.offset_min)))
-                .int("hour_of_day", h.iter().map(|r| r.hour_of_day()));
-            buckets(t, h)
-        }),
-        TableSpec::new("traffic_by_day", &r.traffic_by_day, |d| {
-            let t = Table::default()
-                .date("date", d.iter().map(|r| r.day()))
-                .time("day_start_utc", d.iter().map(|r| r.start_utc_ms))
-                .int("utc_offset_min", d.iter().map(|r| i64::from(r.offset_min)))
-                .int("weekday", d.iter().map(|r| r.weekday()));
-            buckets(t, d)
-        }),
+        TableSpec::new("traffic_by_hour", &r.traffic_by_hour, traffic_by_hour),
+        TableSpec::new("traffic_by_day", &r.traffic_by_day, traffic_by_day),
         TableSpec::new("inputs", files, |f| {
             Table::default()
                 .str("file", f.iter().map(|f| f.file.as_str()))
@@ -357,9 +242,15 @@ pub fn tables<'a>(
 pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
     let a = &m.acquisition;
     vec![
+        TableSpec::new("summary", std::slice::from_ref(&m.summary), summary),
+        TableSpec::new("pages", &m.pages, pages),
         TableSpec::new("entry_pages", &m.entry_pages, entry_pages),
+        TableSpec::new("exit_pages", &m.exit_pages, exit_pages),
         TableSpec::new("referrers", &m.referrers, referrers),
         TableSpec::new("referring_sites", &m.referring_sites, referring_sites),
+        TableSpec::new("errors", &m.errors, errors),
+        TableSpec::new("status_codes", &m.status_codes, status_codes),
+        TableSpec::new("robots", &m.robots, robots),
         TableSpec::new("channels", &a.channels, channels),
         TableSpec::new("sources", &a.sources, sources),
         TableSpec::new("campaigns", &a.campaigns, campaigns),
@@ -371,9 +262,169 @@ pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
             landing_pages_by_channel,
         ),
         TableSpec::new("goals", &a.goals, goals),
-        TableSpec::new("resolutions", &m.resolutions, resolutions),
-        TableSpec::new("color_depths", &m.color_depths, color_depths),
+        TableSpec::new("internal_search", &m.internal_search, internal_search),
+        TableSpec::new("browsers", &m.audience.browsers, browsers),
+        TableSpec::new(
+            "operating_systems",
+            &m.audience.operating_systems,
+            operating_systems,
+        ),
+        TableSpec::new("devices", &m.audience.devices, devices),
+        TableSpec::new("resolutions", &m.audience.resolutions, resolutions),
+        TableSpec::new("color_depths", &m.audience.color_depths, color_depths),
+        TableSpec::new("traffic_by_hour", &m.traffic_by_hour, traffic_by_hour),
+        TableSpec::new("traffic_by_day", &m.traffic_by_day, traffic_by_day),
     ]
+}
+
+fn summary(s: &[SummaryRow]) -> Table {
+    Table::default()
+        .count("lines", s.iter().map(|s| s.lines))
+        .count("blank_lines", s.iter().map(|s| s.blank_lines))
+        .count("malformed", s.iter().map(|s| s.malformed))
+        .count("out_of_range", s.iter().map(|s| s.out_of_range))
+        .count("hits", s.iter().map(|s| s.hits))
+        .count("bytes", s.iter().map(|s| s.bytes))
+        .count("human_hits", s.iter().map(|s| s.human_hits))
+        .count("bot_hits", s.iter().map(|s| s.bot_hits))
+        .count("bot_bytes", s.iter().map(|s| s.bot_bytes))
+        .count("page_views", s.iter().map(|s| s.page_views))
+        .count("visitors", s.iter().map(|s| s.visitors))
+        .opt_int(
+            "returning_visitors",
+            s.iter().map(|s| s.returning_visitors.map(|n| n as i64)),
+        )
+        .count("sessions", s.iter().map(|s| s.sessions))
+        .count("bounces", s.iter().map(|s| s.bounces))
+        .opt_float("bounce_rate", s.iter().map(|s| s.bounce_rate))
+        .count("engaged_sessions", s.iter().map(|s| s.engaged_sessions))
+        .opt_float("engagement_rate", s.iter().map(|s| s.engagement_rate))
+        .opt_float("avg_session_s", s.iter().map(|s| s.avg_session_s))
+        .opt_float("median_session_s", s.iter().map(|s| s.median_session_s))
+        .opt_float("pages_per_session", s.iter().map(|s| s.pages_per_session))
+        .count("conversions", s.iter().map(|s| s.conversions))
+        .opt_float("conversion_rate", s.iter().map(|s| s.conversion_rate))
+        .float("value", s.iter().map(|s| s.value))
+        .count("internal_searches", s.iter().map(|s| s.internal_searches))
+        .count("search_sessions", s.iter().map(|s| s.search_sessions))
+        .count("beacon_hits", s.iter().map(|s| s.beacon_hits))
+        .count("beacon_invalid", s.iter().map(|s| s.beacon_invalid))
+        .opt_time("first_ts", s.iter().map(|s| s.first_ms))
+        .opt_time("last_ts", s.iter().map(|s| s.last_ms))
+        .count("inputs", s.iter().map(|s| s.inputs))
+        .count("input_bytes", s.iter().map(|s| s.input_bytes))
+}
+
+fn pages(p: &[PageRow]) -> Table {
+    Table::default()
+        .str("path", p.iter().map(|r| &*r.path))
+        .count("hits", p.iter().map(|r| r.hits))
+        .count("page_views", p.iter().map(|r| r.page_views))
+        .count("visitors", p.iter().map(|r| r.visitors))
+        .count("entries", p.iter().map(|r| r.entries))
+        .count("exits", p.iter().map(|r| r.exits))
+        .opt_float("exit_rate", p.iter().map(|r| r.exit_rate))
+        .count("bounces", p.iter().map(|r| r.bounces))
+        .opt_float("bounce_rate", p.iter().map(|r| r.bounce_rate))
+        .opt_float("avg_time_on_page_s", p.iter().map(|r| r.avg_time_on_page_s))
+}
+
+fn exit_pages(x: &[ExitRow]) -> Table {
+    Table::default()
+        .str("path", x.iter().map(|r| &*r.path))
+        .count("sessions", x.iter().map(|r| r.sessions))
+        .opt_float("share", x.iter().map(|r| r.share))
+        .count("page_views", x.iter().map(|r| r.page_views))
+        .opt_float("exit_rate", x.iter().map(|r| r.exit_rate))
+}
+
+fn errors(e: &[ErrorRow]) -> Table {
+    Table::default()
+        .str("path", e.iter().map(|r| &*r.path))
+        .int("status", e.iter().map(|r| i64::from(r.status)))
+        .count("hits", e.iter().map(|r| r.hits))
+        .count("visitors", e.iter().map(|r| r.visitors))
+        .count("referred_hits", e.iter().map(|r| r.referred_hits))
+        .opt_str("top_referrer", e.iter().map(|r| r.top_referrer.as_deref()))
+        .count("top_referrer_hits", e.iter().map(|r| r.top_referrer_hits))
+        .opt_bool(
+            "top_referrer_internal",
+            e.iter().map(|r| r.top_referrer_internal),
+        )
+        .str("top_channel", e.iter().map(|r| r.top_channel))
+}
+
+fn status_codes(s: &[StatusRow]) -> Table {
+    Table::default()
+        .int("status", s.iter().map(|r| i64::from(r.status)))
+        .str("class", s.iter().map(|r| r.class))
+        .count("hits", s.iter().map(|r| r.hits))
+        .count("bytes", s.iter().map(|r| r.bytes))
+        .count("human_hits", s.iter().map(|r| r.human_hits))
+        .count("bot_hits", s.iter().map(|r| r.bot_hits))
+        .count("visitors", s.iter().map(|r| r.visitors))
+}
+
+fn robots(b: &[RobotRow]) -> Table {
+    Table::default()
+        .str("bot", b.iter().map(|r| r.bot.as_str()))
+        .str("kind", b.iter().map(|r| r.kind))
+        .count("hits", b.iter().map(|r| r.hits))
+        .count("bytes", b.iter().map(|r| r.bytes))
+        .count("visitors", b.iter().map(|r| r.visitors))
+        .time("first_seen", b.iter().map(|r| r.first_ms))
+        .time("last_seen", b.iter().map(|r| r.last_ms))
+}
+
+fn internal_search(s: &[SearchRow]) -> Table {
+    let c = || s.iter().map(|r| &r.counts);
+    Table::default()
+        .str("term", s.iter().map(|r| &*r.term))
+        .count("searches", c().map(|c| c.searches))
+        .count("sessions", c().map(|c| c.sessions))
+        .count("visitors", c().map(|c| c.visitors))
+        .count("exits", c().map(|c| c.exits))
+        .opt_float("exit_rate", s.iter().map(|r| r.exit_rate))
+        .count("no_result_views", c().map(|c| c.no_result_views))
+        .count("refinements", c().map(|c| c.refinements))
+        .count("conversions", c().map(|c| c.conversions))
+        .opt_float("conversion_rate", s.iter().map(|r| r.conversion_rate))
+}
+
+fn browsers(b: &[AudienceRow<(Text, Text)>]) -> Table {
+    let t = Table::default()
+        .str("browser", b.iter().map(|r| &*r.key.0))
+        .str("version", b.iter().map(|r| &*r.key.1));
+    audience(t, b)
+}
+
+fn operating_systems(o: &[AudienceRow<(Text, Text)>]) -> Table {
+    let t = Table::default()
+        .str("os", o.iter().map(|r| &*r.key.0))
+        .str("version", o.iter().map(|r| &*r.key.1));
+    audience(t, o)
+}
+
+fn devices(d: &[AudienceRow<Text>]) -> Table {
+    audience(Table::default().str("device", d.iter().map(|r| &*r.key)), d)
+}
+
+fn traffic_by_hour(h: &[TimeRow]) -> Table {
+    let t = Table::default()
+        .time("hour_utc", h.iter().map(|r| r.start_utc_ms))
+        .local_time("hour_local", h.iter().map(|r| r.start_local_ms))
+        .int("utc_offset_min", h.iter().map(|r| i64::from(r.offset_min)))
+        .int("hour_of_day", h.iter().map(|r| r.hour_of_day()));
+    buckets(t, h)
+}
+
+fn traffic_by_day(d: &[TimeRow]) -> Table {
+    let t = Table::default()
+        .date("date", d.iter().map(|r| r.day()))
+        .time("day_start_utc", d.iter().map(|r| r.start_utc_ms))
+        .int("utc_offset_min", d.iter().map(|r| i64::from(r.offset_min)))
+        .int("weekday", d.iter().map(|r| r.weekday()));
+    buckets(t, d)
 }
 
 fn entry_pages(e: &[EntryRow]) -> Table {

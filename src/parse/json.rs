@@ -146,9 +146,13 @@ impl<'a> Cursor<'a> {
 
     /// The text of the string or scalar here (moving past it); `None` for an object or
     /// array, which is passed over.
-    #[inline]
+    #[inline(always)]
     pub fn text(&mut self) -> Result<Option<&'a [u8]>, BadJson> {
-        self.value().map(Value::text)
+        match self.peek().ok_or(BadJson)? {
+            b'"' => self.string().map(Some),
+            b'{' | b'[' => self.skip().map(|()| None),
+            _ => self.scalar().map(Some),
+        }
     }
 
     /// Moves past the value here.
@@ -204,18 +208,18 @@ impl<'a> Cursor<'a> {
     }
 
     /// A number, `true`, `false` or `null` here.
-    #[inline]
+    #[inline(always)]
     fn scalar(&mut self) -> Result<&'a [u8], BadJson> {
-        let start = self.pos;
-        let len = self.s[start..]
-            .iter()
-            .take_while(|&&b| CLASS[b as usize] == SCALAR)
-            .count();
-        if len == 0 {
+        let (s, start) = (self.s, self.pos);
+        let mut end = start;
+        while end < s.len() && CLASS[s[end] as usize] == SCALAR {
+            end += 1;
+        }
+        if end == start {
             return Err(BadJson);
         }
-        self.pos = start + len;
-        Ok(&self.s[start..self.pos])
+        self.pos = end;
+        Ok(&s[start..end])
     }
 
     /// Moves past the brackets that close `depth` open ones (any kind: the walk that reads

@@ -21,12 +21,22 @@ pub use spill::SpillOptions;
 /// Number of in-memory shards. Only a unit of parallel work: results never depend on it.
 pub const SHARDS: usize = 64;
 
+/// Marks, in a hit's `status`, a hit carried from an earlier run's open sessions
+/// (`--continue-from`): it joins its visitor's sessions but is counted in no per-hit table.
+/// Statuses have three digits, so the bit is free.
+pub const CARRIED: u16 = 0x8000;
+
+/// The input index of the pieces of carried hits.
+pub const CARRIED_INPUT: u32 = u32::MAX;
+
 /// Hits partitioned by visitor id. Each piece is one chunk's hits of one shard, so all its
 /// hits come from one input: the piece records which (for the hits table's `source_file`),
 /// at no cost per hit. Past the memory budget, shards spill to disk ([`spill`]).
 pub struct Shards {
     pieces: Vec<Mutex<ShardPieces>>,
     spill: Option<spill::Spill>,
+    /// The first and last time of the hits read from the inputs (not the carried ones).
+    span: Mutex<Option<(i64, i64)>>,
 }
 
 /// A shard's pieces, and the input (index in input order) each piece was read from; with
@@ -55,16 +65,26 @@ impl Shards {
                 .map(|_| Mutex::new(ShardPieces::default()))
                 .collect(),
             spill: spill.map(spill::Spill::new),
+            span: Mutex::new(None),
         }
     }
 
-    /// Adds a chunk's hits (with run-wide ids), read from input number `input`.
+    /// Adds a chunk's hits (with run-wide ids), read from input number `input`
+    /// ([`CARRIED_INPUT`] for hits carried from an earlier run, which are not in
+    /// [`Shards::span`]).
     pub fn add(&self, hits: Vec<Hit>, input: u32) {
         let mut parts: Vec<Vec<Hit>> = (0..SHARDS)
             .map(|_| Vec::with_capacity(hits.len() / SHARDS + hits.len() / (4 * SHARDS) + 4))
             .collect();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
         for hit in hits {
+            first = first.min(hit.ts_ms);
+            last = last.max(hit.ts_ms);
             parts[hit.visitor as usize % SHARDS].push(hit);
+        }
+        if first <= last && input != CARRIED_INPUT {
+            let mut span = self.span.lock().unwrap_or_else(|p| p.into_inner());
+            *span = Some(span.map_or((first, last), |(a, b)| (a.min(first), b.max(last))));
         }
         for (index, (shard, part)) in self.pieces.iter().zip(parts).enumerate() {
             if !part.is_empty() {
@@ -81,6 +101,11 @@ impl Shards {
                 }
             }
         }
+    }
+
+    /// The first and last time (UTC ms) of the hits read from the inputs so far.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        *self.span.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The error of a spill write that failed, if one did: reading stops on it rather than

@@ -8,26 +8,40 @@
 //! - partitions that share some inputs but not all are refused: adding them would count the
 //!   shared file twice, and dropping one would lose the other's files.
 //!
+//! A partition's `open/` (the sessions open at the end of its run) counts unless a counted
+//! partition of the same date continued that run (`continues`), in which case that run
+//! counts those sessions whole. Two runs that continued the same open sessions, or one that
+//! continued them as they no longer are (the earlier logs analyzed again since), are refused.
+//!
 //! Counts are summed exactly; visitor sketches are unioned, so `visitors` becomes an
 //! estimate; rates and averages are computed from the sums, as `analyze` computes them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, BinaryArray, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, BinaryArray, BooleanArray, Int64Array, RecordBatch, StringArray};
 use datasketches::hll::{HllSketch, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
-use super::{KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
+use super::{Fold, KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
 use crate::aggregate::acquisition::{
     AcquisitionReports, CampaignKey, GoalRow, MetricsRow, SessionMetrics,
 };
-use crate::aggregate::audience::AudienceRow;
-use crate::aggregate::pages::EntryRow;
+use crate::aggregate::audience::{self, AudienceReports, AudienceRow};
+use crate::aggregate::errors::{
+    ErrorRow, StatusCounts, StatusRow, sort_errors, status_rows, top_channel, top_referrer,
+};
+use crate::aggregate::pages::{self, EntryRow, ExitRow, PageCounts, PageRow};
+use crate::aggregate::site_search::{self, SearchRow, TermCounts};
 use crate::aggregate::sources::{ReferrerRow, SiteRow};
-use crate::aggregate::{Merge, ratio, sort_rows};
+use crate::aggregate::time::{self, Bucket, BucketKey, DAY_MS, HOUR_MS, Time, TimeRow};
+use crate::aggregate::traffic::{self, ReadTotals, SummaryRow, Traffic};
+use crate::aggregate::visitors::{BotCounts, RobotRow, robot_rows};
+use crate::aggregate::{IdMap, ratio, sort_rows};
 use crate::enrich::Text;
+use crate::enrich::agent::bot_kind;
+use crate::enrich::channel::Channel;
 use crate::error::{Error, Result};
 use crate::output::parquet::read_table;
 
@@ -47,6 +61,8 @@ pub struct Partition {
     pub dir: PathBuf,
     pub day: i32,
     pub manifest: Manifest,
+    /// Whether its `open/` counts (set by [`open_parts`]).
+    pub open_counted: bool,
 }
 
 /// Every merged report, as the rows `analyze` writes.
@@ -60,12 +76,20 @@ pub struct Merged {
     pub visitors: u64,
     /// The median session duration, seconds (as `summary.median_session_s`).
     pub median_session_s: Option<f64>,
+    pub summary: SummaryRow,
     pub acquisition: AcquisitionReports,
+    pub pages: Vec<PageRow>,
     pub entry_pages: Vec<EntryRow>,
+    pub exit_pages: Vec<ExitRow>,
     pub referrers: Vec<ReferrerRow>,
     pub referring_sites: Vec<SiteRow>,
-    pub resolutions: Vec<AudienceRow<(Option<Text>, Text)>>,
-    pub color_depths: Vec<AudienceRow<(Option<i64>, Text)>>,
+    pub errors: Vec<ErrorRow>,
+    pub status_codes: Vec<StatusRow>,
+    pub robots: Vec<RobotRow>,
+    pub internal_search: Vec<SearchRow>,
+    pub traffic_by_hour: Vec<TimeRow>,
+    pub traffic_by_day: Vec<TimeRow>,
+    pub audience: AudienceReports,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -106,7 +130,12 @@ pub fn discover(states: &[PathBuf]) -> Result<Vec<Partition>> {
             let day = parse_date(&manifest.date).ok_or_else(|| {
                 invalid(&dir.join(MANIFEST), format!("bad date {:?}", manifest.date))
             })?;
-            found.push(Partition { dir, day, manifest });
+            found.push(Partition {
+                dir,
+                day,
+                manifest,
+                open_counted: false,
+            });
         }
     }
     // A partition named twice (`merge S S`, or S and S/date=…) is one partition.
@@ -179,16 +208,53 @@ const COMPARED: [&str; 8] = [
     "tz",
 ];
 
+/// Refuses a partition of a layout older than [`super::MERGE_MIN_LAYOUT`]: it lacks tables
+/// `merge` writes, which only a new run over its logs can give.
+fn check_layouts(partitions: &[Partition]) -> Result<()> {
+    match partitions
+        .iter()
+        .find(|p| p.manifest.accesslens_state < super::MERGE_MIN_LAYOUT)
+    {
+        Some(p) => Err(Error::State {
+            path: p.dir.display().to_string(),
+            reason: format!(
+                "state layout {} lacks the tables counted from hits (summary, pages, errors, \
+                 status_codes, robots, traffic_by_hour, ...) that merge needs since layout {}: \
+                 run `accesslens analyze --state` again over its inputs ({})",
+                p.manifest.accesslens_state,
+                super::MERGE_MIN_LAYOUT,
+                super::carry::files(&p.manifest.inputs)
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The first definition that differs between two runs' (`goals` for the goals), if any.
+pub(crate) fn definition_differs(
+    a: &serde_json::Value,
+    a_goals: &[(String, String)],
+    b: &serde_json::Value,
+    b_goals: &[(String, String)],
+) -> Option<String> {
+    COMPARED
+        .iter()
+        .find(|&&k| a.get(k) != b.get(k))
+        .map(|k| (*k).to_owned())
+        .or_else(|| (a_goals != b_goals).then(|| "goals".to_owned()))
+}
+
 fn check_definitions(partitions: &[Partition]) -> Result<()> {
     let Some(first) = partitions.first() else {
         return Ok(());
     };
     for p in &partitions[1..] {
-        let differs = COMPARED
-            .iter()
-            .find(|&&k| p.manifest.definitions.get(k) != first.manifest.definitions.get(k))
-            .map(|k| (*k).to_owned())
-            .or_else(|| (p.manifest.goals != first.manifest.goals).then(|| "goals".to_owned()));
+        let differs = definition_differs(
+            &p.manifest.definitions,
+            &p.manifest.goals,
+            &first.manifest.definitions,
+            &first.manifest.goals,
+        );
         if let Some(what) = differs {
             return Err(Error::StateMismatch {
                 first: first.dir.display().to_string(),
@@ -200,27 +266,116 @@ fn check_definitions(partitions: &[Partition]) -> Result<()> {
     Ok(())
 }
 
-/// Sums and sketch union of one key.
+/// Decides, for each counted partition, whether its `open/` counts: it does unless a counted
+/// partition of the same date (of another run) continued its run. Refuses two runs that
+/// continued the same run, and a run that continued open sessions that are no longer those
+/// counted (another digest, or the state of those logs replaced by a run over other inputs).
+pub fn open_parts(partitions: &mut [Partition]) -> Result<()> {
+    let stale = |continuer: &Partition, continued: &Partition| Error::ContinuedStale {
+        continuer: super::carry::files(&continuer.manifest.inputs),
+        continued: super::carry::files(&continued.manifest.inputs),
+        dir: continued.dir.display().to_string(),
+    };
+    let mut counted = Vec::with_capacity(partitions.len());
+    for p in partitions.iter() {
+        let same_day = || partitions.iter().filter(|q| q.day == p.day);
+        // A continued run's logs analyzed again over other inputs.
+        for c in &p.manifest.continues {
+            let fingerprints: HashSet<&str> =
+                c.inputs.iter().map(|i| i.fingerprint.as_str()).collect();
+            if let Some(other) = same_day().find(|q| {
+                q.manifest.run != c.run
+                    && q.manifest.run != p.manifest.run
+                    && q.manifest
+                        .inputs
+                        .iter()
+                        .any(|i| fingerprints.contains(i.fingerprint.as_str()))
+            }) {
+                return Err(stale(p, other));
+            }
+        }
+        if p.manifest.open.is_none() {
+            counted.push(false);
+            continue;
+        }
+        let continuers: Vec<(&Partition, &super::Continued)> = same_day()
+            .filter(|q| q.manifest.run != p.manifest.run)
+            .filter_map(|q| {
+                q.manifest
+                    .continues
+                    .iter()
+                    .find(|c| c.run == p.manifest.run)
+                    .map(|c| (q, c))
+            })
+            .collect();
+        match continuers.as_slice() {
+            [] => counted.push(true),
+            [(q, c)] => {
+                if Some(&c.open_digest) != p.manifest.open_digest.as_ref() {
+                    return Err(stale(q, p));
+                }
+                counted.push(false);
+            }
+            [(a, _), (b, _), ..] => {
+                return Err(Error::ContinuedTwice {
+                    run: p.manifest.run.clone(),
+                    continued: super::carry::files(&p.manifest.inputs),
+                    first: a.dir.display().to_string(),
+                    second: b.dir.display().to_string(),
+                });
+            }
+        }
+    }
+    for (p, counted) in partitions.iter_mut().zip(counted) {
+        p.open_counted = counted;
+    }
+    Ok(())
+}
+
+/// Sums (or least or greatest values) and sketch union of one key.
 struct Acc {
-    metrics: SessionMetrics,
-    visitors: HllUnion,
+    /// In [`Report::counts`] order.
+    counts: Vec<i64>,
+    visitors: Option<HllUnion>,
     /// Session durations, in `totals` only.
     durations: Option<Histogram<u64>>,
 }
 
 impl Acc {
-    fn new() -> Acc {
+    fn new(report: Report) -> Acc {
         Acc {
-            metrics: SessionMetrics::default(),
-            visitors: HllUnion::new(LG_K).expect("lg_k 12 is valid"),
+            counts: report
+                .counts()
+                .iter()
+                .map(|&(_, fold)| match fold {
+                    Fold::Sum => 0,
+                    Fold::Min => i64::MAX,
+                    Fold::Max => i64::MIN,
+                })
+                .collect(),
+            visitors: report
+                .has_visitors()
+                .then(|| HllUnion::new(LG_K).expect("lg_k 12 is valid")),
             durations: None,
         }
     }
 
-    fn absorb(&mut self, other: Acc) {
-        self.metrics.merge(other.metrics);
-        self.visitors
-            .update(&other.visitors.to_sketch(super::HLL_TYPE));
+    fn add(&mut self, report: Report, i: usize, value: i64) {
+        let c = &mut self.counts[i];
+        *c = match report.counts()[i].1 {
+            Fold::Sum => c.saturating_add(value),
+            Fold::Min => (*c).min(value),
+            Fold::Max => (*c).max(value),
+        };
+    }
+
+    fn absorb(&mut self, report: Report, other: Acc) {
+        for (i, &v) in other.counts.iter().enumerate() {
+            self.add(report, i, v);
+        }
+        if let (Some(u), Some(o)) = (&mut self.visitors, &other.visitors) {
+            u.update(&o.to_sketch(super::HLL_TYPE));
+        }
         match (&mut self.durations, other.durations) {
             (Some(h), Some(o)) => h.add(&o).expect("histograms of one configuration add"),
             (none @ None, Some(o)) => *none = Some(o),
@@ -228,36 +383,76 @@ impl Acc {
         }
     }
 
-    /// The composite estimate: a function of the union's registers (or coupons) alone. A
-    /// union's plain estimate may carry on one input's HIP estimator, which depends on the
-    /// order the sketches were unioned in, and so on the thread count; Spark's
-    /// `hll_sketch_estimate` of the same union would differ by up to a percent.
+    /// The visitor estimate (0 for a report without visitors): the composite estimate, a
+    /// function of the union's registers (or coupons) alone. A union's plain estimate may
+    /// carry on one input's HIP estimator, which depends on the order the sketches were
+    /// unioned in, and so on the thread count; Spark's `hll_sketch_estimate` of the same
+    /// union would differ by up to a percent.
     fn estimate(&self) -> u64 {
-        self.visitors.composite_estimate().round().max(0.0) as u64
+        self.visitors
+            .as_ref()
+            .map_or(0, |v| v.composite_estimate().round().max(0.0) as u64)
+    }
+
+    /// Count column `name` (0 when the report has none).
+    fn get(&self, report: Report, name: &str) -> i64 {
+        report
+            .counts()
+            .iter()
+            .position(|&(n, _)| n == name)
+            .map_or(0, |i| self.counts[i])
+    }
+
+    fn count(&self, report: Report, name: &str) -> u64 {
+        self.get(report, name).max(0) as u64
+    }
+
+    /// The session metrics of a report counted from sessions, visitors estimated.
+    fn metrics(&self, report: Report) -> SessionMetrics {
+        let c = |name| self.count(report, name);
+        SessionMetrics {
+            sessions: c("sessions"),
+            visitors: self.estimate(),
+            page_views: c("page_views"),
+            bounces: c("bounces"),
+            engaged: c("engaged_sessions"),
+            duration_ms: c("duration_ms"),
+            conversions: c("conversions"),
+            value_micro: self.get(report, "value_micro"),
+        }
     }
 }
 
 type Key = Vec<Option<Text>>;
-type Accs = HashMap<Key, Acc>;
+type Accs = IdMap<Key, Acc>;
 
-/// One report over the partitions: keys → sums and unions.
+/// One report over the partitions: keys → sums and unions. Each worker reads its share of
+/// the partitions into one map (a sketch joins a union as it is read); the workers' maps are
+/// merged at the end, union into union, which costs a copy of each sketch.
 fn merge_report(report: Report, partitions: &[Partition]) -> Result<Accs> {
     partitions
         .par_iter()
-        .map(|p| read_partition(report, &p.dir))
-        .try_reduce(Accs::new, |mut a, b| {
-            if a.len() < b.len() {
-                return Ok(merge_accs(b, a));
+        .try_fold(Accs::default, |accs, p| {
+            let accs = read_partition(report, &p.dir, accs)?;
+            if p.open_counted && report.open() {
+                read_partition(report, &p.dir.join(super::carry::OPEN_DIR), accs)
+            } else {
+                Ok(accs)
             }
-            a = merge_accs(a, b);
-            Ok(a)
+        })
+        .try_reduce(Accs::default, |a, b| {
+            Ok(if a.len() < b.len() {
+                merge_accs(report, b, a)
+            } else {
+                merge_accs(report, a, b)
+            })
         })
 }
 
-fn merge_accs(mut into: Accs, from: Accs) -> Accs {
+fn merge_accs(report: Report, mut into: Accs, from: Accs) -> Accs {
     for (k, v) in from {
         match into.entry(k) {
-            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().absorb(v),
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().absorb(report, v),
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(v);
             }
@@ -273,8 +468,8 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, path: &Path) -> Re
         .ok_or_else(|| invalid(path, format!("no column {name:?} of the expected type")))
 }
 
-fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
-    let mut accs = Accs::new();
+/// Adds a partition's rows of `report` to `accs`.
+fn read_partition(report: Report, dir: &Path, mut accs: Accs) -> Result<Accs> {
     let path = dir.join(format!("{}.parquet", report.name()));
     for batch in read_table(dir, report.name(), &[], None)? {
         let batch = batch?;
@@ -285,42 +480,38 @@ fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
                 KeyKind::Text | KeyKind::OptText => {
                     column::<StringArray>(&batch, name, &path).map(KeyColumn::Text)
                 }
-                KeyKind::OptInt => column::<Int64Array>(&batch, name, &path).map(KeyColumn::Int),
+                KeyKind::Int | KeyKind::OptInt => {
+                    column::<Int64Array>(&batch, name, &path).map(KeyColumn::Int)
+                }
+                KeyKind::Bool => column::<BooleanArray>(&batch, name, &path).map(KeyColumn::Bool),
             })
             .collect::<Result<_>>()?;
-        let int = |name| column::<Int64Array>(&batch, name, &path);
-        let (sessions, page_views, bounces, engaged, duration, conversions, value) = (
-            int("sessions")?,
-            int("page_views")?,
-            int("bounces")?,
-            int("engaged_sessions")?,
-            int("duration_ms")?,
-            int("conversions")?,
-            int("value_micro")?,
-        );
-        let sketches = column::<BinaryArray>(&batch, "visitors_hll", &path)?;
+        let counts: Vec<&Int64Array> = report
+            .counts()
+            .iter()
+            .map(|&(name, _)| column::<Int64Array>(&batch, name, &path))
+            .collect::<Result<_>>()?;
+        let sketches = if report.has_visitors() {
+            Some(column::<BinaryArray>(&batch, "visitors_hll", &path)?)
+        } else {
+            None
+        };
         let durations = if report == Report::Totals {
             Some(column::<BinaryArray>(&batch, "duration_ms_hist", &path)?)
         } else {
             None
         };
-        let count = |a: &Int64Array, i: usize| a.value(i).max(0) as u64;
         for i in 0..batch.num_rows() {
             let key: Key = keys.iter().map(|c| c.get(i)).collect();
-            let sketch = HllSketch::deserialize(sketches.value(i))
-                .map_err(|e| invalid(&path, format!("row {i}: visitors_hll: {e}")))?;
-            let acc = accs.entry(key).or_insert_with(Acc::new);
-            acc.metrics.merge(SessionMetrics {
-                sessions: count(sessions, i),
-                visitors: 0,
-                page_views: count(page_views, i),
-                bounces: count(bounces, i),
-                engaged: count(engaged, i),
-                duration_ms: count(duration, i),
-                conversions: count(conversions, i),
-                value_micro: value.value(i),
-            });
-            acc.visitors.update(&sketch);
+            let acc = accs.entry(key).or_insert_with(|| Acc::new(report));
+            for (c, column) in counts.iter().enumerate() {
+                acc.add(report, c, column.value(i));
+            }
+            if let (Some(sketches), Some(union)) = (sketches, &mut acc.visitors) {
+                let sketch = HllSketch::deserialize(sketches.value(i))
+                    .map_err(|e| invalid(&path, format!("row {i}: visitors_hll: {e}")))?;
+                union.update(&sketch);
+            }
             if let Some(durations) = durations {
                 let h = acc.durations.get_or_insert_with(super::new_histogram);
                 super::add_encoded_histogram(h, durations.value(i)).ok_or_else(|| {
@@ -338,6 +529,7 @@ fn read_partition(report: Report, dir: &Path) -> Result<Accs> {
 enum KeyColumn<'a> {
     Text(&'a StringArray),
     Int(&'a Int64Array),
+    Bool(&'a BooleanArray),
 }
 
 impl KeyColumn<'_> {
@@ -345,6 +537,9 @@ impl KeyColumn<'_> {
         match self {
             KeyColumn::Text(a) => a.is_valid(i).then(|| Text::from(a.value(i))),
             KeyColumn::Int(a) => a.is_valid(i).then(|| Text::from(a.value(i).to_string())),
+            KeyColumn::Bool(a) => a
+                .is_valid(i)
+                .then(|| Text::from(if a.value(i) { "true" } else { "false" })),
         }
     }
 }
@@ -356,7 +551,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         .filter(|p| options.since.is_none_or(|s| p.day >= s))
         .filter(|p| options.until.is_none_or(|u| p.day <= u))
         .collect();
-    let (partitions, skipped) = choose(found)?;
+    let (mut partitions, skipped) = choose(found)?;
     if partitions.is_empty() {
         return Err(Error::NoState {
             what: options
@@ -367,7 +562,9 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
                 .join(", "),
         });
     }
+    check_layouts(&partitions)?;
     check_definitions(&partitions)?;
+    open_parts(&mut partitions)?;
     let mut merged: BTreeMap<&'static str, Accs> = Report::ALL
         .par_iter()
         .map(|&r| merge_report(r, &partitions).map(|accs| (r.name(), accs)))
@@ -375,7 +572,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     let mut take = |r: Report| merged.remove(r.name()).unwrap_or_default();
     let totals = take(Report::Totals);
     let total = totals.values().next();
-    let sessions = total.map_or(0, |t| t.metrics.sessions);
+    let sessions = total.map_or(0, |t| t.count(Report::Totals, "sessions"));
     let visitors = total.map_or(0, Acc::estimate);
     let median_session_s = total
         .and_then(|t| t.durations.as_ref())
@@ -384,11 +581,24 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     let where_ = partitions[0].dir.clone();
     let bad = |what: &str| invalid(&where_, format!("unknown {what}"));
     let text = |k: &Key, i: usize| k[i].clone().unwrap_or_else(|| Text::from(""));
+    let int = |k: &Key, i: usize| -> Result<i64> {
+        k[i].as_deref()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| bad("number"))
+    };
     let channel = |k: &Key, i: usize| channel_named(&text(k, i)).ok_or_else(|| bad("channel"));
 
-    let channels = metric_rows(take(Report::Channels), |k| channel(k, 0))?;
-    let sources = metric_rows(take(Report::Sources), |k| Ok((text(k, 0), text(k, 1))))?;
-    let campaigns = metric_rows(take(Report::Campaigns), |k| {
+    let summary = summary(
+        take(Report::Summary).values().next(),
+        total,
+        median_session_s,
+    );
+
+    let channels = metric_rows(Report::Channels, take(Report::Channels), |k| channel(k, 0))?;
+    let sources = metric_rows(Report::Sources, take(Report::Sources), |k| {
+        Ok((text(k, 0), text(k, 1)))
+    })?;
+    let campaigns = metric_rows(Report::Campaigns, take(Report::Campaigns), |k| {
         Ok(CampaignKey {
             source: text(k, 0),
             medium: text(k, 1),
@@ -398,22 +608,27 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
             channel: channel(k, 5)?,
         })
     })?;
-    let search_engines = metric_rows(take(Report::SearchEngines), |k| Ok(text(k, 0)))?;
-    let search_keywords = metric_rows(take(Report::SearchKeywords), |k| {
+    let search_engines = metric_rows(Report::SearchEngines, take(Report::SearchEngines), |k| {
+        Ok(text(k, 0))
+    })?;
+    let search_keywords = metric_rows(Report::SearchKeywords, take(Report::SearchKeywords), |k| {
         Ok((text(k, 0), text(k, 1)))
     })?;
-    let landing_pages = metric_rows(take(Report::LandingPages), |k| {
+    let landing_pages = metric_rows(Report::LandingPages, take(Report::LandingPages), |k| {
         Ok((text(k, 0), channel(k, 1)?))
     })?;
     let mut goals: Vec<GoalRow> = take(Report::Goals)
         .into_iter()
-        .map(|(k, acc)| GoalRow {
-            goal: text(&k, 0).to_string(),
-            pattern: text(&k, 1).to_string(),
-            conversions: acc.metrics.sessions,
-            visitors: acc.estimate(),
-            conversion_rate: ratio(acc.metrics.sessions, sessions),
-            value: acc.metrics.value_micro as f64 / 1e6,
+        .map(|(k, acc)| {
+            let m = acc.metrics(Report::Goals);
+            GoalRow {
+                goal: text(&k, 0).to_string(),
+                pattern: text(&k, 1).to_string(),
+                conversions: m.sessions,
+                visitors: m.visitors,
+                conversion_rate: ratio(m.sessions, sessions),
+                value: m.value_micro as f64 / 1e6,
+            }
         })
         .collect();
     sort_rows(&mut goals, |r| r.conversions, |a, b| a.goal.cmp(&b.goal));
@@ -421,7 +636,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     let mut entry_pages: Vec<EntryRow> = take(Report::EntryPages)
         .into_iter()
         .map(|(k, acc)| {
-            let m = acc.metrics;
+            let m = acc.metrics(Report::EntryPages);
             EntryRow {
                 path: text(&k, 0),
                 sessions: m.sessions,
@@ -441,7 +656,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         if let Some(host) = &k[1] {
             *per_host.entry(host.clone()).or_default() += 1;
         }
-        let metrics = with_visitors(&acc);
+        let metrics = acc.metrics(Report::Referrers);
         referrers.push(ReferrerRow {
             referrer: text(&k, 0),
             host: k[1].clone(),
@@ -457,7 +672,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     );
     let mut referring_sites = Vec::new();
     for (k, acc) in take(Report::ReferringSites) {
-        let metrics = with_visitors(&acc);
+        let metrics = acc.metrics(Report::ReferringSites);
         let host = text(&k, 0);
         referring_sites.push(SiteRow {
             referrers: per_host.get(&host).copied().unwrap_or(0),
@@ -473,16 +688,181 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         |a, b| a.host.cmp(&b.host),
     );
 
-    let resolutions = audience_rows(take(Report::Resolutions), sessions, |k| {
-        Ok((k[0].clone(), text(k, 1)))
+    let resolutions = audience_rows(
+        Report::Resolutions,
+        take(Report::Resolutions),
+        sessions,
+        |k| Ok((k[0].clone(), text(k, 1))),
+    )?;
+    let color_depths = audience_rows(
+        Report::ColorDepths,
+        take(Report::ColorDepths),
+        sessions,
+        |k| {
+            let bits = match &k[0] {
+                Some(t) => Some(t.parse::<i64>().map_err(|_| bad("color_depth"))?),
+                None => None,
+            };
+            Ok((bits, text(k, 1)))
+        },
+    )?;
+    let browsers = audience_rows(Report::Browsers, take(Report::Browsers), sessions, |k| {
+        Ok((text(k, 0), text(k, 1)))
     })?;
-    let color_depths = audience_rows(take(Report::ColorDepths), sessions, |k| {
-        let bits = match &k[0] {
-            Some(t) => Some(t.parse::<i64>().map_err(|_| bad("color_depth"))?),
-            None => None,
-        };
-        Ok((bits, text(k, 1)))
+    let operating_systems = audience_rows(
+        Report::OperatingSystems,
+        take(Report::OperatingSystems),
+        sessions,
+        |k| Ok((text(k, 0), text(k, 1))),
+    )?;
+    let devices = audience_rows(Report::Devices, take(Report::Devices), sessions, |k| {
+        Ok(text(k, 0))
     })?;
+
+    // Pages (and exit pages, which are pages' exits).
+    let page_counts: Vec<(Text, PageCounts)> = take(Report::Pages)
+        .into_iter()
+        .map(|(k, acc)| {
+            let c = |name| acc.count(Report::Pages, name);
+            let counts = PageCounts {
+                hits: c("hits"),
+                page_views: c("page_views"),
+                visitors: acc.estimate(),
+                entries: c("entries"),
+                exits: c("exits"),
+                bounces: c("bounces"),
+                entry_page_views: 0,
+                entry_duration_ms: 0,
+                timed_views: c("timed_views"),
+                time_on_page_ms: c("time_on_page_ms"),
+            };
+            (text(&k, 0), counts)
+        })
+        .collect();
+    let (pages, _, exit_pages) =
+        pages::finish_rows(page_counts.iter().map(|(p, c)| (p.clone(), c)), sessions);
+
+    // Errors, with their referrers' and channels' hits.
+    type ErrorKey = (Text, i64);
+    let mut error_referrers: HashMap<ErrorKey, Vec<(u64, Text, bool)>> = HashMap::new();
+    for (k, acc) in take(Report::ErrorReferrers) {
+        let hits = acc.count(Report::ErrorReferrers, "hits");
+        let internal = k[3].as_deref() == Some("true");
+        error_referrers
+            .entry((text(&k, 0), int(&k, 1)?))
+            .or_default()
+            .push((hits, text(&k, 2), internal));
+    }
+    let mut error_channels: HashMap<ErrorKey, Vec<(Channel, u64)>> = HashMap::new();
+    for (k, acc) in take(Report::ErrorChannels) {
+        let name = text(&k, 2);
+        let c = Channel::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == &*name)
+            .ok_or_else(|| bad("channel"))?;
+        error_channels
+            .entry((text(&k, 0), int(&k, 1)?))
+            .or_default()
+            .push((c, acc.count(Report::ErrorChannels, "hits")));
+    }
+    let mut errors = Vec::new();
+    for (k, acc) in take(Report::Errors) {
+        let key = (text(&k, 0), int(&k, 1)?);
+        let refs = error_referrers
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let top = top_referrer(refs.iter().map(|(n, t, internal)| (*n, t, *internal)));
+        let chans = error_channels
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        errors.push(ErrorRow {
+            path: key.0.clone(),
+            status: u16::try_from(key.1).map_err(|_| bad("status"))?,
+            hits: acc.count(Report::Errors, "hits"),
+            visitors: acc.estimate(),
+            referred_hits: acc.count(Report::Errors, "referred_hits"),
+            top_referrer: top.map(|(_, r, _)| r.clone()),
+            top_referrer_hits: top.map_or(0, |(n, _, _)| n),
+            top_referrer_internal: top.map(|(_, _, internal)| internal),
+            top_channel: top_channel(chans.iter().copied()).name(),
+        });
+    }
+    sort_errors(&mut errors);
+
+    let statuses: Vec<(u16, StatusCounts)> = take(Report::StatusCodes)
+        .into_iter()
+        .map(|(k, acc)| {
+            let c = |name| acc.count(Report::StatusCodes, name);
+            let status = u16::try_from(int(&k, 0)?).map_err(|_| bad("status"))?;
+            let counts = StatusCounts {
+                hits: c("hits"),
+                bytes: c("bytes"),
+                human_hits: c("human_hits"),
+                bot_hits: c("bot_hits"),
+                visitors: acc.estimate(),
+            };
+            Ok((status, counts))
+        })
+        .collect::<Result<_>>()?;
+    let status_codes = status_rows(statuses.iter().map(|(s, c)| (*s, c)));
+
+    let bots: Vec<(String, &'static str, BotCounts)> = take(Report::Robots)
+        .into_iter()
+        .map(|(k, acc)| {
+            let counts = BotCounts {
+                hits: acc.count(Report::Robots, "hits"),
+                bytes: acc.count(Report::Robots, "bytes"),
+                visitors: acc.estimate(),
+                first_ms: acc.get(Report::Robots, "first_ms"),
+                last_ms: acc.get(Report::Robots, "last_ms"),
+            };
+            (text(&k, 0).to_string(), bot_kind(&text(&k, 1)), counts)
+        })
+        .collect();
+    let robots = robot_rows(bots.iter().map(|(n, kind, c)| (n.clone(), *kind, c)));
+
+    let mut time = Time::default();
+    for (k, acc) in take(Report::TrafficByHour) {
+        let c = |name| acc.count(Report::TrafficByHour, name);
+        let key = time_key(int(&k, 0)?, int(&k, 1)?, HOUR_MS).ok_or_else(|| bad("hour"))?;
+        time.hours.insert(
+            key,
+            Bucket {
+                hits: c("hits"),
+                bot_hits: c("bot_hits"),
+                bytes: c("bytes"),
+                page_views: c("page_views"),
+                sessions: c("sessions"),
+                visitors: acc.estimate(),
+            },
+        );
+    }
+    for (k, acc) in take(Report::TrafficByDay) {
+        let key = time_key(int(&k, 0)?, int(&k, 1)?, DAY_MS).ok_or_else(|| bad("day"))?;
+        time.day_visitors.insert(key, acc.estimate());
+    }
+    let (traffic_by_hour, traffic_by_day) = time::finish(&time);
+
+    let terms: Vec<(Text, TermCounts)> = take(Report::InternalSearch)
+        .into_iter()
+        .map(|(k, acc)| {
+            let c = |name| acc.count(Report::InternalSearch, name);
+            let counts = TermCounts {
+                searches: c("searches"),
+                sessions: c("sessions"),
+                visitors: acc.estimate(),
+                exits: c("exits"),
+                no_result_views: c("no_result_views"),
+                refinements: c("refinements"),
+                conversions: c("conversions"),
+            };
+            (text(&k, 0), counts)
+        })
+        .collect();
+    let internal_search = site_search::rows(terms.iter().map(|(t, c)| (t.clone(), c)));
 
     Ok(Merged {
         partitions,
@@ -490,6 +870,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         sessions,
         visitors,
         median_session_s,
+        summary,
         acquisition: AcquisitionReports {
             channels,
             sources,
@@ -499,27 +880,89 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
             landing_pages,
             goals,
         },
+        pages,
         entry_pages,
+        exit_pages,
         referrers,
         referring_sites,
-        resolutions,
-        color_depths,
+        errors,
+        status_codes,
+        robots,
+        internal_search,
+        traffic_by_hour,
+        traffic_by_day,
+        audience: AudienceReports {
+            browsers,
+            operating_systems,
+            devices,
+            resolutions,
+            color_depths,
+        },
     })
 }
 
-/// The summed metrics with the visitor estimate in place.
-fn with_visitors(acc: &Acc) -> SessionMetrics {
-    SessionMetrics {
-        visitors: acc.estimate(),
-        ..acc.metrics
-    }
+/// A bucket key of `traffic_by_hour` or `traffic_by_day` from its local start (ms) and
+/// offset, when the start is a whole hour or day.
+fn time_key(start_local_ms: i64, offset: i64, unit_ms: i64) -> Option<BucketKey> {
+    let offset = i16::try_from(offset).ok()?;
+    (start_local_ms.rem_euclid(unit_ms) == 0).then(|| (start_local_ms.div_euclid(unit_ms), offset))
 }
 
-fn metric_rows<R: Ord>(accs: Accs, key: impl Fn(&Key) -> Result<R>) -> Result<Vec<MetricsRow<R>>> {
+/// The merged `summary`: what the run read and its hits from the state's `summary`, its
+/// sessions from `totals`, computed as `analyze` computes them. Returning visitors need each
+/// visitor's sessions of the whole period, which the state does not keep: unknown.
+fn summary(read: Option<&Acc>, totals: Option<&Acc>, median_session_s: Option<f64>) -> SummaryRow {
+    let r = |name| read.map_or(0, |a| a.count(Report::Summary, name));
+    let time = |name| read.map(|a| a.get(Report::Summary, name));
+    let m = totals
+        .map(|t| t.metrics(Report::Totals))
+        .unwrap_or_default();
+    let traffic = Traffic {
+        hits: r("hits"),
+        bytes: r("bytes"),
+        bot_hits: r("bot_hits"),
+        bot_bytes: r("bot_bytes"),
+        human_hits: r("human_hits"),
+        page_views: m.page_views,
+        visitors: m.visitors,
+        sessions: m.sessions,
+        bounces: m.bounces,
+        engaged: m.engaged,
+        duration_ms: m.duration_ms,
+        conversions: m.conversions,
+        value_micro: m.value_micro,
+        beacon_hits: r("beacon_hits"),
+        beacon_invalid: r("beacon_invalid"),
+        first_ms: time("first_ms").filter(|&t| t != i64::MAX),
+        last_ms: time("last_ms").filter(|&t| t != i64::MIN),
+        ..Traffic::default()
+    };
+    let totals_read = ReadTotals {
+        inputs: r("inputs"),
+        input_bytes: r("input_bytes"),
+        lines: r("lines"),
+        blank_lines: r("blank_lines"),
+        malformed: r("malformed"),
+        out_of_range: 0,
+    };
+    let mut row = traffic::finish(&traffic, &totals_read);
+    // The median of the merged histograms, as `traffic::finish` computes it from one.
+    row.median_session_s = median_session_s;
+    row.returning_visitors = None;
+    row.internal_searches = r("internal_searches");
+    row.search_sessions = totals.map_or(0, |t| t.count(Report::Totals, "search_sessions"));
+    row
+}
+
+fn metric_rows<R: Ord>(
+    report: Report,
+    accs: Accs,
+    key: impl Fn(&Key) -> Result<R>,
+) -> Result<Vec<MetricsRow<R>>> {
     let mut rows = accs
         .into_iter()
         .map(|(k, acc)| {
-            let metrics = with_visitors(&acc);
+            let metrics = acc.metrics(report);
             Ok(MetricsRow {
                 key: key(&k)?,
                 metrics,
@@ -531,26 +974,18 @@ fn metric_rows<R: Ord>(accs: Accs, key: impl Fn(&Key) -> Result<R>) -> Result<Ve
     Ok(rows)
 }
 
+/// Rows of an audience report: session metrics and, for the user-agent reports, hits.
 fn audience_rows<R: Ord>(
+    report: Report,
     accs: Accs,
     sessions: u64,
     key: impl Fn(&Key) -> Result<R>,
 ) -> Result<Vec<AudienceRow<R>>> {
-    let mut rows = accs
-        .into_iter()
-        .map(|(k, acc)| {
-            let metrics = with_visitors(&acc);
-            Ok(AudienceRow {
-                key: key(&k)?,
-                share: ratio(metrics.sessions, sessions),
-                metrics,
-                rates: metrics.rates(),
-                hits: 0,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    sort_rows(&mut rows, |r| r.metrics.sessions, |a, b| a.key.cmp(&b.key));
-    Ok(rows)
+    let mut groups = BTreeMap::new();
+    for (k, acc) in accs {
+        groups.insert(key(&k)?, (acc.metrics(report), acc.count(report, "hits")));
+    }
+    Ok(audience::to_rows(groups, sessions))
 }
 
 #[cfg(test)]
@@ -579,8 +1014,77 @@ mod tests {
                 goals: Vec::new(),
                 tables: Vec::new(),
                 visitors_hll: String::new(),
+                first_hit_ms: None,
+                last_hit_ms: None,
+                open_from_ms: None,
+                open_digest: None,
+                open: None,
+                continues: Vec::new(),
             },
+            open_counted: false,
         }
+    }
+
+    /// A partition of run `run` (over `inputs`) with open sessions of digest `open`, that
+    /// continued `continues` (run, inputs, digest).
+    fn with_open(
+        dir: &str,
+        run: &str,
+        inputs: &[&str],
+        open: Option<&str>,
+        continues: &[(&str, &[&str], &str)],
+    ) -> Partition {
+        let mut p = partition(dir, "2026-10-10", 0, inputs);
+        p.manifest.run = run.into();
+        p.manifest.open_digest = open.map(Into::into);
+        p.manifest.open = open.map(|_| crate::state::OpenPart {
+            sessions: 1,
+            hits: 1,
+        });
+        p.manifest.continues = continues
+            .iter()
+            .map(|&(run, inputs, digest)| crate::state::Continued {
+                run: run.into(),
+                inputs: partition("x", "2026-10-10", 0, inputs).manifest.inputs,
+                open_digest: digest.into(),
+            })
+            .collect();
+        p
+    }
+
+    fn counted(mut partitions: Vec<Partition>) -> Result<Vec<bool>> {
+        open_parts(&mut partitions)?;
+        Ok(partitions.iter().map(|p| p.open_counted).collect())
+    }
+
+    #[test]
+    fn open_sessions_count_unless_a_run_of_the_same_date_continued_them() {
+        let day1 = || with_open("d1", "r1", &["a"], Some("h1"), &[]);
+        // Alone, day 1's open sessions count.
+        assert_eq!(counted(vec![day1()]).unwrap(), [true]);
+        // Continued by day 2 (which has open sessions of its own, counted).
+        let day2 = with_open("d2", "r2", &["b"], Some("h2"), &[("r1", &["a"], "h1")]);
+        assert_eq!(counted(vec![day1(), day2]).unwrap(), [false, true]);
+        // Continued as they were before day 1 was analyzed again.
+        let stale = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "old")]);
+        let err = counted(vec![day1(), stale]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("again"), "{err}");
+        // Continued by a run over day 1's file and another since replaced by both.
+        let replaced = with_open("d1", "r1b", &["a", "c"], Some("h3"), &[]);
+        let day2 = with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]);
+        let err = counted(vec![replaced, day2]).unwrap_err().to_string();
+        assert!(err.contains("b.log") && err.contains("c.log"), "{err}");
+        // Continued twice.
+        let twice = vec![
+            day1(),
+            with_open("d2", "r2", &["b"], None, &[("r1", &["a"], "h1")]),
+            with_open("d3", "r3", &["c"], None, &[("r1", &["a"], "h1")]),
+        ];
+        let err = counted(twice).unwrap_err().to_string();
+        assert!(
+            err.contains("both continued") && err.contains("a.log"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -597,12 +1101,16 @@ mod tests {
                 s
             })
             .collect();
+        let report = Report::Channels;
         let acc = |order: &[usize]| {
-            let mut acc = Acc::new();
+            let mut acc = Acc::new(report);
             for &i in order {
-                let mut one = Acc::new();
-                one.visitors.update(&days[i]);
-                acc.absorb(one);
+                let mut one = Acc::new(report);
+                one.visitors
+                    .as_mut()
+                    .expect("channels have visitors")
+                    .update(&days[i]);
+                acc.absorb(report, one);
             }
             acc
         };
@@ -610,7 +1118,7 @@ mod tests {
         assert_eq!(acc(&[5, 4, 3, 2, 1, 0]).estimate(), forward);
         assert_eq!(acc(&[3, 0, 5, 1, 4, 2]).estimate(), forward);
         let mut tree = acc(&[4, 5, 3]);
-        tree.absorb(acc(&[1, 0, 2]));
+        tree.absorb(report, acc(&[1, 0, 2]));
         assert_eq!(tree.estimate(), forward);
         assert!(forward.abs_diff(1_300) < 65, "{forward}");
     }
