@@ -8,11 +8,14 @@
 //!   errors.
 //! - Sketches: Spark reads the visitor sketches that `analyze --state` writes, and unions them
 //!   with its own.
-//! - Roll-ups: three days of generated logs (one date with two servers' runs), each analysed
-//!   into one state directory, plus a copy of one day's state written later; `merge` with the
-//!   job and `accesslens merge` over the same partitions give the same tables, columns, types,
-//!   rows and totals, the older copy counted once; states that share only some inputs, or that
-//!   were counted with other goals, are refused.
+//! - Roll-ups: a day of generated traffic cut at midnight into two days' logs, the second
+//!   continuing the first's open sessions (`--continue-from`) and leaving its own open, a
+//!   second server's day and a third day, each analysed into one state directory, plus a copy
+//!   of the first day's state written later; `merge` with the job and `accesslens merge` over
+//!   the same partitions give the same 24 tables, columns, types, rows and totals, the older
+//!   copy counted once; states that share only some inputs, that were counted with other
+//!   goals, of an older layout, that both continued the same open sessions, or that continued
+//!   sessions since analyzed again are refused, in the same words.
 //!
 //! Spark starts once for all of them (`tests/spark_jobs.py` runs every step in one session):
 //! it is the slowest part of the tests. Needs Java 17+ and
@@ -25,8 +28,8 @@ use accesslens::synth::SynthOptions;
 use serde_json::{Value, json};
 
 use crate::util::{
-    FIREFOX_WIN, GENERATED_SITE_ARGS, SAFARI_IPHONE, analyze, duckdb_rows, run, server_logs,
-    write_file,
+    FIREFOX_WIN, GENERATED_SITE_ARGS, MERGED_TABLES, SAFARI_IPHONE, analyze, duckdb_rows,
+    files_under, run, server_logs, write_file,
 };
 
 /// The tables the job writes.
@@ -392,88 +395,156 @@ impl Sketches {
     }
 }
 
-/// The tables `merge` writes.
-const MERGED: [&str; 12] = [
-    "campaigns",
-    "channels",
-    "color_depths",
-    "entry_pages",
-    "goals",
-    "landing_pages_by_channel",
-    "referrers",
-    "referring_sites",
-    "resolutions",
-    "search_engines",
-    "search_keywords",
-    "sources",
-];
+/// The log lines of `log` by the date of their timestamp (`[10/Oct/2026:…`), in the order
+/// the dates first appear; a line without a date stays with the line before (or, before
+/// the first date, with the line after).
+fn split_by_date(log: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut by_date: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut current = None;
+    let mut before = Vec::new();
+    for line in std::fs::read(log).unwrap().split_inclusive(|&b| b == b'\n') {
+        if let Some(at) = line.iter().position(|&b| b == b'[')
+            && line.len() > at + 12
+            && line[at + 12] == b':'
+        {
+            let date = String::from_utf8_lossy(&line[at + 1..at + 12]).into_owned();
+            current = Some(match by_date.iter().position(|(d, _)| *d == date) {
+                Some(at) => at,
+                None => {
+                    by_date.push((date, std::mem::take(&mut before)));
+                    by_date.len() - 1
+                }
+            });
+        }
+        match current {
+            Some(at) => by_date[at].1.extend_from_slice(line),
+            None => before.extend_from_slice(line),
+        }
+    }
+    by_date
+}
 
 /// Daily states merged by the job and by `accesslens merge`.
 struct Rollup {
     dir: PathBuf,
-    /// One run per log: 10-10, 10-11 (two servers, two runs) and 10-12.
+    /// A day of generated traffic cut at midnight: 10-10 (`day1`), then 10-11 (`day2`),
+    /// which continued day 1's open sessions (`--continue-from`) and left its own open, not
+    /// continued; a second server's 10-11 and a 10-12, each in a run of its own.
     state: PathBuf,
-    /// 10-10's log again, later: the same inputs, so the newer partition counts, once.
+    /// Day 1 again, later: the same inputs, so the newer partition counts, once (and is the
+    /// one day 2 continued: the same run).
     copy: PathBuf,
-    /// One run over 10-10's log and a 10-11 log: shares some of `state`'s inputs.
-    both: PathBuf,
-    /// 10-12's log counted with another goal.
-    goals: PathBuf,
-    first_log: PathBuf,
-    /// `accesslens merge`'s tables, what it printed and the partition it skipped.
+    day2: PathBuf,
+    /// `accesslens merge`'s tables, and what it printed.
     rust_out: PathBuf,
     rust_said: String,
+    /// The states merged by each refusal step, and what `accesslens merge` said of them.
+    refused: Vec<(&'static str, Vec<PathBuf>, String)>,
 }
 
 impl Rollup {
     const ARGS: [&str; 2] = ["--until", "2026-10-11"];
 
     fn prepare(dir: &Path) -> Rollup {
-        // A day of generated traffic each from 09:00 (+09:00), so each log's sessions start on
-        // two or three dates: fewer than 384 visitors a partition, whose sketches hold them as
-        // coupons, and more in all, so that the unions pass from coupons to registers.
-        let log = |name: &str, seed: u64, day: i64| {
+        let generated = |name: &str, seed: u64, lines: u64, start_ms: i64| {
             let sub = dir.join(name);
             std::fs::create_dir_all(&sub).unwrap();
             let opts = SynthOptions {
-                lines: 12_000,
+                lines,
                 seed,
-                start_ms: SynthOptions::default().start_ms + day * 86_400_000,
+                start_ms,
                 ..SynthOptions::default()
             };
             server_logs(&sub, &opts, 1).remove(0)
         };
-        let logs = [
-            log("10-10", 31, 0),
-            log("10-11a", 32, 1),
-            log("10-11b", 33, 1),
-            log("10-12", 34, 2),
-        ];
+        // 2026-10-10T00:00Z, 09:00 on the logs' +09:00 clock.
+        let oct_10 = SynthOptions::default().start_ms;
+        let hour = 3_600_000;
+        // 09:00 to about 01:00 (+09:00), cut at midnight into two days' files.
+        let night = generated("night", 31, 16_000, oct_10);
+        let days = split_by_date(&night);
+        assert_eq!(days.len(), 2, "the night spans two dates");
+        let day1 = write_file(dir, "day1.log", &days[0].1);
+        let day2 = write_file(dir, "day2.log", &days[1].1);
+        let server2 = generated("server2", 33, 4_000, oct_10 + 24 * hour);
+        let day3 = generated("day3", 34, 4_000, oct_10 + 48 * hour);
+        // One page view five minutes after day 1's midnight (+09:00).
+        let late = write_file(
+            dir,
+            "late.log",
+            format!(
+                "203.0.113.9 - - [11/Oct/2026:00:05:00 +0900] \"GET / HTTP/1.1\" 200 512 \"-\" \"{FIREFOX_WIN}\"\n"
+            )
+            .as_bytes(),
+        );
+
         let analyze_state = |files: &[&PathBuf], state: &Path, extra: &[&str]| {
             let inputs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
             let args = [&GENERATED_SITE_ARGS[..], &["--state", text(state)], extra].concat();
             analyze(&inputs, &state.with_extension("out"), &args);
         };
         let state = dir.join("state");
-        for log in &logs {
-            analyze_state(&[log], &state, &[]);
-        }
+        let continuing = ["--continue-from", text(&state)];
+        analyze_state(&[&day1], &state, &[]);
+        analyze_state(&[&day2], &state, &continuing);
+        analyze_state(&[&server2], &state, &[]);
+        analyze_state(&[&day3], &state, &[]);
         let copy = dir.join("copy");
-        analyze_state(&[&logs[0]], &copy, &[]);
+        analyze_state(&[&day1], &copy, &[]);
+
+        // Refused: partitions sharing some inputs but not all (day 1 and day 2's first
+        // file in one run) ...
         let both = dir.join("both");
-        analyze_state(&[&logs[0], &logs[1]], &both, &[]);
+        analyze_state(&[&day1, &day2], &both, &[]);
+        // ... counted with another goal ...
         let goals = dir.join("goals");
-        analyze_state(&[&logs[3]], &goals, &["--goal", "blog=/blog"]);
+        analyze_state(&[&day3], &goals, &["--goal", "blog=/blog"]);
+        // ... of layout 2 (day 1's partition, its manifest saying so) ...
+        let old = dir.join("old");
+        copy_tree(&copy, &old);
+        for entry in files_named(&old, "_manifest.json") {
+            let mut manifest: Value =
+                serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+            manifest["accesslens_state"] = json!(2);
+            std::fs::write(&entry, manifest.to_string()).unwrap();
+        }
+        // ... two runs that continued day 1's open sessions ...
+        let twice = dir.join("twice");
+        analyze_state(&[&late], &twice, &["--continue-from", text(&copy)]);
+        // ... and day 1's state replaced, after day 2 continued it, by a run over more files.
+        let stale = dir.join("stale");
+        copy_tree(&state, &stale);
+        analyze_state(&[&day1, &late], &stale, &[]);
+        let refusals = [
+            ("overlap", vec![state.clone(), both]),
+            ("mismatch", vec![state.clone(), goals]),
+            ("layout", vec![old]),
+            ("twice", vec![state.clone(), twice]),
+            ("stale", vec![stale]),
+        ];
+        let refused = refusals
+            .into_iter()
+            .map(|(name, states)| {
+                let out = dir.join(format!("{name}.rust"));
+                let mut args = vec!["merge"];
+                args.extend(states.iter().map(|s| text(s)));
+                args.extend(["--out", text(&out)]);
+                let merged = run(&args);
+                assert_eq!(merged.status.code(), Some(1), "{name}: {merged:?}");
+                assert!(!out.exists(), "a refused merge writes nothing");
+                let said = String::from_utf8_lossy(&merged.stderr).into_owned();
+                (name, states, said)
+            })
+            .collect();
 
         let mut rollup = Rollup {
             dir: dir.to_owned(),
             state,
             copy,
-            both,
-            goals,
-            first_log: logs[0].clone(),
+            day2,
             rust_out: dir.join("accesslens"),
             rust_said: String::new(),
+            refused,
         };
         let mut args = vec!["merge"];
         args.extend(rollup.merged_states());
@@ -505,27 +576,26 @@ impl Rollup {
         merge.extend(Rollup::ARGS);
         let spark_out = self.out("spark");
         merge.extend(["--out", text(&spark_out)]);
-        let refused = |states: [&Path; 2], out: &str| {
-            let out = self.out(out);
-            json!({"job": ["merge", text(states[0]), text(states[1]), "--out", text(&out)]})
-        };
-        vec![
-            json!({ "job": merge }),
-            refused([&self.state, &self.both], "overlap"),
-            refused([&self.state, &self.goals], "mismatch"),
-        ]
+        let mut steps = vec![json!({ "job": merge })];
+        for (name, states, _) in &self.refused {
+            let mut args = vec!["merge"];
+            args.extend(states.iter().map(|s| text(s)));
+            let out = self.out(&format!("{name}.spark"));
+            args.extend(["--out", text(&out)]);
+            steps.push(json!({ "job": args }));
+        }
+        steps
     }
 
     fn check(&self, outcomes: &[Outcome]) {
-        let [merged, overlap, mismatch] = outcomes else {
-            panic!("three roll-up steps: {outcomes:?}")
-        };
+        let (merged, refused) = outcomes.split_first().expect("the roll-up steps");
         assert!(merged.ok, "the Spark roll-up failed:\n{}", merged.error);
         let spark_out = self.out("spark");
-        // The same tables and the same totals, visitor estimates included: both union the
-        // same sketches and estimate from the union's registers alone.
+        // Every table `accesslens merge` writes, with the same columns, types, rows and
+        // totals, visitor estimates included: both union the same sketches and estimate
+        // from the union's registers alone.
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
-        args.extend(MERGED);
+        args.extend(MERGED_TABLES);
         assert_same_tables(&args);
         // The same summary line and the same skipped partition: the older 10-10.
         let said = |s: &str, out: &Path| s.replace(text(out), "OUT");
@@ -542,34 +612,74 @@ impl Rollup {
             "{}",
             self.rust_said
         );
+        // The data covers both cases of open sessions: day 1's, continued by day 2 (and
+        // counted there), and day 2's, which no run continued, counted where they are.
+        let merged_json = || -> Value {
+            let rows = duckdb_rows(
+                &self.rust_out,
+                "select decode(value) from parquet_kv_metadata('{out}/summary.parquet')
+                 where key::varchar = 'accesslens.merged'",
+            );
+            serde_json::from_str(&rows[0][0]).unwrap()
+        };
+        let merged_json = merged_json();
+        let opens: Vec<(&str, &str)> = merged_json["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| Some((p["date"].as_str()?, p["open"].as_str()?)))
+            .collect();
+        assert!(
+            opens.contains(&("2026-10-10", "continued"))
+                && opens.contains(&("2026-10-11", "counted")),
+            "{opens:?}"
+        );
         // Enough visitors that the estimates of the whole period come from registers.
-        let visitors = duckdb_rows(
-            &self.rust_out,
-            "select json_extract(decode(value), '$.visitors_estimate')::int
-             from parquet_kv_metadata('{out}/channels.parquet')
-             where key::varchar = 'accesslens.merged'",
-        );
-        assert!(visitors[0][0].parse::<u64>().unwrap() > 500, "{visitors:?}");
+        let visitors = merged_json["visitors_estimate"].as_u64().unwrap();
+        assert!(visitors > 500, "{visitors}");
 
-        // Refused, naming the date and the shared file, and nothing written.
-        assert!(!overlap.ok);
+        // Each refusal as `accesslens merge` words it, and nothing written.
+        assert_eq!(refused.len(), self.refused.len());
+        let expected = [
+            ("overlap", "twice"),
+            ("mismatch", "different goals"),
+            ("layout", "state layout 2"),
+            ("twice", "both continued"),
+            ("stale", "analyzed again since"),
+        ];
+        for ((outcome, (name, _, rust_said)), (_, phrase)) in
+            refused.iter().zip(&self.refused).zip(expected)
+        {
+            assert!(!outcome.ok, "{name}: Spark merged what accesslens refuses");
+            assert_eq!(&format!("error: {}\n", outcome.error), rust_said, "{name}");
+            assert!(rust_said.contains(phrase), "{name}: {rust_said}");
+            let out = self.out(&format!("{name}.spark"));
+            assert!(!out.exists(), "{name}: a refused merge writes nothing");
+        }
+        // Naming the date and the shared file: day 2's, whose run wrote a partition of 10-10
+        // too (the sessions it continued).
+        let overlap = &self.refused[0].2;
         assert!(
-            overlap.error.contains("2026-10-10")
-                && overlap.error.contains(text(&self.first_log))
-                && overlap.error.contains("twice"),
-            "{}",
-            overlap.error
+            overlap.contains("2026-10-10") && overlap.contains(text(&self.day2)),
+            "{overlap}"
         );
-        assert!(
-            !self.out("overlap").exists(),
-            "a refused merge writes nothing"
-        );
-        assert!(!mismatch.ok);
-        assert!(
-            mismatch.error.contains("different goals"),
-            "{}",
-            mismatch.error
-        );
-        assert!(!self.out("mismatch").exists());
     }
+}
+
+/// Copies the directory tree `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    let copied = Command::new("cp")
+        .args(["-R", text(from), text(to)])
+        .status()
+        .expect("cp runs");
+    assert!(copied.success());
+}
+
+/// The files named `name` under `dir`.
+fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .map(|(path, _)| dir.join(path))
+        .filter(|p| p.file_name().is_some_and(|n| n == name))
+        .collect()
 }

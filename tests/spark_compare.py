@@ -9,7 +9,8 @@ to 1e-9 relative. Prints the first difference of each table and exits 1 when any
 With --merged (the job's `merge` against `accesslens merge`), the tables must have the same
 columns, types and nullability, every value must be equal (floats too: both compute them
 from the same sums), and the job's SPARK_OUT/_merged.json must hold what accesslens wrote as
-its `accesslens.merged` metadata.
+its `accesslens.merged` metadata and, under their names, its `accesslens.inputs`,
+`time_range`, `definitions` and `estimates`.
 """
 
 import json
@@ -58,11 +59,14 @@ def compare(rust_out: str, spark_out: str, table: str, merged: bool = False) -> 
 
 
 def compare_merged(rust_out: str, spark_out: str, table: str) -> list:
-    """accesslens's `accesslens.merged` metadata against the job's _merged.json."""
+    """accesslens's metadata against the job's _merged.json: `accesslens.merged`'s fields,
+    and `accesslens.inputs`, `time_range`, `definitions` and `estimates` under their names."""
     metadata = pq.read_metadata(f"{rust_out}/{table}.parquet").metadata
-    rust = json.loads(metadata[b"accesslens.merged"])
     with open(f"{spark_out}/_merged.json") as f:
         spark = json.load(f)
+    rust = json.loads(metadata[b"accesslens.merged"])
+    for key in ("inputs", "time_range", "definitions", "estimates"):
+        rust[key] = json.loads(metadata[f"accesslens.{key}".encode()])
     return [
         f"_merged.json: {key}: accesslens {rust[key]!r}, Spark {spark.get(key)!r}"
         for key in rust

@@ -33,11 +33,12 @@ import math
 import struct
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 # Channels in accesslens's rule order (src/enrich/channel.rs): ties between channels in the
 # errors table's top_channel go to the earlier one.
@@ -411,11 +412,13 @@ def check_buckets(hits: DataFrame, buckets: int) -> None:
 # sketch of the visitors (`visitors_hll`) and, in `totals`, an HDR histogram of session
 # durations. `merge` does what `accesslens merge` does (src/state/merge.rs):
 #
-# 1. the driver reads the manifests (small) and chooses the partitions that count;
-# 2. Spark reads every file of the chosen partitions in one scan (Hive partition columns
-#    `date` and `run`, and the table each file holds), adds up the counts per table and key,
-#    unions the sketches (`hll_union_agg`) and gathers the histograms, in one aggregation
-#    whose result, one row per report row, is cached;
+# 1. the driver reads the manifests (small), chooses the partitions that count and, for each,
+#    whether its `open/` counts (the sessions open at the end of its run, unless a later run
+#    continued them);
+# 2. Spark reads every file of the chosen partitions (and of the `open/` that count) in one
+#    scan, with the table each file holds, adds up the counts per table and key, unions the
+#    sketches (`hll_union_agg`) and gathers the histograms, in one aggregation whose result,
+#    one row per report row, is cached;
 # 3. each table is written from it, rates and averages computed from the sums, with
 #    accesslens's columns, types and row order; the driver merges the duration histograms
 #    for the median.
@@ -427,8 +430,15 @@ def check_buckets(hits: DataFrame, buckets: int) -> None:
 # job reads them through the Hadoop file system, as Spark itself does.
 MANIFEST = "_manifest.json"
 
-# The state layouts (a manifest's `accesslens_state`) this job reads.
-LAYOUTS = (1,)
+# The state layouts (a manifest's `accesslens_state`) this job reads, and the oldest it
+# merges: older partitions lack tables `merge` writes (src/state/mod.rs `MERGE_MIN_LAYOUT`).
+LAYOUTS = (1, 2, 3)
+MERGE_MIN_LAYOUT = 3
+
+# A partition's sessions open at the end of its run (src/state/carry.rs `OPEN_DIR`).
+OPEN_DIR = "open"
+
+LONG_MAX, LONG_MIN = 2**63 - 1, -(2**63)
 
 # The definitions that change what a merged row counts: partitions must agree on them, and
 # on their goals (src/state/merge.rs `COMPARED`).
@@ -448,6 +458,24 @@ ESTIMATE_NOTE = (
     "visitors columns are estimates: the union of daily HLL sketches (lg_k 12), relative "
     "standard error 1.6% (within 3.3% for 95% of counts); counts below a few hundred are "
     "exact but for hash collisions (about 1 in 10^4)"
+)
+
+# Why a merged summary's `returning_visitors` is null (accesslens's `accesslens.estimates`).
+RETURNING_NOTE = (
+    "null, not estimated: whether a visitor returned takes its sessions of the whole period, "
+    "and the state keeps visitors only as sketches per date, whose unions count distinct "
+    "visitors but not how many sessions each had"
+)
+
+# The merged `summary`'s columns: l a count (Int64), d a float, t a UTC time; ? nullable.
+SUMMARY_COLUMNS = tuple(
+    tuple(c.split(":"))
+    for c in """lines:l blank_lines:l malformed:l out_of_range:l hits:l bytes:l human_hits:l
+    bot_hits:l bot_bytes:l page_views:l visitors:l returning_visitors:l? sessions:l bounces:l
+    bounce_rate:d? engaged_sessions:l engagement_rate:d? avg_session_s:d? median_session_s:d?
+    pages_per_session:d? conversions:l conversion_rate:d? value:d internal_searches:l
+    search_sessions:l beacon_hits:l beacon_invalid:l first_ts:t? last_ts:t? inputs:l
+    input_bytes:l""".split()
 )
 
 
@@ -503,9 +531,11 @@ class StateTable:
     sketch: bool = True
     # Binary columns read as they are (the duration histogram of `totals`).
     binary: tuple = ()
-    # Builds the merged table, rows in order: (Rollup, StateTable) -> DataFrame. None: read
-    # only to build other tables.
-    write: Optional[Callable] = None
+    # Whether the partition's `open/` has it (every table counting sessions).
+    open: bool = True
+    # The merged tables built from it, rows in order: (name, (Rollup, StateTable) ->
+    # DataFrame). None: read only to build other tables.
+    writes: tuple = ()
 
     @property
     def key_names(self) -> list:
@@ -517,11 +547,17 @@ def ratio(num: str, den) -> "F.Column":
     return F.when(den > 0, F.col(num) / den)
 
 
-def in_order(rows: DataFrame, count: str, *keys: str) -> DataFrame:
+def required(column: "F.Column", default) -> "F.Column":
+    """`column`, never null (so written as a required column, as accesslens writes it): a
+    valid state never gives `default`."""
+    return F.coalesce(column, F.lit(default))
+
+
+def in_order(rows: DataFrame, count: str, *keys) -> DataFrame:
     """accesslens's row order (the count, largest first, then the key) in one partition:
     a merged table is small, and sorting it where it is written spares the sampling job of a
-    global sort."""
-    order = [F.col(count).desc(), *[F.col(k).asc() for k in keys]]
+    global sort. A key may be a column (its order) or a name (ascending)."""
+    order = [F.col(count).desc(), *[F.col(k).asc() if isinstance(k, str) else k for k in keys]]
     return rows.coalesce(1).sortWithinPartitions(*order)
 
 
@@ -532,7 +568,7 @@ def money(micro: str) -> "F.Column":
 
 def key_columns(t: StateTable) -> list:
     return [
-        F.coalesce(F.col(k), F.lit(kind.default)).alias(k) if kind.required else F.col(k)
+        required(F.col(k), kind.default).alias(k) if kind.required else F.col(k)
         for k, kind in t.keys
     ]
 
@@ -561,9 +597,11 @@ def metrics_table(r: "Rollup", t: StateTable) -> DataFrame:
 
 
 def audience_table(r: "Rollup", t: StateTable) -> DataFrame:
-    """Keys, share of all sessions and session metrics (resolutions, colour depths)."""
+    """Keys, share of all sessions and session metrics (resolutions, colour depths), and the
+    human hits of the row's user agents (browsers, operating systems, devices)."""
+    hits = ["hits"] if "hits" in dict(t.counts) else []
     rows = r.merged(t.name).select(
-        *key_columns(t), r.share("sessions").alias("share"), *metric_columns()
+        *key_columns(t), r.share("sessions").alias("share"), *metric_columns(), *hits
     )
     return in_order(rows, "sessions", *t.key_names)
 
@@ -608,17 +646,251 @@ def referring_sites_table(r: "Rollup", t: StateTable) -> DataFrame:
         .select(
             *key_columns(t),
             *metric_columns(),
-            F.coalesce("referrers", F.lit(0)).alias("referrers"),
+            required(F.col("referrers"), 0).alias("referrers"),
         )
     )
     return in_order(rows, "sessions", *t.key_names)
 
 
-# The state layout, one entry per file of a partition (src/state/mod.rs `Report`): a report
-# added to the state is one entry here, with the function that writes its table.
+def pages_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Hits, page views, visitors, entries and exits per page; most page views first, then
+    most hits."""
+    rows = r.merged(t.name).select(
+        *key_columns(t),
+        "hits",
+        "page_views",
+        "visitors",
+        "entries",
+        "exits",
+        ratio("exits", "page_views").alias("exit_rate"),
+        "bounces",
+        ratio("bounces", "entries").alias("bounce_rate"),
+        (ratio("time_on_page_ms", "timed_views") / 1000.0).alias("avg_time_on_page_s"),
+    )
+    return in_order(rows, "page_views", F.col("hits").desc(), "path")
+
+
+def exit_pages_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """The pages' exits: sessions that ended on each page, of all sessions and of its views."""
+    rows = (
+        r.merged(t.name)
+        .where(F.col("exits") > 0)
+        .select(
+            *key_columns(t),
+            F.col("exits").alias("sessions"),
+            r.share("exits").alias("share"),
+            "page_views",
+            ratio("exits", "page_views").alias("exit_rate"),
+        )
+    )
+    return in_order(rows, "sessions", "path")
+
+
+def errors_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Errors per path and status, with the referrer that sent most of their hits (ties go
+    to the smallest text) and the channel that did (ties go to the earlier channel, Direct
+    when none)."""
+    key = ["path", "status"]
+
+    def top(name: str, *order) -> DataFrame:
+        by = Window.partitionBy(*key).orderBy(F.col("hits").desc(), *order)
+        return (
+            r.merged(name)
+            .withColumn("_rank", F.row_number().over(by))
+            .where(F.col("_rank") == 1)
+            .drop("_rank")
+        )
+
+    referrers = top("error_referrers", F.col("referrer").asc()).select(
+        *key,
+        F.col("referrer").alias("top_referrer"),
+        F.col("hits").alias("top_referrer_hits"),
+        F.col("internal").alias("top_referrer_internal"),
+    )
+    order = F.array_position(F.array(*[F.lit(c) for c in CHANNEL_ORDER]), F.col("channel"))
+    channels = top("error_channels", order.asc()).select(
+        *key, F.col("channel").alias("top_channel")
+    )
+    rows = (
+        r.merged(t.name)
+        .join(referrers, key, "left")
+        .join(channels, key, "left")
+        .select(
+            *key_columns(t),
+            "hits",
+            "visitors",
+            "referred_hits",
+            "top_referrer",
+            required(F.col("top_referrer_hits"), 0).alias("top_referrer_hits"),
+            "top_referrer_internal",
+            required(F.col("top_channel"), "Direct").alias("top_channel"),
+        )
+    )
+    return in_order(rows, "hits", *key)
+
+
+def status_codes_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Hits, bytes and visitors per status, with its class."""
+    status = F.col("status")
+    class_ = F.lit("other")
+    for low in (500, 400, 300, 200):
+        class_ = F.when(status.between(low, low + 99), F.lit(f"{low // 100}xx")).otherwise(class_)
+    rows = r.merged(t.name).select(
+        *key_columns(t),
+        required(class_, "other").alias("class"),
+        "hits",
+        "bytes",
+        "human_hits",
+        "bot_hits",
+        "visitors",
+    )
+    return in_order(rows, "hits", "status")
+
+
+# The kinds of bot (src/enrich/agent.rs `KINDS`); another name reads as "unknown".
+BOT_KINDS = ("ai", "search", "seo", "social", "monitor", "tool", "crawler")
+
+
+def robots_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Hits, bytes, visitors and first and last hit per bot."""
+    kind = F.when(F.col("kind").isin(*BOT_KINDS), F.col("kind")).otherwise(F.lit("unknown"))
+    rows = r.merged(t.name).select(
+        required(F.col("bot"), "").alias("bot"),
+        required(kind, "unknown").alias("kind"),
+        "hits",
+        "bytes",
+        "visitors",
+        F.timestamp_millis("first_ms").alias("first_seen"),
+        F.timestamp_millis("last_ms").alias("last_seen"),
+    )
+    return in_order(rows, "hits", "bot", "kind")
+
+
+def internal_search_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Searches, their sessions, exits, refinements and conversions per term."""
+    rows = r.merged(t.name).select(
+        *key_columns(t),
+        "searches",
+        "sessions",
+        "visitors",
+        "exits",
+        ratio("exits", "searches").alias("exit_rate"),
+        "no_result_views",
+        "refinements",
+        "conversions",
+        ratio("conversions", "sessions").alias("conversion_rate"),
+    )
+    return in_order(rows, "searches", "term")
+
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+BUCKET_COUNTS = ("hits", "bot_hits", "bytes", "page_views", "sessions")
+
+
+def index(column: str, unit_ms: int) -> "F.Column":
+    """The hour or day (since 1970-01-01 on the log's clock) of a local start in ms."""
+    return F.expr(f"({column} - pmod({column}, {unit_ms})) div {unit_ms}")
+
+
+def time_order(rows: DataFrame, start_utc_ms: "F.Column") -> DataFrame:
+    """Buckets in time order: UTC start, then offset."""
+    return rows.coalesce(1).sortWithinPartitions(start_utc_ms, F.col("utc_offset_min"))
+
+
+def traffic_by_hour_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """Hits, page views, sessions and visitors per hour of the log's clock."""
+    start_utc = F.col("start_local_ms") - F.col("utc_offset_min") * 60_000
+    hour = index("start_local_ms", HOUR_MS)
+    rows = r.merged(t.name).select(*key_columns(t), *BUCKET_COUNTS, "visitors")
+    rows = rows.select(
+        F.timestamp_millis(start_utc).alias("hour_utc"),
+        F.expr("cast(timestamp_millis(start_local_ms) as timestamp_ntz)").alias("hour_local"),
+        "utc_offset_min",
+        required(F.pmod(hour, F.lit(24)), 0).alias("hour_of_day"),
+        *BUCKET_COUNTS,
+        "visitors",
+        start_utc.alias("_start_utc"),
+    )
+    return time_order(rows, F.col("_start_utc")).drop("_start_utc")
+
+
+def traffic_by_day_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """The hours' counts added up per day of the log's clock, and the day's visitors (distinct
+    per day, from its own sketches)."""
+    key = ["_day", "utc_offset_min"]
+    hours = (
+        r.merged("traffic_by_hour")
+        .withColumn("_day", index("start_local_ms", DAY_MS))
+        .groupBy(*key)
+        .agg(*[F.sum(c).alias(c) for c in BUCKET_COUNTS])
+    )
+    visitors = r.merged(t.name).select(
+        index("start_local_ms", DAY_MS).alias("_day"), "utc_offset_min", "visitors"
+    )
+    days = hours.join(visitors, key, "full").select(
+        required(F.col("_day"), 0).alias("_day"),
+        required(F.col("utc_offset_min"), 0).alias("utc_offset_min"),
+        *[required(F.col(c), 0).alias(c) for c in (*BUCKET_COUNTS, "visitors")],
+    )
+    start_utc = F.col("_day") * DAY_MS - F.col("utc_offset_min") * 60_000
+    rows = days.select(
+        F.date_from_unix_date(F.col("_day").cast("int")).alias("date"),
+        F.timestamp_millis(start_utc).alias("day_start_utc"),
+        "utc_offset_min",
+        required(F.pmod(F.col("_day") + 3, F.lit(7)) + 1, 0).alias("weekday"),
+        *BUCKET_COUNTS,
+        "visitors",
+        start_utc.alias("_start_utc"),
+    )
+    return time_order(rows, F.col("_start_utc")).drop("_start_utc")
+
+
+def summary_table(r: "Rollup", t: StateTable) -> DataFrame:
+    """The one row of the period's `summary` (built in the driver: see `Rollup.summary_row`)."""
+    return r.summary_row()
+
+
+# The counts of the user-agent tables: session metrics and the human hits of the row's agents.
+AGENT_COUNTS = SESSION_COUNTS + (("hits", "sum"),)
+
+# The counts of `totals`: session metrics and the sessions with an internal search.
+TOTAL_COUNTS = SESSION_COUNTS + (("search_sessions", "sum"),)
+
+# The counts of `summary`: what the runs read (on each run's first date) and their hits.
+SUMMARY_COUNTS = tuple(
+    (c, "sum")
+    for c in (
+        "lines",
+        "blank_lines",
+        "malformed",
+        "inputs",
+        "input_bytes",
+        "hits",
+        "bytes",
+        "human_hits",
+        "bot_hits",
+        "bot_bytes",
+        "beacon_hits",
+        "beacon_invalid",
+        "internal_searches",
+    )
+) + (("first_ms", "min"), ("last_ms", "max"))
+
+TIME_KEYS = (("start_local_ms", INT), ("utc_offset_min", INT))
+
+
+def sums(*names: str) -> tuple:
+    return tuple((c, "sum") for c in names)
+
+
+# The state layout, one entry per file of a partition (src/state/mod.rs `Report`), in its
+# order: a report added to the state is one entry here, with the tables written from it.
 STATE_TABLES = (
-    StateTable("channels", (("channel", TEXT),), write=metrics_table),
-    StateTable("sources", (("source", TEXT), ("medium", TEXT)), write=metrics_table),
+    StateTable("channels", (("channel", TEXT),), writes=(("channels", metrics_table),)),
+    StateTable(
+        "sources", (("source", TEXT), ("medium", TEXT)), writes=(("sources", metrics_table),)
+    ),
     StateTable(
         "campaigns",
         (
@@ -629,31 +901,147 @@ STATE_TABLES = (
             ("content", OPT_TEXT),
             ("channel", TEXT),
         ),
-        write=metrics_table,
+        writes=(("campaigns", metrics_table),),
     ),
-    StateTable("search_engines", (("engine", TEXT),), write=metrics_table),
-    StateTable("search_keywords", (("engine", TEXT), ("keyword", TEXT)), write=metrics_table),
+    StateTable("search_engines", (("engine", TEXT),), writes=(("search_engines", metrics_table),)),
     StateTable(
-        "landing_pages_by_channel", (("path", TEXT), ("channel", TEXT)), write=metrics_table
+        "search_keywords",
+        (("engine", TEXT), ("keyword", TEXT)),
+        writes=(("search_keywords", metrics_table),),
     ),
-    StateTable("entry_pages", (("path", TEXT),), write=entry_pages_table),
+    StateTable(
+        "landing_pages_by_channel",
+        (("path", TEXT), ("channel", TEXT)),
+        writes=(("landing_pages_by_channel", metrics_table),),
+    ),
+    StateTable("entry_pages", (("path", TEXT),), writes=(("entry_pages", entry_pages_table),)),
     StateTable(
         "referrers",
         (("referrer", TEXT), ("host", OPT_TEXT), ("channel", TEXT)),
-        write=metrics_table,
+        writes=(("referrers", metrics_table),),
     ),
     StateTable(
-        "referring_sites", (("host", TEXT), ("channel", TEXT)), write=referring_sites_table
+        "referring_sites",
+        (("host", TEXT), ("channel", TEXT)),
+        writes=(("referring_sites", referring_sites_table),),
     ),
-    StateTable("resolutions", (("resolution", OPT_TEXT), ("device", TEXT)), write=audience_table),
-    StateTable("color_depths", (("color_depth", OPT_INT), ("device", TEXT)), write=audience_table),
-    StateTable("goals", (("goal", TEXT), ("pattern", TEXT)), write=goals_table),
+    StateTable(
+        "resolutions",
+        (("resolution", OPT_TEXT), ("device", TEXT)),
+        writes=(("resolutions", audience_table),),
+    ),
+    StateTable(
+        "color_depths",
+        (("color_depth", OPT_INT), ("device", TEXT)),
+        writes=(("color_depths", audience_table),),
+    ),
+    StateTable("goals", (("goal", TEXT), ("pattern", TEXT)), writes=(("goals", goals_table),)),
+    StateTable(
+        "browsers",
+        (("browser", TEXT), ("version", TEXT)),
+        AGENT_COUNTS,
+        writes=(("browsers", audience_table),),
+    ),
+    StateTable(
+        "operating_systems",
+        (("os", TEXT), ("version", TEXT)),
+        AGENT_COUNTS,
+        writes=(("operating_systems", audience_table),),
+    ),
+    StateTable("devices", (("device", TEXT),), AGENT_COUNTS, writes=(("devices", audience_table),)),
     # Every session under one key: the denominators of shares, the visitors and the median
     # session duration of the whole period.
-    StateTable("totals", (), binary=("duration_ms_hist",)),
+    StateTable("totals", (), TOTAL_COUNTS, binary=("duration_ms_hist",)),
+    # Counted from hits (on each hit's date) from here on.
+    StateTable(
+        "summary", (), SUMMARY_COUNTS, sketch=False, writes=(("summary", summary_table),)
+    ),
+    StateTable(
+        "pages",
+        (("path", TEXT),),
+        sums("hits", "page_views", "entries", "exits", "bounces", "timed_views", "time_on_page_ms"),
+        writes=(("pages", pages_table), ("exit_pages", exit_pages_table)),
+    ),
+    StateTable(
+        "errors",
+        (("path", TEXT), ("status", INT)),
+        sums("hits", "referred_hits"),
+        open=False,
+        writes=(("errors", errors_table),),
+    ),
+    StateTable(
+        "error_referrers",
+        (("path", TEXT), ("status", INT), ("referrer", TEXT), ("internal", BOOL)),
+        sums("hits"),
+        sketch=False,
+        open=False,
+    ),
+    StateTable(
+        "error_channels",
+        (("path", TEXT), ("status", INT), ("channel", TEXT)),
+        sums("hits"),
+        sketch=False,
+        open=False,
+    ),
+    StateTable(
+        "status_codes",
+        (("status", INT),),
+        sums("hits", "bytes", "human_hits", "bot_hits"),
+        open=False,
+        writes=(("status_codes", status_codes_table),),
+    ),
+    StateTable(
+        "robots",
+        (("bot", TEXT), ("kind", TEXT)),
+        sums("hits", "bytes") + (("first_ms", "min"), ("last_ms", "max")),
+        open=False,
+        writes=(("robots", robots_table),),
+    ),
+    StateTable(
+        "traffic_by_hour",
+        TIME_KEYS,
+        sums(*BUCKET_COUNTS),
+        writes=(("traffic_by_hour", traffic_by_hour_table),),
+    ),
+    StateTable("traffic_by_day", TIME_KEYS, (), writes=(("traffic_by_day", traffic_by_day_table),)),
+    StateTable(
+        "internal_search",
+        (("term", TEXT),),
+        sums("searches", "sessions", "exits", "no_result_views", "refinements", "conversions"),
+        writes=(("internal_search", internal_search_table),),
+    ),
 )
 
 TABLES = {t.name: t for t in STATE_TABLES}
+
+# Every table `merge` writes (24), in accesslens's order (src/output/parquet.rs
+# `merged_tables`).
+MERGED_TABLES = (
+    "summary",
+    "pages",
+    "entry_pages",
+    "exit_pages",
+    "referrers",
+    "referring_sites",
+    "errors",
+    "status_codes",
+    "robots",
+    "channels",
+    "sources",
+    "campaigns",
+    "search_engines",
+    "search_keywords",
+    "landing_pages_by_channel",
+    "goals",
+    "internal_search",
+    "browsers",
+    "operating_systems",
+    "devices",
+    "resolutions",
+    "color_depths",
+    "traffic_by_hour",
+    "traffic_by_day",
+)
 
 
 @dataclass
@@ -663,13 +1051,22 @@ class Partition:
     dir: str  # as the user named it (the state directory joined with date=…/run=…)
     qualified: str  # the file system's full name, for reading and for spotting duplicates
     date: str
+    layout: int
+    run: str
     written_at_ms: int
     inputs: list  # [(file, fingerprint)]
     definitions: dict
     goals: list
     tables: list
     version: str
-
+    # This partition's `open/` ({"sessions", "hits"}), when it has one.
+    open: Optional[dict] = None
+    # The digest of all its run's open hits, when the run left open sessions.
+    open_digest: Optional[str] = None
+    # The runs whose open sessions its run continued: [(run, [(file, fingerprint)], digest)].
+    continues: list = field(default_factory=list)
+    # Whether its `open/` counts (set by `open_parts`).
+    open_counted: bool = False
 
 class Store:
     """The Hadoop file system of Spark's configuration: local paths, HDFS, S3 alike."""
@@ -759,25 +1156,32 @@ def read_partition(store: Store, directory: str) -> Partition:
         if layout not in LAYOUTS:
             raise JobError(
                 f"{path}: not a usable state: state layout {layout} (this job reads "
-                f"{', '.join(map(str, LAYOUTS))})"
+                f"{LAYOUTS[0]} to {LAYOUTS[-1]})"
             )
         date = parse_date(m["date"])
         if date is None:
             raise JobError(f"{path}: not a usable state: bad date {m['date']!r}")
+        inputs = lambda records: [(i["file"], i["fingerprint"]) for i in records]  # noqa: E731
         return Partition(
             dir=directory,
             qualified=store.qualified(directory),
             date=date,
+            layout=layout,
+            run=m["run"],
             written_at_ms=int(m["written_at_ms"]),
-            inputs=[(i["file"], i["fingerprint"]) for i in m["inputs"]],
+            inputs=inputs(m["inputs"]),
             definitions=m["definitions"],
             goals=m["goals"],
             tables=m["tables"],
             version=m["version"],
+            open=m.get("open"),
+            open_digest=m.get("open_digest"),
+            continues=[
+                (c["run"], inputs(c["inputs"]), c["open_digest"]) for c in m.get("continues", [])
+            ],
         )
     except (ValueError, KeyError, TypeError) as e:
         raise JobError(f"{path}: not a usable state: {e!r}") from None
-
 
 def discover(store: Store, states: list) -> list:
     """Every partition at or under the given paths, each once however often it is named."""
@@ -846,6 +1250,87 @@ def check_definitions(partitions: list) -> None:
                 f"{first.dir} and {p.dir} were written with different {what}; merge states "
                 "written with the same settings"
             )
+
+
+def files(inputs: list) -> str:
+    """A partition's input files, as accesslens names them in its messages."""
+    return ", ".join(f for f, _ in inputs)
+
+
+def check_layouts(partitions: list) -> None:
+    """Refuses a partition of a layout older than MERGE_MIN_LAYOUT: it lacks tables `merge`
+    writes, which only a new run over its logs can give (src/state/merge.rs
+    `check_layouts`)."""
+    old = next((p for p in partitions if p.layout < MERGE_MIN_LAYOUT), None)
+    if old is not None:
+        raise JobError(
+            f"{old.dir}: not a usable state: state layout {old.layout} lacks the tables counted "
+            "from hits (summary, pages, errors, status_codes, robots, traffic_by_hour, ...) "
+            f"that merge needs since layout {MERGE_MIN_LAYOUT}: run `accesslens analyze "
+            f"--state` again over its inputs ({files(old.inputs)})"
+        )
+
+
+def open_parts(partitions: list) -> None:
+    """Decides, for each counted partition, whether its `open/` (the sessions open at the end
+    of its run) counts: it does unless a counted partition of the same date, of another run,
+    continued its run (`continues`), which then counts those sessions whole. Refuses two runs
+    that continued the same run, and a run that continued open sessions that are no longer
+    those counted: another digest, or the state of those logs replaced by a run over other
+    inputs (src/state/merge.rs `open_parts`)."""
+
+    def stale(continuer: Partition, continued: Partition) -> JobError:
+        return JobError(
+            f"{files(continuer.inputs)} continued the open sessions of "
+            f"{files(continued.inputs)}, but {continued.dir} holds them as counted by another "
+            "analysis of those logs (analyzed again since): analyze the logs of "
+            f"{files(continuer.inputs)} again with --continue-from, then merge"
+        )
+
+    by_date = {}
+    for p in partitions:
+        by_date.setdefault(p.date, []).append(p)
+    counted = []
+    for p in partitions:
+        same_day = by_date[p.date]
+        # A continued run's logs analyzed again over other inputs.
+        for run, inputs, _ in p.continues:
+            fingerprints = {f for _, f in inputs}
+            other = next(
+                (
+                    q
+                    for q in same_day
+                    if q.run not in (run, p.run) and any(f in fingerprints for _, f in q.inputs)
+                ),
+                None,
+            )
+            if other is not None:
+                raise stale(p, other)
+        if p.open is None:
+            counted.append(False)
+            continue
+        continuers = []
+        for q in same_day:
+            c = next((c for c in q.continues if c[0] == p.run), None)
+            if q.run != p.run and c is not None:
+                continuers.append((q, c))
+        if not continuers:
+            counted.append(True)
+        elif len(continuers) == 1:
+            q, (_, _, digest) = continuers[0]
+            if digest != p.open_digest:
+                raise stale(q, p)
+            counted.append(False)
+        else:
+            (a, _), (b, _) = continuers[:2]
+            raise JobError(
+                f"{a.dir} and {b.dir} both continued the open sessions of {files(p.inputs)} "
+                f"(run {p.run}): counting both would count those sessions twice; merge one of "
+                "them, or analyze the later logs again with --continue-from given only the "
+                "state of the logs before them"
+            )
+    for p, c in zip(partitions, counted):
+        p.open_counted = c
 
 
 def median_ms(histograms: list) -> Optional[int]:
@@ -921,39 +1406,51 @@ class Rollup:
             .select(*self.merged_columns(TABLES["totals"]), "duration_ms_hist")
             .first()
         )
-        self.sessions = totals["sessions"] if totals else 0
-        self.visitors = totals["visitors"] if totals else 0
+        self.totals = totals.asDict() if totals else {}
+        self.sessions = self.totals.get("sessions", 0)
+        self.visitors = self.totals.get("visitors", 0)
         median = median_ms(totals["duration_ms_hist"]) if totals else None
         self.median_session_s = (
             median / 1000.0 if self.sessions > 0 and median is not None else None
         )
+        read = (
+            self.all.where(F.col("_table") == "summary")
+            .select(*[c for c, _ in TABLES["summary"].counts])
+            .first()
+        )
+        self.read_totals = read.asDict() if read else {}
 
     def read(self) -> DataFrame:
-        """The rows of every state table in every chosen partition (one scan), with the Hive
-        partition columns `date` and `run`, and `_table`, the table of the row's file."""
+        """The rows of every state table in every chosen partition, and in the `open/` of
+        those whose open sessions count (one scan), with `_table`, the table of the row's
+        file, and `_path`, the file."""
         schema = ", ".join(
             [f"`{k}` {type}" for k, type in UNION_KEYS]
             + [f"`{c}` bigint" for c, _ in UNION_COUNTS]
             + ["visitors_hll binary"]
             + [f"`{c}` binary" for c in UNION_BINARY]
-            + ["date date", "run string"]
         )
-        by_base = {}
-        for p in self.partitions:
-            base = self.store.path(p.qualified).getParent().getParent().toString()
-            by_base.setdefault(base, []).append(p.qualified)
-        frames = [
-            self.spark.read.schema(schema)
-            .option("basePath", base)
-            .parquet(*paths)
-            .withColumn("_path", F.col("_metadata.file_path"))
-            .withColumn("_table", F.regexp_extract("_metadata.file_name", r"^(.*)\.parquet$", 1))
-            for base, paths in sorted(by_base.items())
-        ]
-        rows = frames[0]
-        for f in frames[1:]:
-            rows = rows.unionByName(f)
-        return rows.where(F.col("_table").isin(list(TABLES)))
+
+        def scan(paths: list, tables: list) -> DataFrame:
+            # Every file of those tables under the paths (`open/` included: a partition's
+            # own files are told apart below); no Hive partition columns.
+            return (
+                self.spark.read.schema(schema)
+                .option("recursiveFileLookup", "true")
+                .option("pathGlobFilter", "{" + ",".join(tables) + "}.parquet")
+                .parquet(*paths)
+                .withColumn("_path", F.col("_metadata.file_path"))
+                .withColumn(
+                    "_table", F.regexp_extract("_metadata.file_name", r"^(.*)\.parquet$", 1)
+                )
+            )
+
+        in_open = F.col("_path").rlike(f"/{OPEN_DIR}/[^/]*$")
+        rows = scan([p.qualified for p in self.partitions], list(TABLES)).where(~in_open)
+        counted = [join(p.qualified, OPEN_DIR) for p in self.partitions if p.open_counted]
+        if counted:
+            rows = rows.unionByName(scan(counted, [t.name for t in STATE_TABLES if t.open]))
+        return rows
 
     def merge_all(self) -> DataFrame:
         """One row per table and key: the counts added up, the sketches unioned, the binary
@@ -986,19 +1483,117 @@ class Rollup:
         """`column` over all sessions, null when there are none."""
         return ratio(column, F.lit(self.sessions))
 
+    def time_range(self) -> tuple:
+        """The first and last hit (UTC ms) of the partitions, None when they have none."""
+        first, last = self.read_totals.get("first_ms"), self.read_totals.get("last_ms")
+        return (
+            first if first is not None and first != LONG_MAX else None,
+            last if last is not None and last != LONG_MIN else None,
+        )
+
+    def summary_row(self) -> DataFrame:
+        """The merged `summary`: what the runs read and their hits from the state's `summary`,
+        the sessions from `totals`, computed as `analyze` computes them (src/state/merge.rs
+        `summary`); `returning_visitors` is null (see RETURNING_NOTE)."""
+        read = lambda c: self.read_totals.get(c) or 0  # noqa: E731
+        total = lambda c: self.totals.get(c) or 0  # noqa: E731
+        sessions = total("sessions")
+
+        def rate(num: int) -> Optional[float]:
+            return num / sessions if sessions > 0 else None
+
+        def time(ms: Optional[int]):
+            epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+            return None if ms is None else epoch + datetime.timedelta(milliseconds=ms)
+
+        avg = rate(total("duration_ms"))
+        first, last = self.time_range()
+        row = {
+            "lines": read("lines"),
+            "blank_lines": read("blank_lines"),
+            "malformed": read("malformed"),
+            "out_of_range": 0,
+            "hits": read("hits"),
+            "bytes": read("bytes"),
+            "human_hits": read("human_hits"),
+            "bot_hits": read("bot_hits"),
+            "bot_bytes": read("bot_bytes"),
+            "page_views": total("page_views"),
+            "visitors": total("visitors"),
+            "returning_visitors": None,
+            "sessions": sessions,
+            "bounces": total("bounces"),
+            "bounce_rate": rate(total("bounces")),
+            "engaged_sessions": total("engaged_sessions"),
+            "engagement_rate": rate(total("engaged_sessions")),
+            "avg_session_s": None if avg is None else avg / 1000.0,
+            "median_session_s": self.median_session_s,
+            "pages_per_session": rate(total("page_views")),
+            "conversions": total("conversions"),
+            "conversion_rate": rate(total("conversions")),
+            "value": total("value_micro") / 1e6,
+            "internal_searches": read("internal_searches"),
+            "search_sessions": total("search_sessions"),
+            "beacon_hits": read("beacon_hits"),
+            "beacon_invalid": read("beacon_invalid"),
+            "first_ts": time(first),
+            "last_ts": time(last),
+            "inputs": read("inputs"),
+            "input_bytes": read("input_bytes"),
+        }
+        types = {"l": T.LongType(), "d": T.DoubleType(), "t": T.TimestampType()}
+        schema = T.StructType(
+            [
+                T.StructField(name, types[kind[0]], kind.endswith("?"))
+                for name, kind in SUMMARY_COLUMNS
+            ]
+        )
+        return self.spark.createDataFrame([tuple(row[c] for c, _ in SUMMARY_COLUMNS)], schema)
+
     def write(self, out: str) -> None:
         """Writes every table `merge` writes: OUT/<table>/, one file each, rows in
         accesslens's order (`in_order`). Each is a small job over the cached sums; built and
         written side by side, they keep the executors busy."""
 
-        def write(t: StateTable) -> None:
-            t.write(self, t).write.mode("overwrite").parquet(join(out, t.name))
+        def write(job: tuple) -> None:
+            name, build, t = job
+            build(self, t).write.mode("overwrite").parquet(join(out, name))
 
+        jobs = [(name, build, t) for t in STATE_TABLES for name, build in t.writes]
+        if sorted(name for name, _, _ in jobs) != sorted(MERGED_TABLES):
+            raise AssertionError("STATE_TABLES does not write every merged table once")
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(write, [t for t in STATE_TABLES if t.write]))
+            list(pool.map(write, jobs))
 
-    def summary(self, skipped: list) -> dict:
-        """What accesslens writes as `accesslens.merged` metadata, and the skipped partitions."""
+    def summary(self, skipped: list, since: Optional[str], until: Optional[str]) -> dict:
+        """What accesslens writes as `accesslens.merged` metadata, its other metadata
+        (`inputs`, `time_range`, `definitions`, `estimates`), and the skipped partitions."""
+        inputs = sorted({i for p in self.partitions for i in p.inputs})
+        formats = sorted(
+            {
+                f
+                for p in self.partitions
+                if isinstance(p.definitions, dict) and isinstance(p.definitions.get("format"), str)
+                for f in p.definitions["format"].split(",")
+            }
+        )
+        definitions = self.partitions[0].definitions
+        if isinstance(definitions, dict):
+            definitions = {
+                **definitions,
+                "format": ",".join(formats),
+                "since": since,
+                "until": until,
+            }
+        first, last = self.time_range()
+        rfc3339 = lambda ms: (  # noqa: E731
+            None
+            if ms is None
+            else (
+                datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+            ).strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{ms % 1000:03}Z"
+        )
         return {
             "first_date": self.partitions[0].date,
             "last_date": self.partitions[-1].date,
@@ -1006,11 +1601,21 @@ class Rollup:
             "visitors_estimate": self.visitors,
             "median_session_s": self.median_session_s,
             "partitions": [
-                {"date": p.date, "dir": p.dir, "inputs": [f for _, f in p.inputs]}
+                {
+                    "date": p.date,
+                    "dir": p.dir,
+                    "inputs": [f for _, f in p.inputs],
+                    "open": None
+                    if p.open is None
+                    else ("counted" if p.open_counted else "continued"),
+                }
                 for p in self.partitions
             ],
             "skipped": [p.dir for p in skipped],
-            "estimates": {"visitors": ESTIMATE_NOTE},
+            "inputs": [f for f, _ in inputs],
+            "time_range": {"first": rfc3339(first), "last": rfc3339(last)},
+            "definitions": definitions,
+            "estimates": {"visitors": ESTIMATE_NOTE, "returning_visitors": RETURNING_NOTE},
         }
 
 
@@ -1030,7 +1635,9 @@ def merge_states(spark: SparkSession, args) -> None:
         raise JobError(
             f"no state partitions to merge in {', '.join(args.states)} (within --since/--until)"
         )
+    check_layouts(partitions)
     check_definitions(partitions)
+    open_parts(partitions)
     # The sums are cached, and small: let adaptive execution coalesce their partitions (200
     # by default) as it does for any other shuffle, or every table's job reads them all.
     coalesce_cached = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
@@ -1045,7 +1652,7 @@ def merge_states(spark: SparkSession, args) -> None:
         else:
             spark.conf.set(coalesce_cached, before)
     # Last: its presence says every table is in place.
-    summary = rollup.summary(skipped)
+    summary = rollup.summary(skipped, args.since, args.until)
     store.write_text(join(args.out, "_merged.json"), json.dumps(summary, indent=2) + "\n")
     if args.quiet:
         return
