@@ -34,7 +34,7 @@ import struct
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -534,7 +534,7 @@ class StateTable:
     # Whether the partition's `open/` has it (every table counting sessions).
     open: bool = True
     # The merged tables built from it, rows in order: (name, (Rollup, StateTable) ->
-    # DataFrame). None: read only to build other tables.
+    # DataFrame). Empty: read only to build other tables.
     writes: tuple = ()
 
     @property
@@ -1360,7 +1360,7 @@ def median_ms(histograms: list) -> Optional[int]:
     return None
 
 
-def composite_estimate(sketch: str) -> "F.Column":
+def composite_estimate(sketch: "F.Column") -> "F.Column":
     """The estimate accesslens gives of a union: DataSketches' composite estimate, a function
     of the union's registers (or coupons) alone. `hll_sketch_estimate` of a union built by
     `hll_union_agg` may carry on one input's HIP estimator, which depends on the order Spark
@@ -1453,11 +1453,12 @@ class Rollup:
         return rows
 
     def merge_all(self) -> DataFrame:
-        """One row per table and key: the counts added up, the sketches unioned, the binary
-        columns (histograms) gathered with their files' names."""
+        """One row per table and key: the counts added up, the estimate of the sketches'
+        union (only the estimate is kept: the cached rows stay small), the binary columns
+        (histograms) gathered with their files' names."""
         keys = [k for k, _ in UNION_KEYS]
         folds = [FOLDS[fold](c).alias(c) for c, fold in UNION_COUNTS]
-        union = F.hll_union_agg("visitors_hll").alias("visitors_hll")
+        union = composite_estimate(F.hll_union_agg("visitors_hll")).alias("visitors")
         gathered = [
             F.collect_list(F.when(F.col(c).isNotNull(), F.struct("_path", c))).alias(c)
             for c in UNION_BINARY
@@ -1469,8 +1470,7 @@ class Rollup:
         columns = [F.col(k) for k in t.key_names]
         columns += [F.coalesce(c, F.lit(0)).alias(c) for c, _ in t.counts]
         if t.sketch:
-            visitors = F.coalesce(composite_estimate("visitors_hll"), F.lit(0))
-            columns.append(visitors.alias("visitors"))
+            columns.append(F.coalesce("visitors", F.lit(0)).alias("visitors"))
         return columns
 
     def merged(self, name: str) -> DataFrame:
@@ -1643,10 +1643,14 @@ def merge_states(spark: SparkSession, args) -> None:
     coalesce_cached = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
     before = spark.conf.get(coalesce_cached, None)
     spark.conf.set(coalesce_cached, "true")
+    rollup = None
     try:
         rollup = Rollup(spark, store, partitions)
         rollup.write(args.out)
     finally:
+        # The next roll-up in the same session reads other partitions, or the same again.
+        if rollup is not None:
+            rollup.all.unpersist()
         if before is None:
             spark.conf.unset(coalesce_cached)
         else:
