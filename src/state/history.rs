@@ -27,7 +27,7 @@ use crate::aggregate::attribution::{self, Attribution, AttributionRow, Attributi
 use crate::aggregate::dated::HumanHits;
 use crate::aggregate::loyalty::{self, Loyalty, LoyaltyReports, LoyaltyScratch};
 use crate::aggregate::visitors::{SessionRow, VisitorRow, session_row};
-use crate::aggregate::{IdMap, Session};
+use crate::aggregate::{IdMap, Merge, Session};
 use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
 use crate::error::{Error, Result};
@@ -140,29 +140,57 @@ struct Visit {
     row: u32,
 }
 
-/// Who a visitor is, from the first date it has hits on.
-#[derive(Debug, Clone)]
-struct Visitor {
-    ip: Text,
-    user_agent: Text,
-    browser: Text,
-    browser_version: Text,
-    os: Text,
-    os_version: Text,
-    device: Text,
+/// The `visitor_hits` columns that say who a visitor is.
+struct IdentityColumns {
+    ip: StringArray,
+    user_agent: StringArray,
+    browser: StringArray,
+    browser_version: StringArray,
+    os: StringArray,
+    os_version: StringArray,
+    device: StringArray,
+}
+
+/// A visitor's hits over the dates merged, and where its identity is: the batch and row of
+/// its first date's `visitor_hits`.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
     hits: u64,
     bytes: u64,
     first_ms: i64,
     last_ms: i64,
+    batch: u32,
+    row: u32,
+}
+
+impl Seen {
+    fn add(&mut self, o: &Seen) {
+        self.hits += o.hits;
+        self.bytes = self.bytes.saturating_add(o.bytes);
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+    }
+}
+
+/// Who a visitor is, borrowed from its `visitor_hits` row.
+struct Identity<'a> {
+    ip: &'a str,
+    user_agent: &'a str,
+    browser: &'a str,
+    browser_version: &'a str,
+    os: &'a str,
+    os_version: &'a str,
+    device: &'a str,
 }
 
 /// Everything `merge` computes from the visits.
 pub struct History {
     batches: Vec<VisitColumns>,
+    identities: Vec<IdentityColumns>,
     /// Every session, numbered, in the `sessions` table's order.
     visits: Vec<Visit>,
-    /// Visitors (by the index in `Session::visitor`) and their hashes.
-    visitors: Vec<(u64, Visitor)>,
+    /// The visitors with a session (by the index in `Session::visitor`).
+    visitors: Vec<Option<Seen>>,
     pub visitor_rows: Vec<VisitorRow>,
     pub loyalty: LoyaltyReports,
     pub attribution: Vec<AttributionRow>,
@@ -172,7 +200,39 @@ pub struct History {
     pub returning: u64,
 }
 
+fn identity_of<'a>(identities: &'a [IdentityColumns], seen: Option<&Seen>) -> Identity<'a> {
+    match seen {
+        Some(seen) => {
+            let c = &identities[seen.batch as usize];
+            let i = seen.row as usize;
+            Identity {
+                ip: c.ip.value(i),
+                user_agent: c.user_agent.value(i),
+                browser: c.browser.value(i),
+                browser_version: c.browser_version.value(i),
+                os: c.os.value(i),
+                os_version: c.os_version.value(i),
+                device: c.device.value(i),
+            }
+        }
+        // Not in `visitor_hits`: a state written otherwise; nothing known.
+        None => Identity {
+            ip: "",
+            user_agent: "",
+            browser: "",
+            browser_version: "",
+            os: "",
+            os_version: "",
+            device: "",
+        },
+    }
+}
+
 impl History {
+    fn identity(&self, visitor: u32) -> Identity<'_> {
+        identity_of(&self.identities, self.visitors[visitor as usize].as_ref())
+    }
+
     /// The `sessions` rows of `range` (in table order).
     pub fn session_rows(&self, range: std::ops::Range<usize>) -> Vec<SessionRow<'_>> {
         self.visits[range]
@@ -181,12 +241,11 @@ impl History {
                 let c = &self.batches[v.batch as usize];
                 let i = v.row as usize;
                 let s = &v.session;
-                let who = &self.visitors[s.visitor as usize].1;
-                let referrer = opt(&c.referrer, i);
+                let who = self.identity(s.visitor);
                 SessionRow {
                     visitor_hash: v.hash,
                     same_start: s.same_start,
-                    ip: &who.ip,
+                    ip: who.ip,
                     start_ms: s.start_ms,
                     end_ms: s.end_ms,
                     duration_s: s.duration_ms() as f64 / 1000.0,
@@ -195,7 +254,7 @@ impl History {
                     engaged: s.engaged(),
                     entry_page: c.entry.value(i),
                     exit_page: c.exit.value(i),
-                    referrer,
+                    referrer: opt(&c.referrer, i),
                     referrer_host: opt(&c.referrer_host, i),
                     referrer_internal: c
                         .referrer_internal
@@ -212,9 +271,9 @@ impl History {
                     converted: s.goal.is_some(),
                     goal: opt(&c.goal, i),
                     value: s.value_micro as f64 / 1e6,
-                    browser: &who.browser,
-                    os: &who.os,
-                    device: &who.device,
+                    browser: who.browser,
+                    os: who.os,
+                    device: who.device,
                     resolution: opt(&c.resolution, i),
                     color_depth: c
                         .color_depth
@@ -230,15 +289,27 @@ impl History {
     /// The hits of the visitors with a session, per browser (and major version), operating
     /// system (and version) and device.
     pub fn agent_hits(&self) -> AgentHits {
-        let mut hits = AgentHits::default();
-        for (_, v) in &self.visitors {
-            let key = (v.browser.clone(), v.browser_version.clone());
-            *hits.browsers.entry(key).or_default() += v.hits;
-            let key = (v.os.clone(), v.os_version.clone());
-            *hits.systems.entry(key).or_default() += v.hits;
-            *hits.devices.entry(v.device.clone()).or_default() += v.hits;
+        let mut browsers: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut systems: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut devices: BTreeMap<&str, u64> = BTreeMap::new();
+        for (v, seen) in self.visitors.iter().enumerate() {
+            let n = seen.map_or(0, |s| s.hits);
+            let who = self.identity(v as u32);
+            *browsers
+                .entry((who.browser, who.browser_version))
+                .or_default() += n;
+            *systems.entry((who.os, who.os_version)).or_default() += n;
+            *devices.entry(who.device).or_default() += n;
         }
-        hits
+        let pair = |((a, b), n): ((&str, &str), u64)| ((Text::from(a), Text::from(b)), n);
+        AgentHits {
+            browsers: browsers.into_iter().map(pair).collect(),
+            systems: systems.into_iter().map(pair).collect(),
+            devices: devices
+                .into_iter()
+                .map(|(d, n)| (Text::from(d), n))
+                .collect(),
+        }
     }
 
     /// Sessions in the `sessions` table.
@@ -255,10 +326,11 @@ pub struct AgentHits {
     pub devices: BTreeMap<Text, u64>,
 }
 
-/// What one partition's files hold.
+/// What one partition's files hold: its visits, and its visitors' hits with the batch (of
+/// the partition's own) that says who they are.
 struct Read {
     batches: Vec<(VisitColumns, Vec<Visit>)>,
-    visitors: Vec<(u64, Visitor)>,
+    identities: Vec<(IdentityColumns, Vec<(u64, Seen)>)>,
 }
 
 /// Reads a partition's `visits` (and those of its `open/` when they count) and its
@@ -274,7 +346,7 @@ fn read_partition(p: &Partition) -> Result<Read> {
         }
     }
     let path = p.dir.join(format!("{VISITOR_HITS}.parquet"));
-    let mut visitors = Vec::new();
+    let mut identities = Vec::new();
     for batch in read_table(&p.dir, VISITOR_HITS, &[], None)? {
         let batch = batch?;
         let int = |name| column::<Int64Array>(&batch, name, &path);
@@ -286,34 +358,34 @@ fn read_partition(p: &Partition) -> Result<Read> {
             int("first_ms")?,
             int("last_ms")?,
         );
-        let (ip, agent, browser, os, device) = (
-            text("ip")?,
-            text("user_agent")?,
-            text("browser")?,
-            text("os")?,
-            text("device")?,
-        );
-        let (browser_version, os_version) = (text("browser_version")?, text("os_version")?);
-        for i in 0..batch.num_rows() {
-            visitors.push((
-                hash.value(i) as u64,
-                Visitor {
-                    ip: Text::from(ip.value(i)),
-                    user_agent: Text::from(agent.value(i)),
-                    browser: Text::from(browser.value(i)),
-                    browser_version: Text::from(browser_version.value(i)),
-                    os: Text::from(os.value(i)),
-                    os_version: Text::from(os_version.value(i)),
-                    device: Text::from(device.value(i)),
+        let columns = IdentityColumns {
+            ip: text("ip")?,
+            user_agent: text("user_agent")?,
+            browser: text("browser")?,
+            browser_version: text("browser_version")?,
+            os: text("os")?,
+            os_version: text("os_version")?,
+            device: text("device")?,
+        };
+        let rows = (0..batch.num_rows())
+            .map(|i| {
+                let seen = Seen {
                     hits: hits.value(i).max(0) as u64,
                     bytes: bytes.value(i).max(0) as u64,
                     first_ms: first.value(i),
                     last_ms: last.value(i),
-                },
-            ));
-        }
+                    batch: 0,
+                    row: i as u32,
+                };
+                (hash.value(i) as u64, seen)
+            })
+            .collect();
+        identities.push((columns, rows));
     }
-    Ok(Read { batches, visitors })
+    Ok(Read {
+        batches,
+        identities,
+    })
 }
 
 fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Visit>)> {
@@ -382,6 +454,28 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
     Ok((columns, visits))
 }
 
+/// What the visitors of one thread's share add up to.
+#[derive(Default)]
+struct Folded {
+    loyalty: Loyalty,
+    credit: Attribution,
+    rows: Vec<VisitorRow>,
+    returning: u64,
+    scratch: LoyaltyScratch,
+    sessions: Vec<Session>,
+    days: Vec<i32>,
+}
+
+impl Folded {
+    fn merge(mut self, mut o: Folded) -> Folded {
+        self.loyalty.merge(o.loyalty);
+        self.credit.merge(o.credit);
+        self.rows.append(&mut o.rows);
+        self.returning += o.returning;
+        self
+    }
+}
+
 /// Computes the history tables from the partitions that count (in date order).
 pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<History> {
     let reads: Vec<Read> = partitions
@@ -389,10 +483,11 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         .map(read_partition)
         .collect::<Result<_>>()?;
     let mut batches = Vec::new();
+    let mut identities = Vec::new();
     let mut visits = Vec::new();
     // A visitor's hits summed over dates; who it is from its first date (partitions are in
     // date order).
-    let mut by_hash: IdMap<u64, Visitor> = IdMap::default();
+    let mut by_hash: IdMap<u64, Seen> = IdMap::default();
     for read in reads {
         for (columns, mut rows) in read.batches {
             let b = batches.len() as u32;
@@ -400,84 +495,81 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
             batches.push(columns);
             visits.append(&mut rows);
         }
-        for (hash, v) in read.visitors {
-            match by_hash.entry(hash) {
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    let e = e.get_mut();
-                    e.hits += v.hits;
-                    e.bytes = e.bytes.saturating_add(v.bytes);
-                    e.first_ms = e.first_ms.min(v.first_ms);
-                    e.last_ms = e.last_ms.max(v.last_ms);
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(v);
-                }
+        for (columns, rows) in read.identities {
+            let b = identities.len() as u32;
+            identities.push(columns);
+            for (hash, seen) in rows {
+                by_hash
+                    .entry(hash)
+                    .and_modify(|e| e.add(&seen))
+                    .or_insert(Seen { batch: b, ..seen });
             }
         }
     }
     // Each visitor's sessions in time order, numbered as `analyze` numbers them.
     visits.par_sort_unstable_by_key(|v| (v.hash, v.session.start_ms, v.session.same_start));
-    let mut visitors: Vec<(u64, Visitor)> = Vec::new();
-    let mut loyalty = Loyalty::default();
-    let mut scratch = LoyaltyScratch::default();
-    let mut credit = Attribution::default();
-    let mut visitor_rows = Vec::new();
-    let mut returning = 0;
-    let mut first = 0;
-    while first < visits.len() {
-        let hash = visits[first].hash;
-        let end = first + visits[first..].partition_point(|v| v.hash == hash);
-        let index = visitors.len() as u32;
-        let group = &mut visits[first..end];
-        let mut previous: Option<&Session> = None;
-        let mut sessions: Vec<Session> = Vec::with_capacity(group.len());
-        for (n, v) in group.iter_mut().enumerate() {
-            v.session.visitor = index;
-            v.session.number = n as u32 + 1;
-            v.session.days_since_last =
-                previous.map(|p| loyalty::days_between(p.end_ms, v.session.start_ms));
-            sessions.push(v.session);
-            previous = sessions.last();
-        }
-        loyalty.add_visitor(&sessions, &mut scratch);
-        credit.add_visitor(&sessions, |s| Channel::ALL[s.acquisition as usize], rules);
-        let who = by_hash.remove(&hash).unwrap_or_else(|| Visitor {
-            ip: Text::from(""),
-            user_agent: Text::from(""),
-            browser: Text::from(""),
-            browser_version: Text::from(""),
-            os: Text::from(""),
-            os_version: Text::from(""),
-            device: Text::from(""),
-            hits: 0,
-            bytes: 0,
-            first_ms: sessions[0].start_ms,
-            last_ms: sessions[sessions.len() - 1].end_ms,
-        });
-        let mut days: Vec<i32> = sessions.iter().map(loyalty::start_day).collect();
-        days.sort_unstable();
-        days.dedup();
-        returning += u64::from(sessions.len() > 1);
-        visitor_rows.push(VisitorRow {
-            visitor: hash as i64,
-            ip: who.ip.clone(),
-            user_agent: who.user_agent.clone(),
-            browser: who.browser.clone(),
-            os: who.os.clone(),
-            device: who.device.clone(),
-            sessions: sessions.len() as u64,
-            page_views: sessions.iter().map(|s| u64::from(s.page_views)).sum(),
-            hits: who.hits,
-            bytes: who.bytes,
-            first_ms: who.first_ms,
-            last_ms: who.last_ms,
-            returning: sessions.len() > 1,
-            active_days: days.len() as u64,
-            days_since_previous_visit: sessions[sessions.len() - 1].days_since_last,
-        });
-        visitors.push((hash, who));
-        first = end;
+    let mut starts = Vec::new();
+    for i in 0..visits.len() {
+        let (previous, v) = match i.checked_sub(1) {
+            Some(p) if visits[p].hash == visits[i].hash => {
+                (Some(visits[p].session), &mut visits[i])
+            }
+            _ => {
+                starts.push(i);
+                (None, &mut visits[i])
+            }
+        };
+        let s = &mut v.session;
+        s.visitor = (starts.len() - 1) as u32;
+        s.number = previous.map_or(1, |p| p.number + 1);
+        s.days_since_last = previous.map(|p| loyalty::days_between(p.end_ms, s.start_ms));
     }
+    starts.push(visits.len());
+    let visitors: Vec<Option<Seen>> = starts[..starts.len() - 1]
+        .iter()
+        .map(|&i| by_hash.get(&visits[i].hash).copied())
+        .collect();
+    drop(by_hash);
+    // The visitors side by side: their loyalty, attribution credit and rows.
+    let folded = starts
+        .par_windows(2)
+        .fold(Folded::default, |mut f, w| {
+            let group = &visits[w[0]..w[1]];
+            f.sessions.clear();
+            f.sessions.extend(group.iter().map(|v| v.session));
+            let sessions = &f.sessions;
+            f.loyalty.add_visitor(sessions, &mut f.scratch);
+            f.credit
+                .add_visitor(sessions, |s| Channel::ALL[s.acquisition as usize], rules);
+            let (first, last) = (&sessions[0], &sessions[sessions.len() - 1]);
+            let seen = visitors[first.visitor as usize];
+            let who = identity_of(&identities, seen.as_ref());
+            f.days.clear();
+            f.days.extend(sessions.iter().map(loyalty::start_day));
+            f.days.sort_unstable();
+            f.days.dedup();
+            f.returning += u64::from(sessions.len() > 1);
+            f.rows.push(VisitorRow {
+                visitor: group[0].hash as i64,
+                ip: Text::from(who.ip),
+                user_agent: Text::from(who.user_agent),
+                browser: Text::from(who.browser),
+                os: Text::from(who.os),
+                device: Text::from(who.device),
+                sessions: sessions.len() as u64,
+                page_views: sessions.iter().map(|s| u64::from(s.page_views)).sum(),
+                hits: seen.map_or(0, |s| s.hits),
+                bytes: seen.map_or(0, |s| s.bytes),
+                first_ms: seen.map_or(first.start_ms, |s| s.first_ms),
+                last_ms: seen.map_or(last.end_ms, |s| s.last_ms),
+                returning: sessions.len() > 1,
+                active_days: f.days.len() as u64,
+                days_since_previous_visit: last.days_since_last,
+            });
+            f
+        })
+        .reduce(Folded::default, Folded::merge);
+    let mut visitor_rows = folded.rows;
     crate::aggregate::visitors::sort_visitor_rows(&mut visitor_rows);
     // The `sessions` table's order.
     visits.par_sort_unstable_by_key(|v| (v.session.start_ms, v.hash, v.session.same_start));
@@ -485,12 +577,13 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
     let visitor_count = visitors.len() as u64;
     Ok(History {
         batches,
+        identities,
         visits,
         visitors,
         visitor_rows,
-        loyalty: loyalty::finish(&loyalty, sessions, visitor_count),
-        attribution: attribution::finish(&credit),
+        loyalty: loyalty::finish(&folded.loyalty, sessions, visitor_count),
+        attribution: attribution::finish(&folded.credit),
         visitor_count,
-        returning,
+        returning: folded.returning,
     })
 }

@@ -1185,6 +1185,28 @@ mod tests {
     }
 
     #[test]
+    fn attribution_looks_back_as_the_runs_did_and_they_must_agree() {
+        let with = |lookback: i64, dir: &str| {
+            let mut p = partition(dir, "2026-10-10", 1, &[dir]);
+            p.manifest.definitions = serde_json::json!({ "attribution_lookback_ms": lookback });
+            p
+        };
+        const DAY: i64 = 86_400_000;
+        let same = [with(7 * DAY, "a"), with(7 * DAY, "b")];
+        assert_eq!(attribution_rules(&same).unwrap().lookback_ms, 7 * DAY);
+        let differ = [with(7 * DAY, "a"), with(30 * DAY, "b")];
+        match attribution_rules(&differ) {
+            Err(Error::StateMismatch { second, what, .. }) => {
+                assert_eq!(
+                    (second.as_str(), what.as_str()),
+                    ("b", "attribution_lookback_ms")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn dates_parse_and_impossible_ones_do_not() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
         assert_eq!(date_text(parse_date("2026-10-10").unwrap()), "2026-10-10");
