@@ -48,6 +48,18 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
             p.dir.display()
         );
     }
+    if let Some(dir) = &merged.without_history {
+        eprintln!(
+            "accesslens: {}: an older state without visits: visitors, sessions, visitor_types, \
+             visit_frequency, visit_recency, retention and attribution are not written; run \
+             `accesslens analyze --state` again over its inputs to have them",
+            dir.display()
+        );
+    }
+    let visitors = match &merged.history {
+        Some(h) => format!("{} visitors", h.visitor_count),
+        None => format!("about {} visitors (estimated)", merged.visitors),
+    };
     let (first, last) = (
         &merged.partitions[0],
         &merged.partitions[merged.partitions.len() - 1],
@@ -55,7 +67,7 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
     // The tables are written: a closed standard output is no failure.
     let _ = writeln!(
         io::stdout(),
-        "merged {} partition{} ({} to {}): {} sessions, about {} visitors (estimated) -> {}",
+        "merged {} partition{} ({} to {}): {} sessions, {visitors} -> {}",
         merged.partitions.len(),
         if merged.partitions.len() == 1 {
             ""
@@ -65,7 +77,6 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
         first.manifest.date,
         last.manifest.date,
         merged.sessions,
-        merged.visitors,
         config.out_dir.display()
     );
     ExitCode::SUCCESS

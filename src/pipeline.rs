@@ -332,10 +332,16 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
         ("accesslens.definitions".into(), definitions.to_string()),
         (
             "accesslens.estimates".into(),
-            serde_json::json!({
-                "visitors": state::ESTIMATE_NOTE,
-                "returning_visitors": state::RETURNING_NOTE,
-            })
+            match m.history {
+                Some(_) => serde_json::json!({
+                    "visitors": state::ESTIMATE_NOTE,
+                    "exact": state::HISTORY_NOTE,
+                }),
+                None => serde_json::json!({
+                    "visitors": state::ESTIMATE_NOTE,
+                    "returning_visitors": state::RETURNING_NOTE,
+                }),
+            }
             .to_string(),
         ),
         (
@@ -505,7 +511,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
          \"visitor_key\":{},\"visitor_hash\":{},\"site_domains\":{},\
          \"beacon_paths\":{},\"site_search_params\":{},\"path_depth\":{},\"path_pages\":{},\
          \"since\":{},\"until\":{},\"text_encoding\":{},\"tz\":{},\"goal_value_param\":{},\
-         \"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
+         \"attribution_lookback_ms\":{},\"bots\":\"excluded from every table but robots, status_codes, the summary's all-traffic columns and the hits of traffic_by_hour and traffic_by_day\"}}",
         json_string(&formats(config, files)),
         json_string(s.preset.name()),
         s.timeout_ms,
@@ -529,6 +535,7 @@ fn definitions(config: &Config, files: &[FileStats]) -> String {
             .value_param
             .as_deref()
             .map_or("null".into(), json_string),
+        config.attribution.lookback_ms,
     )
 }
 

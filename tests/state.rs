@@ -65,13 +65,12 @@ fn merge(states: &[&Path], out: &Path, extra: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A table's rows in file order, as DuckDB renders them; `visitors` left out when asked,
-/// and the summary's `returning_visitors` always (a merged summary has none).
+/// A table's rows in file order, as DuckDB renders them; `visitors` left out when asked.
 fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
     let columns = if with_visitors {
-        "columns(lambda c: c <> 'returning_visitors')"
+        "*"
     } else {
-        "columns(lambda c: c not in ('visitors', 'returning_visitors'))"
+        "columns(lambda c: c <> 'visitors')"
     };
     duckdb_rows(
         out,
@@ -133,6 +132,50 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
             ["Referral", "1", "1", "2", "0", "1", "20.0"],
         ]
     );
+    // Each visitor's whole history: A came on all three days, B and C on two, D and E once;
+    // A converted in its first session (Organic Search), B in its second (Referral), after
+    // a Direct bounce.
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select visitor_type, sessions from '{out}/visitor_types.parquet'"
+        ),
+        [["new", "5"], ["returning", "4"]]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select sessions_per_visitor, visitors from '{out}/visit_frequency.parquet'"
+        ),
+        [
+            ["1", "2"],
+            ["2", "2"],
+            ["3-5", "1"],
+            ["6-10", "0"],
+            ["11+", "0"]
+        ]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select session_number, count(*) from '{out}/sessions.parquet'
+             group by all order by all"
+        ),
+        [["1", "5"], ["2", "3"], ["3", "1"]]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select model, channel, conversions from '{out}/attribution.parquet'
+             where model in ('first_click', 'last_click') order by all"
+        ),
+        [
+            ["first_click", "Direct", "1.0"],
+            ["first_click", "Organic Search", "1.0"],
+            ["last_click", "Organic Search", "1.0"],
+            ["last_click", "Referral", "1.0"],
+        ]
+    );
     assert_eq!(
         duckdb_rows(
             &merged,
@@ -173,7 +216,7 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
         duckdb_rows(
             &merged,
             "select lines, hits, bot_hits, human_hits, page_views, visitors,
-                    returning_visitors is null, sessions, beacon_hits, inputs,
+                    returning_visitors, sessions, beacon_hits, inputs,
                     first_ts::varchar, last_ts::varchar
              from '{out}/summary.parquet'"
         ),
@@ -184,7 +227,7 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
             "18",
             "15",
             "5",
-            "True",
+            "3",
             "9",
             "1",
             "4",
@@ -269,10 +312,14 @@ fn the_html_report_renders_a_merged_directory() {
         let at = format!("data-kpi=\"{kpi}\" data-value=\"{value}\"");
         assert!(page.contains(&at), "{at} not in the page");
     }
-    assert!(page.contains("returning: not known for a merged period"));
+    // A, B and C came back; the tables of each visitor's history are there.
+    assert!(
+        page.contains("3 returning"),
+        "returning visitors not in the page"
+    );
+    assert!(!page.contains("No <code>visitors.parquet</code> here"));
     // Tables a merge does not write say so instead of failing the page.
-    assert!(page.contains("No <code>visitors.parquet</code> here"));
-    assert!(page.contains("No <code>attribution.parquet</code> here"));
+    assert!(page.contains("No <code>paths.parquet</code> here"));
     // Tables it writes are there: the error page and its referrer.
     assert!(page.contains("/missing") && page.contains("https://mysite.test/shop"));
 }
@@ -545,13 +592,31 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     // of the merged duration histograms.
     assert_same_tables(&all, &merged, false);
     assert_eq!(merged_median(&merged), summary_median(&all));
+    // Visitors counted from every session are exact.
+    for table in ["summary", "visitor_types", "visit_frequency", "retention"] {
+        assert_eq!(
+            rows(&all, table, true),
+            rows(&merged, table, true),
+            "{table}"
+        );
+    }
 
     let mut large = 0;
-    // Every table with a visitors column.
-    for table in MERGED_TABLES
-        .iter()
-        .filter(|&&t| t != "entry_pages" && t != "exit_pages")
-    {
+    // Every table with an estimated visitors column (those of a visitor's history and the
+    // summary's count are exact: compared with the other columns above).
+    let exact_tables = [
+        "entry_pages",
+        "exit_pages",
+        "summary",
+        "visitors",
+        "sessions",
+        "attribution",
+        "retention",
+        "visitor_types",
+        "visit_frequency",
+        "visit_recency",
+    ];
+    for table in MERGED_TABLES.iter().filter(|t| !exact_tables.contains(t)) {
         let exact = duckdb_rows(
             &all,
             &format!("select visitors from '{{out}}/{table}.parquet'"),
@@ -782,10 +847,10 @@ fn states_of_an_older_layout_are_refused_until_analyzed_again() {
     assert!(!manifests.is_empty());
     for m in &manifests {
         let text = std::fs::read_to_string(m).unwrap();
-        assert!(text.contains("\"accesslens_state\": 3"), "{text}");
+        assert!(text.contains("\"accesslens_state\": 4"), "{text}");
         std::fs::write(
             m,
-            text.replace("\"accesslens_state\": 3", "\"accesslens_state\": 2"),
+            text.replace("\"accesslens_state\": 4", "\"accesslens_state\": 2"),
         )
         .unwrap();
     }
@@ -812,8 +877,56 @@ fn states_of_an_older_layout_are_refused_until_analyzed_again() {
     merge(&[&state], &merged, &[]);
     for m in self::manifests(&state) {
         let text = std::fs::read_to_string(m).unwrap();
-        assert!(text.contains("\"accesslens_state\": 3"), "{text}");
+        assert!(text.contains("\"accesslens_state\": 4"), "{text}");
     }
+}
+
+/// A partition of layout 3 (before `visits`) merges, without the tables of a visitor's
+/// whole history, and says so.
+#[test]
+fn states_without_visits_merge_without_the_visitor_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    for m in manifests(&state) {
+        let text = std::fs::read_to_string(&m).unwrap();
+        std::fs::write(
+            &m,
+            text.replace("\"accesslens_state\": 4", "\"accesslens_state\": 3"),
+        )
+        .unwrap();
+        let partition = m.parent().unwrap();
+        std::fs::remove_file(partition.join("visits.parquet")).unwrap();
+        std::fs::remove_file(partition.join("visitor_hits.parquet")).unwrap();
+    }
+    let merged = dir.path().join("merged");
+    let output = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("without visits") && stderr.contains("analyze --state"),
+        "{stderr}"
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("9 sessions, about 5 visitors (estimated)"),
+        "{said}"
+    );
+    assert!(merged.join("channels.parquet").is_file());
+    for table in ["visitors", "sessions", "attribution", "retention"] {
+        assert!(!merged.join(format!("{table}.parquet")).exists(), "{table}");
+    }
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select visitors, returning_visitors is null from '{out}/summary.parquet'"
+        ),
+        [["5", "True"]]
+    );
 }
 
 /// The manifests of a state directory's partitions.

@@ -196,8 +196,10 @@ pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     found
 }
 
-/// The tables `accesslens merge` writes: those counted from sessions, and from hits.
-pub const MERGED_TABLES: [&str; 24] = [
+/// The tables `accesslens merge` writes: those counted from sessions, from hits, and from
+/// each visitor's whole history.
+pub const MERGED_TABLES: [&str; 31] = [
+    "attribution",
     "browsers",
     "campaigns",
     "channels",
@@ -214,12 +216,18 @@ pub const MERGED_TABLES: [&str; 24] = [
     "referrers",
     "referring_sites",
     "resolutions",
+    "retention",
     "robots",
     "search_engines",
     "search_keywords",
+    "sessions",
     "sources",
     "status_codes",
     "summary",
     "traffic_by_day",
     "traffic_by_hour",
+    "visit_frequency",
+    "visit_recency",
+    "visitor_types",
+    "visitors",
 ];

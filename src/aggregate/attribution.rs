@@ -18,7 +18,6 @@
 //! order in which shards are merged.
 
 use super::{IdMap, Merge, Session};
-use crate::enrich::Lookups;
 use crate::enrich::channel::Channel;
 
 /// One conversion, in billionths.
@@ -147,11 +146,11 @@ impl Merge for Attribution {
 }
 
 impl Attribution {
-    /// One visitor's sessions, in time order.
+    /// One visitor's sessions, in time order, and the channel of a session.
     pub fn add_visitor(
         &mut self,
         sessions: &[Session],
-        lookups: &Lookups,
+        channel_of: impl Fn(&Session) -> Channel,
         rules: &AttributionRules,
     ) {
         let mut touches: Vec<(i64, Channel)> = Vec::new();
@@ -165,7 +164,7 @@ impl Attribution {
                 sessions[..=i]
                     .iter()
                     .filter(|s| s.start_ms >= from)
-                    .map(|s| (s.start_ms, lookups.acquisition(s.acquisition).channel)),
+                    .map(|s| (s.start_ms, channel_of(s))),
             );
             for model in Model::ALL {
                 for (share, &(_, channel)) in model.shares(&touches).into_iter().zip(&touches) {

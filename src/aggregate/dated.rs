@@ -62,6 +62,9 @@ pub struct Day {
     pub terms: IdMap<u32, Visited<TermCounts>>,
     /// Human hits per user-agent id, of visitors with a session in the run.
     pub agent_hits: IdMap<u32, u64>,
+    /// The hits of each human visitor key, with page views or not (the `visitors` table's
+    /// hits, bytes, first and last hit, for those with a session in the merged period).
+    pub humans: Vec<HumanHits>,
     /// Internal searches, and sessions with one (by their start date).
     pub searches: u64,
     pub search_sessions: u64,
@@ -79,9 +82,20 @@ impl Merge for Day {
         self.day_visitors.merge(o.day_visitors);
         self.terms.merge(o.terms);
         self.agent_hits.merge(o.agent_hits);
+        self.humans.merge(o.humans);
         self.searches += o.searches;
         self.search_sessions += o.search_sessions;
     }
+}
+
+/// A visitor's hits on one date: what the `visitors` table sums over dates.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanHits {
+    pub visitor: u32,
+    pub hits: u64,
+    pub bytes: u64,
+    pub first_ms: i64,
+    pub last_ms: i64,
 }
 
 /// Where counts go: a date (days since 1970-01-01, log's clock) and whether they are of
@@ -188,6 +202,8 @@ impl Dated {
         let p = &mut s.partial;
         // A key without page views is no visitor: its hits count in no agent's row.
         let agent = is_visitor.then(|| lookups.visitor(visitor).agent);
+        // Every human's hits, page views or not: another run may hold its sessions.
+        let human = lookups.bot_of(visitor).is_none();
         for (date, piece) in by_date(hits) {
             p.add_hits(lookups, visitor, piece, piece, &mut s.hits);
             let day = self.day((date, false));
@@ -206,6 +222,25 @@ impl Dated {
             });
             if let Some(agent) = agent {
                 *day.agent_hits.entry(agent).or_default() += piece.len() as u64;
+            }
+            if human {
+                let counts = HumanHits {
+                    visitor,
+                    hits: piece.len() as u64,
+                    bytes: super::bytes_of(piece),
+                    first_ms: piece[0].ts_ms,
+                    last_ms: piece[piece.len() - 1].ts_ms,
+                };
+                // A logged offset that goes back and forth gives a date twice.
+                match day.humans.last_mut() {
+                    Some(h) if h.visitor == visitor => {
+                        h.hits += counts.hits;
+                        h.bytes = h.bytes.saturating_add(counts.bytes);
+                        h.first_ms = h.first_ms.min(counts.first_ms);
+                        h.last_ms = h.last_ms.max(counts.last_ms);
+                    }
+                    _ => day.humans.push(counts),
+                }
             }
         }
         // The hours' hits, on their own date.

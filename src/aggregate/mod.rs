@@ -416,8 +416,11 @@ impl Partial {
             .add_visitor(lookups, sessions, &mut scratch.ids);
         self.acquisitions
             .add_visitor(sessions, lookups, &mut scratch.acquisition);
-        self.attribution
-            .add_visitor(sessions, lookups, ctx.attribution);
+        self.attribution.add_visitor(
+            sessions,
+            |s| lookups.acquisition(s.acquisition).channel,
+            ctx.attribution,
+        );
         self.pages.add_views(session_views(), &mut scratch.ids);
         self.audience.add_visitor(
             visitor,

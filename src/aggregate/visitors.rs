@@ -230,9 +230,14 @@ pub fn finish_visitors(v: &Visitors, lookups: &Lookups) -> Vec<VisitorRow> {
             }
         })
         .collect();
-    // The most loyal first: page views, then sessions, then hits; ties by key.
+    sort_visitor_rows(&mut rows);
+    rows
+}
+
+/// The most loyal first: page views, then sessions, then hits; ties by key.
+pub fn sort_visitor_rows(rows: &mut [VisitorRow]) {
     sort_rows(
-        &mut rows,
+        rows,
         |r| r.page_views,
         |a, b| {
             b.sessions
@@ -240,9 +245,9 @@ pub fn finish_visitors(v: &Visitors, lookups: &Lookups) -> Vec<VisitorRow> {
                 .then(b.hits.cmp(&a.hits))
                 .then_with(|| a.ip.cmp(&b.ip))
                 .then_with(|| a.user_agent.cmp(&b.user_agent))
+                .then(a.visitor.cmp(&b.visitor))
         },
     );
-    rows
 }
 
 pub fn finish_robots(v: &Visitors, lookups: &Lookups) -> Vec<RobotRow> {

@@ -26,15 +26,17 @@ use rayon::prelude::*;
 use super::table::Table;
 use crate::aggregate::Reports;
 use crate::aggregate::acquisition::{CampaignKey, GoalRow, MetricsRow, Rates, SessionMetrics};
+use crate::aggregate::attribution::AttributionRow;
 use crate::aggregate::audience::AudienceRow;
 use crate::aggregate::errors::{ErrorRow, StatusRow};
+use crate::aggregate::loyalty::{LoyaltyRow, RetentionRow};
 use crate::aggregate::pages::{EntryRow, ExitRow, PageRow};
 use crate::aggregate::site_search::SearchRow;
 use crate::aggregate::sources::{ReferrerRow, SiteRow};
 use crate::aggregate::time::TimeRow;
 use crate::aggregate::traffic::SummaryRow;
 use crate::aggregate::visitors::RobotRow;
-use crate::aggregate::visitors::{SessionRow, session_row};
+use crate::aggregate::visitors::{SessionRow, VisitorRow, session_row};
 use crate::enrich::Lookups;
 use crate::enrich::Text;
 use crate::error::{Error, Result};
@@ -103,36 +105,14 @@ pub fn tables<'a>(
         TableSpec::new("referring_sites", &r.referring_sites, referring_sites),
         TableSpec::new("errors", &r.errors, errors),
         TableSpec::new("status_codes", &r.status_codes, status_codes),
-        TableSpec::new("visitors", &r.visitors, |v| {
-            Table::default()
-                .int("visitor", v.iter().map(|r| r.visitor))
-                .str("ip", v.iter().map(|r| &*r.ip))
-                .str("user_agent", v.iter().map(|r| &*r.user_agent))
-                .str("browser", v.iter().map(|r| &*r.browser))
-                .str("os", v.iter().map(|r| &*r.os))
-                .str("device", v.iter().map(|r| &*r.device))
-                .count("sessions", v.iter().map(|r| r.sessions))
-                .count("page_views", v.iter().map(|r| r.page_views))
-                .count("hits", v.iter().map(|r| r.hits))
-                .count("bytes", v.iter().map(|r| r.bytes))
-                .time("first_seen", v.iter().map(|r| r.first_ms))
-                .time("last_seen", v.iter().map(|r| r.last_ms))
-                .bool("returning", v.iter().map(|r| r.returning))
-                .count("active_days", v.iter().map(|r| r.active_days))
-                .opt_int(
-                    "days_since_previous_visit",
-                    v.iter().map(|r| r.days_since_previous_visit.map(i64::from)),
-                )
-        }),
+        TableSpec::new("visitors", &r.visitors, visitors),
         TableSpec::new("robots", &r.robots, robots),
         TableSpec::new("sessions", &r.sessions, move |sessions| {
             let ss: Vec<SessionRow<'_>> = sessions
                 .par_iter()
                 .map(|s| session_row(s, lookups))
                 .collect();
-            // The widest table: its columns are built in two halves side by side.
-            let (who, what) = rayon::join(|| session_columns(&ss), || session_details(&ss));
-            who.append(what)
+            session_table(&ss)
         }),
         TableSpec::new("channels", &r.acquisition.channels, channels),
         TableSpec::new("sources", &r.acquisition.sources, sources),
@@ -153,13 +133,7 @@ pub fn tables<'a>(
             landing_pages_by_channel,
         ),
         TableSpec::new("goals", &r.acquisition.goals, goals),
-        TableSpec::new("attribution", &r.attribution, |a| {
-            Table::default()
-                .str("model", a.iter().map(|r| r.model))
-                .str("channel", a.iter().map(|r| r.channel))
-                .float("conversions", a.iter().map(|r| r.conversions))
-                .float("value", a.iter().map(|r| r.value))
-        }),
+        TableSpec::new("attribution", &r.attribution, attribution),
         TableSpec::new("paths", &r.paths, |p| {
             let t = Table::default()
                 .str("path", p.iter().map(|r| r.path.as_str()))
@@ -186,33 +160,10 @@ pub fn tables<'a>(
         TableSpec::new("devices", &r.audience.devices, devices),
         TableSpec::new("resolutions", &r.audience.resolutions, resolutions),
         TableSpec::new("color_depths", &r.audience.color_depths, color_depths),
-        TableSpec::new("visitor_types", &r.loyalty.visitor_types, |v| {
-            let t = Table::default()
-                .str("visitor_type", v.iter().map(|r| r.key))
-                .opt_float("share", v.iter().map(|r| r.share));
-            metrics(t, v, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("visit_frequency", &r.loyalty.frequency, |v| {
-            let t = Table::default()
-                .str("sessions_per_visitor", v.iter().map(|r| r.key.0))
-                .count("min_sessions", v.iter().map(|r| r.key.1))
-                .opt_float("share", v.iter().map(|r| r.share));
-            metrics(t, v, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("visit_recency", &r.loyalty.recency, |v| {
-            let t = Table::default()
-                .count("days_since_last_visit", v.iter().map(|r| u64::from(r.key)))
-                .opt_float("share", v.iter().map(|r| r.share));
-            metrics(t, v, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("retention", &r.loyalty.retention, |v| {
-            Table::default()
-                .date("cohort", v.iter().map(|r| r.cohort))
-                .count("day", v.iter().map(|r| u64::from(r.day)))
-                .count("cohort_visitors", v.iter().map(|r| r.cohort_visitors))
-                .count("visitors", v.iter().map(|r| r.visitors))
-                .opt_float("return_rate", v.iter().map(|r| r.return_rate))
-        }),
+        TableSpec::new("visitor_types", &r.loyalty.visitor_types, visitor_types),
+        TableSpec::new("visit_frequency", &r.loyalty.frequency, visit_frequency),
+        TableSpec::new("visit_recency", &r.loyalty.recency, visit_recency),
+        TableSpec::new("retention", &r.loyalty.retention, retention),
         TableSpec::new("traffic_by_hour", &r.traffic_by_hour, traffic_by_hour),
         TableSpec::new("traffic_by_day", &r.traffic_by_day, traffic_by_day),
         TableSpec::new("inputs", files, |f| {
@@ -241,7 +192,7 @@ pub fn tables<'a>(
 /// same columns in the same order.
 pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
     let a = &m.acquisition;
-    vec![
+    let mut tables = vec![
         TableSpec::new("summary", std::slice::from_ref(&m.summary), summary),
         TableSpec::new("pages", &m.pages, pages),
         TableSpec::new("entry_pages", &m.entry_pages, entry_pages),
@@ -274,7 +225,23 @@ pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
         TableSpec::new("color_depths", &m.audience.color_depths, color_depths),
         TableSpec::new("traffic_by_hour", &m.traffic_by_hour, traffic_by_hour),
         TableSpec::new("traffic_by_day", &m.traffic_by_day, traffic_by_day),
-    ]
+    ];
+    if let Some(h) = &m.history {
+        tables.extend([
+            TableSpec::new("visitors", &h.visitor_rows, visitors),
+            TableSpec {
+                name: "sessions",
+                rows: h.sessions(),
+                build: Box::new(|range| session_table(&h.session_rows(range))),
+            },
+            TableSpec::new("attribution", &h.attribution, attribution),
+            TableSpec::new("visitor_types", &h.loyalty.visitor_types, visitor_types),
+            TableSpec::new("visit_frequency", &h.loyalty.frequency, visit_frequency),
+            TableSpec::new("visit_recency", &h.loyalty.recency, visit_recency),
+            TableSpec::new("retention", &h.loyalty.retention, retention),
+        ]);
+    }
+    tables
 }
 
 fn summary(s: &[SummaryRow]) -> Table {
@@ -546,17 +513,77 @@ fn session_columns(ss: &[SessionRow<'_>]) -> Table {
         .opt_bool("referrer_internal", ss.iter().map(|r| r.referrer_internal))
 }
 
+fn visitors(v: &[VisitorRow]) -> Table {
+    Table::default()
+        .int("visitor", v.iter().map(|r| r.visitor))
+        .str("ip", v.iter().map(|r| &*r.ip))
+        .str("user_agent", v.iter().map(|r| &*r.user_agent))
+        .str("browser", v.iter().map(|r| &*r.browser))
+        .str("os", v.iter().map(|r| &*r.os))
+        .str("device", v.iter().map(|r| &*r.device))
+        .count("sessions", v.iter().map(|r| r.sessions))
+        .count("page_views", v.iter().map(|r| r.page_views))
+        .count("hits", v.iter().map(|r| r.hits))
+        .count("bytes", v.iter().map(|r| r.bytes))
+        .time("first_seen", v.iter().map(|r| r.first_ms))
+        .time("last_seen", v.iter().map(|r| r.last_ms))
+        .bool("returning", v.iter().map(|r| r.returning))
+        .count("active_days", v.iter().map(|r| r.active_days))
+        .opt_int(
+            "days_since_previous_visit",
+            v.iter().map(|r| r.days_since_previous_visit.map(i64::from)),
+        )
+}
+
+fn attribution(a: &[AttributionRow]) -> Table {
+    Table::default()
+        .str("model", a.iter().map(|r| r.model))
+        .str("channel", a.iter().map(|r| r.channel))
+        .float("conversions", a.iter().map(|r| r.conversions))
+        .float("value", a.iter().map(|r| r.value))
+}
+
+fn visitor_types(v: &[LoyaltyRow<&'static str>]) -> Table {
+    let t = Table::default()
+        .str("visitor_type", v.iter().map(|r| r.key))
+        .opt_float("share", v.iter().map(|r| r.share));
+    metrics(t, v, |r| (&r.metrics, &r.rates))
+}
+
+fn visit_frequency(v: &[LoyaltyRow<(&'static str, u64)>]) -> Table {
+    let t = Table::default()
+        .str("sessions_per_visitor", v.iter().map(|r| r.key.0))
+        .count("min_sessions", v.iter().map(|r| r.key.1))
+        .opt_float("share", v.iter().map(|r| r.share));
+    metrics(t, v, |r| (&r.metrics, &r.rates))
+}
+
+fn visit_recency(v: &[LoyaltyRow<u32>]) -> Table {
+    let t = Table::default()
+        .count("days_since_last_visit", v.iter().map(|r| u64::from(r.key)))
+        .opt_float("share", v.iter().map(|r| r.share));
+    metrics(t, v, |r| (&r.metrics, &r.rates))
+}
+
+fn retention(v: &[RetentionRow]) -> Table {
+    Table::default()
+        .date("cohort", v.iter().map(|r| r.cohort))
+        .count("day", v.iter().map(|r| u64::from(r.day)))
+        .count("cohort_visitors", v.iter().map(|r| r.cohort_visitors))
+        .count("visitors", v.iter().map(|r| r.visitors))
+        .opt_float("return_rate", v.iter().map(|r| r.return_rate))
+}
+
+/// The `sessions` table of rows with their text looked up.
+pub(crate) fn session_table(ss: &[SessionRow<'_>]) -> Table {
+    // The widest table: its columns are built in two halves side by side.
+    let (who, what) = rayon::join(|| session_columns(ss), || session_details(ss));
+    who.append(what)
+}
+
 /// The `sessions` table's columns from its channel on: acquisition, conversion, audience.
 fn session_details(ss: &[SessionRow<'_>]) -> Table {
-    Table::default()
-        .str("channel", ss.iter().map(|r| r.channel))
-        .str("source", ss.iter().map(|r| r.source))
-        .str("medium", ss.iter().map(|r| r.medium))
-        .opt_str("campaign", ss.iter().map(|r| r.campaign))
-        .opt_str("term", ss.iter().map(|r| r.term))
-        .opt_str("content", ss.iter().map(|r| r.content))
-        .opt_str("search_engine", ss.iter().map(|r| r.search_engine))
-        .opt_str("keyword", ss.iter().map(|r| r.keyword))
+    session_acquisition(ss)
         .bool("converted", ss.iter().map(|r| r.converted))
         .opt_str("goal", ss.iter().map(|r| r.goal))
         .float("value", ss.iter().map(|r| r.value))
@@ -577,6 +604,19 @@ fn session_details(ss: &[SessionRow<'_>]) -> Table {
             "days_since_last_visit",
             ss.iter().map(|r| r.days_since_last_visit.map(i64::from)),
         )
+}
+
+/// The `sessions` columns of where a session came from: channel to keyword.
+pub(crate) fn session_acquisition(ss: &[SessionRow<'_>]) -> Table {
+    Table::default()
+        .str("channel", ss.iter().map(|r| r.channel))
+        .str("source", ss.iter().map(|r| r.source))
+        .str("medium", ss.iter().map(|r| r.medium))
+        .opt_str("campaign", ss.iter().map(|r| r.campaign))
+        .opt_str("term", ss.iter().map(|r| r.term))
+        .opt_str("content", ss.iter().map(|r| r.content))
+        .opt_str("search_engine", ss.iter().map(|r| r.search_engine))
+        .opt_str("keyword", ss.iter().map(|r| r.keyword))
 }
 
 /// Appends the session metrics every acquisition table shares, in the documented order.

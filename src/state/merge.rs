@@ -24,10 +24,12 @@ use datasketches::hll::{HllSketch, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
+use super::history::History;
 use super::{Fold, KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
 use crate::aggregate::acquisition::{
     AcquisitionReports, CampaignKey, GoalRow, MetricsRow, SessionMetrics,
 };
+use crate::aggregate::attribution::AttributionRules;
 use crate::aggregate::audience::{self, AudienceReports, AudienceRow};
 use crate::aggregate::errors::{
     ErrorRow, StatusCounts, StatusRow, sort_errors, status_rows, top_channel, top_referrer,
@@ -90,6 +92,11 @@ pub struct Merged {
     pub traffic_by_hour: Vec<TimeRow>,
     pub traffic_by_day: Vec<TimeRow>,
     pub audience: AudienceReports,
+    /// The reports of a visitor's whole history, when every partition keeps its visits
+    /// (layout 4 on); `None` when one does not.
+    pub history: Option<History>,
+    /// A partition without visits, when `history` is `None`.
+    pub without_history: Option<PathBuf>,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -588,11 +595,26 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     };
     let channel = |k: &Key, i: usize| channel_named(&text(k, i)).ok_or_else(|| bad("channel"));
 
-    let summary = summary(
+    let mut summary = summary(
         take(Report::Summary).values().next(),
         total,
         median_session_s,
     );
+    let without_history = partitions
+        .iter()
+        .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
+        .map(|p| p.dir.clone());
+    let history = match without_history {
+        Some(_) => None,
+        None => {
+            let rules = attribution_rules(&partitions)?;
+            let history = super::history::merge(&partitions, &rules)?;
+            // Exact, where the sketches estimate.
+            summary.visitors = history.visitor_count;
+            summary.returning_visitors = Some(history.returning);
+            Some(history)
+        }
+    };
 
     let channels = metric_rows(Report::Channels, take(Report::Channels), |k| channel(k, 0))?;
     let sources = metric_rows(Report::Sources, take(Report::Sources), |k| {
@@ -706,18 +728,25 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
             Ok((bits, text(k, 1)))
         },
     )?;
-    let browsers = audience_rows(Report::Browsers, take(Report::Browsers), sessions, |k| {
+    let mut browsers = audience_rows(Report::Browsers, take(Report::Browsers), sessions, |k| {
         Ok((text(k, 0), text(k, 1)))
     })?;
-    let operating_systems = audience_rows(
+    let mut operating_systems = audience_rows(
         Report::OperatingSystems,
         take(Report::OperatingSystems),
         sessions,
         |k| Ok((text(k, 0), text(k, 1))),
     )?;
-    let devices = audience_rows(Report::Devices, take(Report::Devices), sessions, |k| {
+    let mut devices = audience_rows(Report::Devices, take(Report::Devices), sessions, |k| {
         Ok(text(k, 0))
     })?;
+    if let Some(h) = &history {
+        // A visitor's hits of every date, those of runs where it had no page view too.
+        let hits = h.agent_hits();
+        set_hits(&mut browsers, &hits.browsers);
+        set_hits(&mut operating_systems, &hits.systems);
+        set_hits(&mut devices, &hits.devices);
+    }
 
     // Pages (and exit pages, which are pages' exits).
     let page_counts: Vec<(Text, PageCounts)> = take(Report::Pages)
@@ -898,7 +927,31 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
             resolutions,
             color_depths,
         },
+        history,
+        without_history,
     })
+}
+
+/// The attribution lookback the partitions were analysed with: all must agree.
+fn attribution_rules(partitions: &[Partition]) -> Result<AttributionRules> {
+    const KEY: &str = "attribution_lookback_ms";
+    let lookback = |p: &Partition| p.manifest.definitions.get(KEY).and_then(|v| v.as_i64());
+    let first = &partitions[0];
+    if let Some(p) = partitions[1..]
+        .iter()
+        .find(|p| lookback(p) != lookback(first))
+    {
+        return Err(Error::StateMismatch {
+            first: first.dir.display().to_string(),
+            second: p.dir.display().to_string(),
+            what: KEY.to_owned(),
+        });
+    }
+    Ok(
+        lookback(first).map_or_else(AttributionRules::default, |lookback_ms| AttributionRules {
+            lookback_ms,
+        }),
+    )
 }
 
 /// A bucket key of `traffic_by_hour` or `traffic_by_day` from its local start (ms) and
@@ -975,6 +1028,14 @@ fn metric_rows<R: Ord>(
 }
 
 /// Rows of an audience report: session metrics and, for the user-agent reports, hits.
+/// Replaces the `hits` of user-agent rows by those summed per visitor.
+fn set_hits<K: Ord>(rows: &mut Vec<AudienceRow<K>>, hits: &BTreeMap<K, u64>) {
+    for row in rows.iter_mut() {
+        row.hits = hits.get(&row.key).copied().unwrap_or(0);
+    }
+    rows.retain(|r| r.metrics.sessions > 0 || r.hits > 0);
+}
+
 fn audience_rows<R: Ord>(
     report: Report,
     accs: Accs,
@@ -1121,6 +1182,28 @@ mod tests {
         tree.absorb(report, acc(&[1, 0, 2]));
         assert_eq!(tree.estimate(), forward);
         assert!(forward.abs_diff(1_300) < 65, "{forward}");
+    }
+
+    #[test]
+    fn attribution_looks_back_as_the_runs_did_and_they_must_agree() {
+        let with = |lookback: i64, dir: &str| {
+            let mut p = partition(dir, "2026-10-10", 1, &[dir]);
+            p.manifest.definitions = serde_json::json!({ "attribution_lookback_ms": lookback });
+            p
+        };
+        const DAY: i64 = 86_400_000;
+        let same = [with(7 * DAY, "a"), with(7 * DAY, "b")];
+        assert_eq!(attribution_rules(&same).unwrap().lookback_ms, 7 * DAY);
+        let differ = [with(7 * DAY, "a"), with(30 * DAY, "b")];
+        match attribution_rules(&differ) {
+            Err(Error::StateMismatch { second, what, .. }) => {
+                assert_eq!(
+                    (second.as_str(), what.as_str()),
+                    ("b", "attribution_lookback_ms")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! (see [`crate::aggregate::dated`]); hours and days to their own; what the run read (lines,
 //! malformed lines, inputs) to the run's first date, in `summary`, so that merging sums each
 //! run's once. Reports that need a visitor's whole history (visitors, sessions numbered per
-//! visitor, returning visitors, retention, attribution, paths) have no state.
+//! visitor, returning visitors, retention, attribution) are computed from every session,
+//! kept per date in `visits` ([`history`]); paths and transitions have no state.
 //!
 //! Sessions still open at the end of the run's input (their last page view within the
 //! session timeout of its last hit) are counted apart, in the partition's `open/`, with the
@@ -28,6 +29,7 @@
 //! only, and hits carried from an earlier run are in none of them.
 
 pub mod carry;
+pub mod history;
 pub mod merge;
 
 use std::collections::BTreeMap;
@@ -67,8 +69,13 @@ pub const LOCK: &str = ".accesslens.lock";
 
 /// The layout version written into every manifest. Version 2 added the open sessions
 /// (`open/`, the manifest's `open`, `open_digest`, `continues` and hit times); version 3 the
-/// tables counted from hits, `summary`, the user-agent tables and `totals.search_sessions`.
-pub const LAYOUT: u32 = 3;
+/// tables counted from hits, `summary`, the user-agent tables and `totals.search_sessions`;
+/// version 4 `visits` and `visitor_hits`, from which `merge` computes the reports of a
+/// visitor's whole history (see [`history`]).
+pub const LAYOUT: u32 = 4;
+
+/// The oldest layout with `visits` and `visitor_hits`.
+pub const HISTORY_MIN_LAYOUT: u32 = 4;
 
 /// The oldest layout whose manifests this version reads: to replace its partitions, or to
 /// continue its open sessions (layout 1 has none).
@@ -87,7 +94,12 @@ pub const ESTIMATE_NOTE: &str = "visitors columns are estimates: the union of da
     sketches (lg_k 12), relative standard error 1.6% (within 3.3% for 95% of counts); counts \
     below a few hundred are exact but for hash collisions (about 1 in 10^4)";
 
-/// Why a merged summary's `returning_visitors` is null.
+/// What is exact in merged tables of partitions that keep their visits.
+pub const HISTORY_NOTE: &str = "the summary's visitors and returning_visitors, and the visitors, \
+    sessions, visitor_types, visit_frequency, visit_recency, retention and attribution tables, \
+    are computed from every session of the period (the partitions' visits), not estimated";
+
+/// Why a merged summary's `returning_visitors` is null (partitions without visits).
 pub const RETURNING_NOTE: &str = "null, not estimated: whether a visitor returned takes its \
     sessions of the whole period, and the state keeps visitors only as sketches per date, whose \
     unions count distinct visitors but not how many sessions each had";
@@ -604,6 +616,8 @@ pub struct RunState {
     reports: Vec<(Report, ByPart)>,
     /// Session durations (ms) per part, for the `totals` file.
     durations: BTreeMap<Part, Histogram<u64>>,
+    /// The sessions per part, in the `sessions` table's order, for the `visits` file.
+    visits: BTreeMap<Part, Vec<Session>>,
     dated: Dated,
     /// What the run read: recorded once, on its first date.
     read: ReadTotals,
@@ -682,9 +696,17 @@ impl RunState {
                 h.saturating_record(ms);
             }
         }
+        let mut visits: BTreeMap<Part, Vec<Session>> = BTreeMap::new();
+        for (s, &(part, _)) in sessions.iter().zip(&coupons) {
+            visits.entry(part).or_default().push(*s);
+        }
+        for sessions in visits.values_mut() {
+            crate::aggregate::visitors::sort_sessions(sessions, lookups);
+        }
         RunState {
             reports,
             durations,
+            visits,
             dated,
             read: *read,
         }
@@ -1441,7 +1463,12 @@ pub fn write(staging: &Path, state: &RunState, lookups: &Lookups, run: &RunInfo<
                 .iter()
                 .map(|g| (g.name.clone(), g.pattern.clone()))
                 .collect(),
-            tables: Report::ALL.iter().map(|r| r.name().to_owned()).collect(),
+            tables: Report::ALL
+                .iter()
+                .map(|r| r.name())
+                .chain([history::VISITS, history::VISITOR_HITS])
+                .map(str::to_owned)
+                .collect(),
             visitors_hll: SKETCH_CONTRACT.to_owned(),
             first_hit_ms: run.span.map(|(first, _)| first),
             last_hit_ms: run.span.map(|(_, last)| last),
@@ -1476,6 +1503,20 @@ fn write_part<'a>(
         .iter()
         .map(|(report, rows)| TableSpec::new(report.name(), rows, move |r| table(*report, r)))
         .collect();
+    let visits = state.visits.get(&part).map_or(&[][..], Vec::as_slice);
+    specs.push(TableSpec::new(history::VISITS, visits, |s| {
+        history::visits_table(s, lookups)
+    }));
+    if !open {
+        let humans = state
+            .dated
+            .days
+            .get(&part)
+            .map_or(&[][..], |d| &d.humans[..]);
+        specs.push(TableSpec::new(history::VISITOR_HITS, humans, |h| {
+            history::visitor_hits_table(h, lookups)
+        }));
+    }
     specs.extend(extra);
     write_tables_with(dir, specs, metadata, Compression::UNCOMPRESSED)
 }
