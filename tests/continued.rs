@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use accesslens::synth::SynthOptions;
 
 use crate::util::{
-    GENERATED_SITE_ARGS, MERGED_TABLES, SHOP_ARGS, analyze, duckdb_rows, run, server_logs,
+    GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, merged_tables, run, server_logs,
 };
 
 /// The hand-made logs' format: times in milliseconds since 1970.
@@ -170,7 +170,7 @@ fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
 /// Every merged table of `b` equals `a`'s, but the columns `apart` of every table and the
 /// columns `table_apart` of those tables.
 fn assert_same_tables_but(a: &Path, b: &Path, apart: &[&str], table_apart: &[(&str, &str)]) {
-    for table in MERGED_TABLES {
+    for table in merged_tables() {
         let mut columns = apart.to_vec();
         columns.extend(
             table_apart

@@ -31,6 +31,14 @@ def columns(table) -> list:
     return [(f.name, str(f.type), f.nullable) for f in table.schema]
 
 
+EXACT_FROM_VISITS = {
+    "summary": ("visitors", "returning_visitors"),
+    "browsers": ("hits",),
+    "operating_systems": ("hits",),
+    "devices": ("hits",),
+}
+
+
 def compare(rust_out: str, spark_out: str, table: str, merged: bool = False) -> list:
     spark = ds.dataset(f"{spark_out}/{table}", format="parquet").to_table()
     rust = pq.read_table(f"{rust_out}/{table}.parquet")
@@ -42,13 +50,17 @@ def compare(rust_out: str, spark_out: str, table: str, merged: bool = False) -> 
         return [f"{table}: columns {missing} are not in accesslens's table"]
     if spark.num_rows != rust.num_rows:
         problems.append(f"{table}: {rust.num_rows} rows in accesslens, {spark.num_rows} in Spark")
+    # Of state layout 4, accesslens counts these from every session and visitor (`visits`,
+    # `visitor_hits`), which the job does not read: it estimates the summary's visitors
+    # from sketches, leaves returning visitors null and sums the user agents' cells.
+    skipped = EXACT_FROM_VISITS.get(table, ()) if merged else ()
     rust_rows = rust.select(spark.column_names).to_pylist()
     spark_rows = spark.to_pylist()
     for i, (r, s) in enumerate(zip(rust_rows, spark_rows)):
         diff = {
             c: (r[c], s[c])
             for c in spark.column_names
-            if (r[c] != s[c] if merged else not close(r[c], s[c]))
+            if c not in skipped and (r[c] != s[c] if merged else not close(r[c], s[c]))
         }
         if diff:
             problems.append(f"{table} row {i}: (accesslens, spark) differ in {diff}")
@@ -70,7 +82,8 @@ def compare_merged(rust_out: str, spark_out: str, table: str) -> list:
     return [
         f"_merged.json: {key}: accesslens {rust[key]!r}, Spark {spark.get(key)!r}"
         for key in rust
-        if rust[key] != spark.get(key)
+        # The job's `estimates` are those of layout 3 (see EXACT_FROM_VISITS).
+        if key != "estimates" and rust[key] != spark.get(key)
     ]
 
 

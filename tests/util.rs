@@ -196,10 +196,8 @@ pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     found
 }
 
-/// The tables `accesslens merge` writes: those counted from sessions, from hits, and from
-/// each visitor's whole history.
-pub const MERGED_TABLES: [&str; 31] = [
-    "attribution",
+/// The tables `accesslens merge` counts from the sessions and hits of each date.
+pub const COUNTED_TABLES: [&str; 24] = [
     "browsers",
     "campaigns",
     "channels",
@@ -216,18 +214,28 @@ pub const MERGED_TABLES: [&str; 31] = [
     "referrers",
     "referring_sites",
     "resolutions",
-    "retention",
     "robots",
     "search_engines",
     "search_keywords",
-    "sessions",
     "sources",
     "status_codes",
     "summary",
     "traffic_by_day",
     "traffic_by_hour",
+];
+
+/// The tables of a visitor's whole history, which `merge` computes from the visits.
+pub const HISTORY_TABLES: [&str; 7] = [
+    "attribution",
+    "retention",
+    "sessions",
     "visit_frequency",
     "visit_recency",
     "visitor_types",
     "visitors",
 ];
+
+/// Every table `accesslens merge` writes.
+pub fn merged_tables() -> impl Iterator<Item = &'static str> {
+    COUNTED_TABLES.into_iter().chain(HISTORY_TABLES)
+}
