@@ -13,7 +13,7 @@
 //! [`members`] iterates an object's members with the same rules, for callers that want
 //! every member of a small object.
 
-use memchr::memchr2;
+use super::quotes::quote_or_backslash;
 
 /// The input is not the JSON this scanner reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,43 +321,19 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// Index of the quote closing a string whose content starts at `from`: eight bytes at a
-/// time over the first words (most keys and values are short, where a call to memchr
-/// costs more than the search), then memchr.
+/// Index of the quote closing a string whose content starts at `from`: the first quote
+/// not escaped by a backslash (a backslash escapes the byte after it, whatever it is).
 #[inline(always)]
 fn string_end(s: &[u8], mut from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    let stop = from.saturating_add(32);
-    while from < stop {
-        let Some(word) = s.get(from..from + 8) else {
-            break;
-        };
-        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let (q, b) = (word ^ QUOTES, word ^ BACKSLASHES);
-        // The lowest zero byte of `q` or `b` sets the lowest high bit (higher ones may be
-        // set by a borrow, but the lowest is exact).
-        let found = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGHS;
-        if found == 0 {
-            from += 8;
-            continue;
-        }
-        let i = from + (found.trailing_zeros() / 8) as usize;
-        if s[i] == b'"' {
-            return Some(i);
-        }
-        from = i + 2;
-    }
     loop {
-        let i = from + memchr2(b'"', b'\\', s.get(from..)?)?;
+        let i = quote_or_backslash(s, from)?;
         if s[i] == b'"' {
             return Some(i);
         }
         from = i + 2;
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
