@@ -78,6 +78,21 @@ impl<'a> Cursor<'a> {
     /// and is cleared here.
     #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<&'a [u8]>, BadJson> {
+        // The usual shape, as Caddy and Traefik write it: `,"key":` (or `"key":` first) with
+        // no whitespace around. Anything else takes the general walk below, which reads
+        // this shape the same way.
+        let s = self.s;
+        let at = self.pos + usize::from(!*first);
+        if s.get(at) == Some(&b'"')
+            && (*first || s[self.pos] == b',')
+            && let Some(end) = string_end(s, at + 1)
+            && s.get(end + 1) == Some(&b':')
+        {
+            *first = false;
+            self.pos = end + 2;
+            self.skip_ws();
+            return Ok(Some(&s[at + 1..end]));
+        }
         self.skip_ws();
         if self.peek() == Some(b'}') {
             // The end: of `{}`, or after a member (a trailing comma is refused below).
