@@ -378,6 +378,46 @@ mod tests {
     }
 
     #[test]
+    fn strings_end_at_the_first_unescaped_quote_at_every_place() {
+        // The byte-by-byte rule: a backslash escapes the byte after it, whatever it is.
+        fn slow(s: &[u8], mut i: usize) -> Option<usize> {
+            while i < s.len() {
+                match s[i] {
+                    b'"' => return Some(i),
+                    b'\\' => i += 2,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        // Runs of 0 to 5 backslashes before a quote, each placed across every offset of
+        // lines up to 70 bytes (so at every chunk edge and in the tail), a second quote
+        // after it or not, searched from every start.
+        let mut checked = 0;
+        for len in 1..70 {
+            for run in 0..6 {
+                for at in 0..len {
+                    for second in [None, Some(len - 1)] {
+                        let mut line = vec![b'x'; len];
+                        line[at..(at + run).min(len)].fill(b'\\');
+                        if let Some(quote) = line.get_mut(at + run) {
+                            *quote = b'"';
+                        }
+                        if let Some(last) = second {
+                            line[last] = b'"';
+                        }
+                        for from in 0..=len {
+                            assert_eq!(string_end(&line, from), slow(&line, from), "{line:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 30_000, "{checked}");
+    }
+
+    #[test]
     fn malformed_json_is_an_error_not_a_panic() {
         for bad in [
             "",
