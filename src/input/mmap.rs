@@ -1,4 +1,6 @@
-//! Memory-mapping a byte range of a file: the crate's only `unsafe`.
+//! Memory-mapping a byte range of a file: the crate's main `unsafe` (the other is the
+//! call into a SIMD step of the JSON scanner, in `src/parse/quotes.rs`, which reads no
+//! memory through pointers).
 //!
 //! # Safety contract
 //!

@@ -15,11 +15,12 @@
 //! (as in the combined scanner). Fields this crate does not use are skipped, but their
 //! place in the line is still checked.
 //!
-//! The usual shapes are read without searching, close to the combined scanner's speed:
-//! each item's `Shortcut` (a number read digit by digit, a time of the usual length, a
-//! `-`, a quoted last field) and the combined format's middle read with its text known
-//! (`CustomFormat::combined_run`). A shortcut lands where the search would, or gives way to
-//! it; a unit test checks this on mutated lines.
+//! The usual shapes are read without searching, at the combined scanner's speed: each
+//! item's `Shortcut` (a number read digit by digit, a time of the usual length, a `-`, a
+//! quoted last field), the common start `%h %l %u [` read in one step when it is the usual
+//! `client - - [` (`dashes_after_client`), and the combined format's middle read with its
+//! text known (`CustomFormat::combined_run`). A shortcut lands where the search would, or
+//! gives way to it; a unit test checks this on mutated lines.
 //!
 //! [`W3cLayout`]: super::W3cLayout
 
@@ -277,6 +278,10 @@ pub struct CustomFormat {
     /// Where the items of the combined format's middle start, when the format has it (see
     /// [`CustomFormat::combined_run`]).
     combined_at: Option<usize>,
+    /// The common format's start, `%h %l %u [` (nginx's `$remote_addr - $remote_user [`),
+    /// read in one step when a line has its usual `- -`: how many items that covers, and
+    /// the text expected after the client (` - - [`). See [`dashes_after_client`].
+    dashes_after_client: Option<(usize, Box<[u8]>)>,
 }
 
 /// One piece of a format string before layout.
@@ -327,6 +332,7 @@ impl CustomFormat {
             source: spec.to_owned(),
             head,
             combined_at: combined_run_at(&items),
+            dashes_after_client: dashes_after_client(&items),
             items,
             cookie_in_header,
             visitor_cookie: visitor_cookie.map(str::to_owned),
@@ -359,6 +365,18 @@ impl CustomFormat {
         let mut request = None;
         let last = self.items.len() - 1;
         let mut i = 0;
+        if let Some((run, text)) = &self.dashes_after_client
+            && let Some(space) = find_byte(line, pos, b' ')
+            && space > pos
+            && begins_with(&line[space..], text)
+        {
+            // `203.0.113.7 - - [`: the client ends at the first space (where its search
+            // would end it, the text after it being there), and each `-` is its field's
+            // dash shortcut; the values are the client and empty ones.
+            parsed.client = &line[pos..space];
+            pos = space + text.len();
+            i = *run;
+        }
         while let Some(item) = self.items.get(i) {
             if Some(i) == self.combined_at {
                 let (next, line_of_request) = self.combined_run(line, pos, i, &mut parsed)?;
@@ -477,6 +495,35 @@ fn combined_run_at(items: &[Item]) -> Option<usize> {
             && items[4].quoted
             && !items[4].next_numeric
     })
+}
+
+/// The client first, then fields usually `-` whose value is not kept or is the user (`%l
+/// %u`, `$remote_user`), each with the dash shortcut: how many items, and the text after the
+/// client when each of those fields is `-`.
+fn dashes_after_client(items: &[Item]) -> Option<(usize, Box<[u8]>)> {
+    let (client, rest) = items.split_first()?;
+    if client.field != Field::Client
+        || client.shortcut != Shortcut::Dash
+        || client.spaces != 0
+        || client.after.first() != Some(&b' ')
+    {
+        return None;
+    }
+    let dashes = rest
+        .iter()
+        .take_while(|item| {
+            matches!(item.field, Field::User | Field::Ignored) && item.shortcut == Shortcut::Dash
+        })
+        .count();
+    if dashes == 0 {
+        return None;
+    }
+    let mut text = client.after.to_vec();
+    for item in &rest[..dashes] {
+        text.push(b'-');
+        text.extend_from_slice(&item.after);
+    }
+    Some((1 + dashes, text.into()))
 }
 
 impl CustomFormat {
@@ -1325,6 +1372,7 @@ mod tests {
     fn searching_only(spec: &str) -> CustomFormat {
         let mut f = compile(spec);
         f.combined_at = None;
+        f.dashes_after_client = None;
         for item in f.items.iter_mut() {
             item.shortcut = Shortcut::None;
         }
@@ -1344,6 +1392,12 @@ mod tests {
         ];
         for spec in &specs[..2] {
             assert!(compile(spec).combined_at.is_some(), "{spec}");
+            let dashes = compile(spec).dashes_after_client;
+            assert_eq!(
+                dashes.as_ref().map(|(_, t)| &t[..]),
+                Some(&b" - - ["[..]),
+                "{spec}"
+            );
         }
         let bases = [
             LINE.to_owned(),

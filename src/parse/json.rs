@@ -13,7 +13,7 @@
 //! [`members`] iterates an object's members with the same rules, for callers that want
 //! every member of a small object.
 
-use memchr::memchr2;
+use super::quotes::quote_or_backslash;
 
 /// The input is not the JSON this scanner reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,21 @@ impl<'a> Cursor<'a> {
     /// and is cleared here.
     #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<&'a [u8]>, BadJson> {
+        // The usual shape, as Caddy and Traefik write it: `,"key":` (or `"key":` first) with
+        // no whitespace around. Anything else takes the general walk below, which reads
+        // this shape the same way.
+        let s = self.s;
+        let at = self.pos + usize::from(!*first);
+        if s.get(at) == Some(&b'"')
+            && (*first || s[self.pos] == b',')
+            && let Some(end) = string_end(s, at + 1)
+            && s.get(end + 1) == Some(&b':')
+        {
+            *first = false;
+            self.pos = end + 2;
+            self.skip_ws();
+            return Ok(Some(&s[at + 1..end]));
+        }
         self.skip_ws();
         if self.peek() == Some(b'}') {
             // The end: of `{}`, or after a member (a trailing comma is refused below).
@@ -321,43 +336,19 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// Index of the quote closing a string whose content starts at `from`: eight bytes at a
-/// time over the first words (most keys and values are short, where a call to memchr
-/// costs more than the search), then memchr.
+/// Index of the quote closing a string whose content starts at `from`: the first quote
+/// not escaped by a backslash (a backslash escapes the byte after it, whatever it is).
 #[inline(always)]
 fn string_end(s: &[u8], mut from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    let stop = from.saturating_add(32);
-    while from < stop {
-        let Some(word) = s.get(from..from + 8) else {
-            break;
-        };
-        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let (q, b) = (word ^ QUOTES, word ^ BACKSLASHES);
-        // The lowest zero byte of `q` or `b` sets the lowest high bit (higher ones may be
-        // set by a borrow, but the lowest is exact).
-        let found = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGHS;
-        if found == 0 {
-            from += 8;
-            continue;
-        }
-        let i = from + (found.trailing_zeros() / 8) as usize;
-        if s[i] == b'"' {
-            return Some(i);
-        }
-        from = i + 2;
-    }
     loop {
-        let i = from + memchr2(b'"', b'\\', s.get(from..)?)?;
+        let i = quote_or_backslash(s, from)?;
         if s[i] == b'"' {
             return Some(i);
         }
         from = i + 2;
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +375,46 @@ mod tests {
         let (_, d) = members(inner).next().unwrap().unwrap();
         assert_eq!(d.first_string(), Some(&b"}"[..]));
         assert!(all("{}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn strings_end_at_the_first_unescaped_quote_at_every_place() {
+        // The byte-by-byte rule: a backslash escapes the byte after it, whatever it is.
+        fn slow(s: &[u8], mut i: usize) -> Option<usize> {
+            while i < s.len() {
+                match s[i] {
+                    b'"' => return Some(i),
+                    b'\\' => i += 2,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        // Runs of 0 to 5 backslashes before a quote, each placed across every offset of
+        // lines up to 70 bytes (so at every chunk edge and in the tail), a second quote
+        // after it or not, searched from every start.
+        let mut checked = 0;
+        for len in 1..70 {
+            for run in 0..6 {
+                for at in 0..len {
+                    for second in [None, Some(len - 1)] {
+                        let mut line = vec![b'x'; len];
+                        line[at..(at + run).min(len)].fill(b'\\');
+                        if let Some(quote) = line.get_mut(at + run) {
+                            *quote = b'"';
+                        }
+                        if let Some(last) = second {
+                            line[last] = b'"';
+                        }
+                        for from in 0..=len {
+                            assert_eq!(string_end(&line, from), slow(&line, from), "{line:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 30_000, "{checked}");
     }
 
     #[test]
