@@ -18,8 +18,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, BinaryArray, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use arrow_array::{Array, BinaryArray, Int64Array, TimestampMicrosecondArray};
 
+use super::merge::{column, invalid};
 use super::{Continued, InputRecord, Manifest, partitions_under, read_manifest};
 use crate::aggregate::OpenTail;
 use crate::enrich::{Dictionaries, Identity, Lookups};
@@ -148,20 +149,6 @@ pub fn open_hits_table(rows: &[OpenHitRow]) -> Table {
         .int("status", hit().map(|h| i64::from(h.status)))
         // The logged size's bits: a log can claim more than an Int64 holds.
         .int("bytes", hit().map(|h| h.bytes as i64))
-}
-
-fn invalid(path: &Path, reason: impl Into<String>) -> Error {
-    Error::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a T> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| invalid(path, format!("no column {name:?} of the expected type")))
 }
 
 /// Reads a partition's `open/open_hits.parquet` back, rows in file order.

@@ -30,7 +30,7 @@ use crate::aggregate::visitors::{SessionRow, VisitorRow, session_row};
 use crate::aggregate::{IdMap, Merge, Session};
 use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::parquet::{read_table, session_acquisition};
 use crate::output::table::Table;
 
@@ -90,19 +90,9 @@ pub fn visitor_hits_table(humans: &[HumanHits], lookups: &Lookups) -> Table {
         .int("last_ms", humans.iter().map(|h| h.last_ms))
 }
 
-fn invalid(path: &Path, reason: impl Into<String>) -> Error {
-    Error::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
-
+/// A column of `batch`, owned (an Arrow array is shared, not copied).
 fn column<T: Clone + 'static>(batch: &RecordBatch, name: &str, path: &Path) -> Result<T> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<T>())
-        .cloned()
-        .ok_or_else(|| invalid(path, format!("no column {name:?} of the expected type")))
+    super::merge::column::<T>(batch, name, path).cloned()
 }
 
 /// A batch of `visits` rows: the columns the `sessions` table copies.
@@ -422,7 +412,7 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
     for i in 0..batch.num_rows() {
         let channel = columns.channel.value(i);
         let Some(channel) = Channel::ALL.iter().find(|c| c.name() == channel) else {
-            return Err(invalid(
+            return Err(super::merge::invalid(
                 path,
                 format!("row {i}: unknown channel {channel:?}"),
             ));

@@ -99,7 +99,7 @@ pub struct Merged {
     pub without_history: Option<PathBuf>,
 }
 
-fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+pub(super) fn invalid(path: &Path, reason: impl Into<String>) -> Error {
     Error::State {
         path: path.display().to_string(),
         reason: reason.into(),
@@ -468,7 +468,11 @@ fn merge_accs(report: Report, mut into: Accs, from: Accs) -> Accs {
     into
 }
 
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a T> {
+pub(super) fn column<'a, T: 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+    path: &Path,
+) -> Result<&'a T> {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
