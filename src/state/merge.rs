@@ -576,10 +576,30 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     check_layouts(&partitions)?;
     check_definitions(&partitions)?;
     open_parts(&mut partitions)?;
-    let mut merged: BTreeMap<&'static str, Accs> = Report::ALL
-        .par_iter()
-        .map(|&r| merge_report(r, &partitions).map(|accs| (r.name(), accs)))
-        .collect::<Result<_>>()?;
+    let without_history = partitions
+        .iter()
+        .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
+        .map(|p| p.dir.clone());
+    let rules = match without_history {
+        Some(_) => None,
+        None => Some(attribution_rules(&partitions)?),
+    };
+    // The counted tables and the visitor history side by side: each has stretches that
+    // keep one thread busy, which the other fills.
+    let (merged, history) = rayon::join(
+        || {
+            Report::ALL
+                .par_iter()
+                .map(|&r| merge_report(r, &partitions).map(|accs| (r.name(), accs)))
+                .collect::<Result<BTreeMap<&'static str, Accs>>>()
+        },
+        || {
+            rules
+                .map(|rules| super::history::merge(&partitions, &rules))
+                .transpose()
+        },
+    );
+    let (mut merged, history) = (merged?, history?);
     let mut take = |r: Report| merged.remove(r.name()).unwrap_or_default();
     let totals = take(Report::Totals);
     let total = totals.values().next();
@@ -604,21 +624,11 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         total,
         median_session_s,
     );
-    let without_history = partitions
-        .iter()
-        .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
-        .map(|p| p.dir.clone());
-    let history = match without_history {
-        Some(_) => None,
-        None => {
-            let rules = attribution_rules(&partitions)?;
-            let history = super::history::merge(&partitions, &rules)?;
-            // Exact, where the sketches estimate.
-            summary.visitors = history.visitor_count;
-            summary.returning_visitors = Some(history.returning);
-            Some(history)
-        }
-    };
+    if let Some(history) = &history {
+        // Exact, where the sketches estimate.
+        summary.visitors = history.visitor_count;
+        summary.returning_visitors = Some(history.returning);
+    }
 
     let channels = metric_rows(Report::Channels, take(Report::Channels), |k| channel(k, 0))?;
     let sources = metric_rows(Report::Sources, take(Report::Sources), |k| {
