@@ -591,6 +591,13 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     // Sums are exact, and so are the rates and averages computed from them, and the median
     // of the merged duration histograms.
     assert_same_tables(&all, &merged, false);
+    // Thousands of visitors, folded in shares side by side: one thread or three, the
+    // same rows, estimates included.
+    for threads in ["1", "3"] {
+        let again = dir.path().join(format!("merged-j{threads}"));
+        merge(&[&state], &again, &["-j", threads]);
+        assert_same_tables(&merged, &again, true);
+    }
     assert_eq!(merged_median(&merged), summary_median(&all));
     // Visitors counted from every session are exact.
     for table in ["summary", "visitor_types", "visit_frequency", "retention"] {

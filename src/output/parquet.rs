@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
@@ -980,14 +984,58 @@ pub fn read_table(
     columns: &[&str],
     limit: Option<usize>,
 ) -> Result<TableReader> {
+    open_table(dir, name, columns, limit, &[])
+}
+
+/// Opens `dir/<name>.parquet` to read all of it, its text columns `dictionaries` as
+/// dictionary arrays (`Dictionary(Int32, Utf8)`): the file's dictionary pages become the
+/// arrays' values and each row a key, where a plain string array would copy every row's
+/// text. For tables read whole and kept in memory, whose texts repeat.
+pub fn read_table_as_dictionaries(
+    dir: &Path,
+    name: &str,
+    dictionaries: &[&str],
+) -> Result<TableReader> {
+    open_table(dir, name, &[], None, dictionaries)
+}
+
+fn open_table(
+    dir: &Path,
+    name: &str,
+    columns: &[&str],
+    limit: Option<usize>,
+    dictionaries: &[&str],
+) -> Result<TableReader> {
     let path = dir.join(format!("{name}.parquet"));
     let error = |reason: String| Error::ReadBack {
         path: path.display().to_string(),
         reason,
     };
     let file = File::open(&path).map_err(|e| error(e.to_string()))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| error(e.to_string()))?;
+    let mut metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| error(e.to_string()))?;
+    if !dictionaries.is_empty() {
+        let schema = metadata.schema();
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let fields: Vec<Arc<Field>> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if dictionaries.contains(&f.name().as_str()) && *f.data_type() == DataType::Utf8 {
+                    Arc::new(f.as_ref().clone().with_data_type(dictionary.clone()))
+                } else {
+                    Arc::clone(f)
+                }
+            })
+            .collect();
+        let hint = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        metadata = ArrowReaderMetadata::try_new(
+            Arc::clone(metadata.metadata()),
+            ArrowReaderOptions::new().with_schema(hint),
+        )
+        .map_err(|e| error(e.to_string()))?;
+    }
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
     if let Some(missing) = columns
         .iter()
         .find(|c| builder.schema().field_with_name(c).is_err())

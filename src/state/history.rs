@@ -19,7 +19,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use arrow_array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array, BooleanArray, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use rayon::prelude::*;
 
 use super::{channel_id, merge::Partition};
@@ -31,7 +34,7 @@ use crate::aggregate::{IdMap, Merge, Session};
 use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
 use crate::error::Result;
-use crate::output::parquet::{read_table, session_acquisition};
+use crate::output::parquet::{read_table_as_dictionaries, session_acquisition};
 use crate::output::table::Table;
 
 /// The file of a partition's sessions.
@@ -95,28 +98,103 @@ fn column<T: Clone + 'static>(batch: &RecordBatch, name: &str, path: &Path) -> R
     super::merge::column::<T>(batch, name, path).cloned()
 }
 
-/// A batch of `visits` rows: the columns the `sessions` table copies.
-struct VisitColumns {
-    entry: StringArray,
-    exit: StringArray,
-    referrer: StringArray,
-    referrer_host: StringArray,
-    referrer_internal: BooleanArray,
-    channel: StringArray,
-    source: StringArray,
-    medium: StringArray,
-    campaign: StringArray,
-    term: StringArray,
-    content: StringArray,
-    search_engine: StringArray,
-    keyword: StringArray,
-    goal: StringArray,
-    resolution: StringArray,
-    color_depth: Int64Array,
+/// The text columns of `visits`, read as dictionaries: a month of sessions holds each
+/// distinct page, referrer or campaign once, and a key per row.
+const VISIT_TEXTS: [&str; 14] = [
+    "entry_page",
+    "exit_page",
+    "referrer",
+    "referrer_host",
+    "channel",
+    "source",
+    "medium",
+    "campaign",
+    "term",
+    "content",
+    "search_engine",
+    "keyword",
+    "goal",
+    "resolution",
+];
+
+/// The columns of `visitor_hits` that name a user agent, in [`Agent`]'s order, read as
+/// dictionaries.
+const AGENT_TEXTS: [&str; 6] = [
+    "user_agent",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device",
+];
+
+/// A text column read as a dictionary: each row's key into the distinct values.
+struct Texts {
+    keys: Int32Array,
+    values: StringArray,
 }
 
-fn opt(a: &StringArray, i: usize) -> Option<&str> {
-    a.is_valid(i).then(|| a.value(i))
+impl Texts {
+    fn read(batch: &RecordBatch, name: &str, path: &Path) -> Result<Texts> {
+        let column = super::merge::column::<DictionaryArray<Int32Type>>(batch, name, path)?;
+        let values = column
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| super::merge::invalid(path, format!("{name}: not text")))?
+            .clone();
+        let keys = column.keys().clone();
+        if let Some(k) = keys
+            .iter()
+            .flatten()
+            .find(|&k| usize::try_from(k).map_or(true, |k| k >= values.len()))
+        {
+            return Err(super::merge::invalid(
+                path,
+                format!("{name}: dictionary key {k} out of range"),
+            ));
+        }
+        Ok(Texts { keys, values })
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        self.keys
+            .is_valid(i)
+            .then(|| self.values.value(self.keys.value(i) as usize))
+    }
+
+    /// The row's key into the values, -1 for a null.
+    fn key(&self, i: usize) -> i32 {
+        if self.keys.is_valid(i) {
+            self.keys.value(i)
+        } else {
+            -1
+        }
+    }
+
+    /// The text of a column without nulls (empty for a null).
+    fn value(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+/// A batch of `visits` rows: the columns the `sessions` table copies.
+struct VisitColumns {
+    entry: Texts,
+    exit: Texts,
+    referrer: Texts,
+    referrer_host: Texts,
+    referrer_internal: BooleanArray,
+    source: Texts,
+    medium: Texts,
+    campaign: Texts,
+    term: Texts,
+    content: Texts,
+    search_engine: Texts,
+    keyword: Texts,
+    goal: Texts,
+    resolution: Texts,
+    color_depth: Int64Array,
 }
 
 /// One session, as the history needs it, and where its row is.
@@ -130,19 +208,22 @@ struct Visit {
     row: u32,
 }
 
-/// The `visitor_hits` columns that say who a visitor is.
-struct IdentityColumns {
-    ip: StringArray,
-    user_agent: StringArray,
-    browser: StringArray,
-    browser_version: StringArray,
-    os: StringArray,
-    os_version: StringArray,
-    device: StringArray,
+/// A user agent and what it classifies as, as `visitor_hits` names them. Few are distinct,
+/// so each is kept once and visitors point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Agent {
+    user_agent: Text,
+    browser: Text,
+    /// The major version, as in `browsers`.
+    browser_version: Text,
+    os: Text,
+    os_version: Text,
+    device: Text,
 }
 
-/// A visitor's hits over the dates merged, and where its identity is: the batch and row of
-/// its first date's `visitor_hits`.
+/// A visitor's hits over the dates merged, and who it is: its address (the batch and row
+/// of its first date's `visitor_hits`) and its user agent (an index into
+/// [`History::agents`]).
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     hits: u64,
@@ -151,6 +232,7 @@ struct Seen {
     last_ms: i64,
     batch: u32,
     row: u32,
+    agent: u32,
 }
 
 impl Seen {
@@ -162,24 +244,16 @@ impl Seen {
     }
 }
 
-/// Who a visitor is, borrowed from its `visitor_hits` row.
-struct Identity<'a> {
-    ip: &'a str,
-    user_agent: &'a str,
-    browser: &'a str,
-    browser_version: &'a str,
-    os: &'a str,
-    os_version: &'a str,
-    device: &'a str,
-}
-
 /// Everything `merge` computes from the visits.
 pub struct History {
     batches: Vec<VisitColumns>,
-    identities: Vec<IdentityColumns>,
+    /// The `ip` columns of the partitions' `visitor_hits`.
+    ips: Vec<StringArray>,
+    agents: Vec<Agent>,
     /// Every session, numbered, in the `sessions` table's order.
     visits: Vec<Visit>,
-    /// The visitors with a session (by the index in `Session::visitor`).
+    /// The visitors with a session (by the index in `Session::visitor`); `None` for one
+    /// not in `visitor_hits`, of a state written otherwise: nothing is known of it.
     visitors: Vec<Option<Seen>>,
     pub visitor_rows: Vec<VisitorRow>,
     pub loyalty: LoyaltyReports,
@@ -190,52 +264,44 @@ pub struct History {
     pub returning: u64,
 }
 
-fn identity_of<'a>(identities: &'a [IdentityColumns], seen: Option<&Seen>) -> Identity<'a> {
+/// Who a visitor is: its address and user agent, empty when unknown.
+fn identity<'a>(
+    ips: &'a [StringArray],
+    agents: &'a [Agent],
+    seen: Option<&Seen>,
+) -> (&'a str, Option<&'a Agent>) {
     match seen {
-        Some(seen) => {
-            let c = &identities[seen.batch as usize];
-            let i = seen.row as usize;
-            Identity {
-                ip: c.ip.value(i),
-                user_agent: c.user_agent.value(i),
-                browser: c.browser.value(i),
-                browser_version: c.browser_version.value(i),
-                os: c.os.value(i),
-                os_version: c.os_version.value(i),
-                device: c.device.value(i),
-            }
-        }
-        // Not in `visitor_hits`: a state written otherwise; nothing known.
-        None => Identity {
-            ip: "",
-            user_agent: "",
-            browser: "",
-            browser_version: "",
-            os: "",
-            os_version: "",
-            device: "",
-        },
+        Some(s) => (
+            ips[s.batch as usize].value(s.row as usize),
+            Some(&agents[s.agent as usize]),
+        ),
+        None => ("", None),
     }
 }
 
 impl History {
-    fn identity(&self, visitor: u32) -> Identity<'_> {
-        identity_of(&self.identities, self.visitors[visitor as usize].as_ref())
+    fn identity(&self, visitor: u32) -> (&str, Option<&Agent>) {
+        identity(
+            &self.ips,
+            &self.agents,
+            self.visitors[visitor as usize].as_ref(),
+        )
     }
 
     /// The `sessions` rows of `range` (in table order).
     pub fn session_rows(&self, range: std::ops::Range<usize>) -> Vec<SessionRow<'_>> {
         self.visits[range]
-            .iter()
+            .par_iter()
             .map(|v| {
                 let c = &self.batches[v.batch as usize];
                 let i = v.row as usize;
                 let s = &v.session;
-                let who = self.identity(s.visitor);
+                let (ip, agent) = self.identity(s.visitor);
+                let class = |f: fn(&Agent) -> &Text| agent.map_or("", |a| &**f(a));
                 SessionRow {
                     visitor_hash: v.hash,
                     same_start: s.same_start,
-                    ip: who.ip,
+                    ip,
                     start_ms: s.start_ms,
                     end_ms: s.end_ms,
                     duration_s: s.duration_ms() as f64 / 1000.0,
@@ -244,8 +310,8 @@ impl History {
                     engaged: s.engaged(),
                     entry_page: c.entry.value(i),
                     exit_page: c.exit.value(i),
-                    referrer: opt(&c.referrer, i),
-                    referrer_host: opt(&c.referrer_host, i),
+                    referrer: c.referrer.get(i),
+                    referrer_host: c.referrer_host.get(i),
                     referrer_internal: c
                         .referrer_internal
                         .is_valid(i)
@@ -253,18 +319,18 @@ impl History {
                     channel: Channel::ALL[s.acquisition as usize].name(),
                     source: c.source.value(i),
                     medium: c.medium.value(i),
-                    campaign: opt(&c.campaign, i),
-                    term: opt(&c.term, i),
-                    content: opt(&c.content, i),
-                    search_engine: opt(&c.search_engine, i),
-                    keyword: opt(&c.keyword, i),
+                    campaign: c.campaign.get(i),
+                    term: c.term.get(i),
+                    content: c.content.get(i),
+                    search_engine: c.search_engine.get(i),
+                    keyword: c.keyword.get(i),
                     converted: s.goal.is_some(),
-                    goal: opt(&c.goal, i),
+                    goal: c.goal.get(i),
                     value: s.value_micro as f64 / 1e6,
-                    browser: who.browser,
-                    os: who.os,
-                    device: who.device,
-                    resolution: opt(&c.resolution, i),
+                    browser: class(|a| &a.browser),
+                    os: class(|a| &a.os),
+                    device: class(|a| &a.device),
+                    resolution: c.resolution.get(i),
                     color_depth: c
                         .color_depth
                         .is_valid(i)
@@ -277,29 +343,37 @@ impl History {
     }
 
     /// The hits of the visitors with a session, per browser (and major version), operating
-    /// system (and version) and device.
+    /// system (and version) and device: summed per user agent, then per what it classifies
+    /// as.
     pub fn agent_hits(&self) -> AgentHits {
-        let mut browsers: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        let mut systems: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        let mut devices: BTreeMap<&str, u64> = BTreeMap::new();
-        for (v, seen) in self.visitors.iter().enumerate() {
-            let n = seen.map_or(0, |s| s.hits);
-            let who = self.identity(v as u32);
-            *browsers
-                .entry((who.browser, who.browser_version))
+        let mut per_agent = vec![0u64; self.agents.len()];
+        // A visitor unknown to `visitor_hits` has no hits, under empty names.
+        let mut unknown = false;
+        for seen in &self.visitors {
+            match seen {
+                Some(s) => per_agent[s.agent as usize] += s.hits,
+                None => unknown = true,
+            }
+        }
+        let mut hits = AgentHits::default();
+        let empty = || Text::from("");
+        if unknown {
+            hits.browsers.insert((empty(), empty()), 0);
+            hits.systems.insert((empty(), empty()), 0);
+            hits.devices.insert(empty(), 0);
+        }
+        for (a, n) in self.agents.iter().zip(per_agent) {
+            *hits
+                .browsers
+                .entry((a.browser.clone(), a.browser_version.clone()))
                 .or_default() += n;
-            *systems.entry((who.os, who.os_version)).or_default() += n;
-            *devices.entry(who.device).or_default() += n;
+            *hits
+                .systems
+                .entry((a.os.clone(), a.os_version.clone()))
+                .or_default() += n;
+            *hits.devices.entry(a.device.clone()).or_default() += n;
         }
-        let pair = |((a, b), n): ((&str, &str), u64)| ((Text::from(a), Text::from(b)), n);
-        AgentHits {
-            browsers: browsers.into_iter().map(pair).collect(),
-            systems: systems.into_iter().map(pair).collect(),
-            devices: devices
-                .into_iter()
-                .map(|(d, n)| (Text::from(d), n))
-                .collect(),
-        }
+        hits
     }
 
     /// Sessions in the `sessions` table.
@@ -316,11 +390,13 @@ pub struct AgentHits {
     pub devices: BTreeMap<Text, u64>,
 }
 
-/// What one partition's files hold: its visits, and its visitors' hits with the batch (of
-/// the partition's own) that says who they are.
+/// What one partition's files hold: its visits; its visitors' hits, with the batch of its
+/// own `ip` columns and the index of its own user agents that say who they are.
 struct Read {
     batches: Vec<(VisitColumns, Vec<Visit>)>,
-    identities: Vec<(IdentityColumns, Vec<(u64, Seen)>)>,
+    ips: Vec<StringArray>,
+    agents: Vec<Agent>,
+    seen: Vec<(u64, Seen)>,
 }
 
 /// Reads a partition's `visits` (and those of its `open/` when they count) and its
@@ -331,16 +407,22 @@ fn read_partition(p: &Partition) -> Result<Read> {
     let dirs = std::iter::once(p.dir.as_path()).chain(p.open_counted.then_some(open.as_path()));
     for dir in dirs {
         let path = dir.join(format!("{VISITS}.parquet"));
-        for batch in read_table(dir, VISITS, &[], None)? {
+        for batch in read_table_as_dictionaries(dir, VISITS, &VISIT_TEXTS)? {
             batches.push(read_visits(&batch?, &path)?);
         }
     }
     let path = p.dir.join(format!("{VISITOR_HITS}.parquet"));
-    let mut identities = Vec::new();
-    for batch in read_table(&p.dir, VISITOR_HITS, &[], None)? {
-        let batch = batch?;
-        let int = |name| column::<Int64Array>(&batch, name, &path);
-        let text = |name| column::<StringArray>(&batch, name, &path);
+    let mut read = Read {
+        batches,
+        ips: Vec::new(),
+        agents: Vec::new(),
+        seen: Vec::new(),
+    };
+    let mut agent_ids: IdMap<Agent, u32> = IdMap::default();
+    let batches = read_table_as_dictionaries(&p.dir, VISITOR_HITS, &AGENT_TEXTS)?
+        .collect::<Result<Vec<_>>>()?;
+    for batch in &batches {
+        let int = |name| super::merge::column::<Int64Array>(batch, name, &path);
         let (hash, hits, bytes, first, last) = (
             int("visitor")?,
             int("hits")?,
@@ -348,39 +430,53 @@ fn read_partition(p: &Partition) -> Result<Read> {
             int("first_ms")?,
             int("last_ms")?,
         );
-        let columns = IdentityColumns {
-            ip: text("ip")?,
-            user_agent: text("user_agent")?,
-            browser: text("browser")?,
-            browser_version: text("browser_version")?,
-            os: text("os")?,
-            os_version: text("os_version")?,
-            device: text("device")?,
-        };
-        let rows = (0..batch.num_rows())
-            .map(|i| {
-                let seen = Seen {
-                    hits: hits.value(i).max(0) as u64,
-                    bytes: bytes.value(i).max(0) as u64,
-                    first_ms: first.value(i),
-                    last_ms: last.value(i),
-                    batch: 0,
-                    row: i as u32,
+        let mut names = Vec::with_capacity(AGENT_TEXTS.len());
+        for name in AGENT_TEXTS {
+            names.push(Texts::read(batch, name, &path)?);
+        }
+        let b = read.ips.len() as u32;
+        read.ips
+            .push(super::merge::column::<StringArray>(batch, "ip", &path)?.clone());
+        read.seen.reserve(batch.num_rows());
+        // Each distinct combination of the batch's dictionary keys is looked up by its
+        // texts once.
+        let mut by_keys: IdMap<[i32; 6], u32> = IdMap::default();
+        for i in 0..batch.num_rows() {
+            let keys: [i32; 6] = std::array::from_fn(|c| names[c].key(i));
+            let agent = *by_keys.entry(keys).or_insert_with(|| {
+                let [user_agent, browser, browser_version, os, os_version, device] =
+                    std::array::from_fn(|c| Text::from(names[c].value(i)));
+                let agent = Agent {
+                    user_agent,
+                    browser,
+                    browser_version,
+                    os,
+                    os_version,
+                    device,
                 };
-                (hash.value(i) as u64, seen)
-            })
-            .collect();
-        identities.push((columns, rows));
+                *agent_ids.entry(agent).or_insert_with_key(|a| {
+                    read.agents.push(a.clone());
+                    (read.agents.len() - 1) as u32
+                })
+            });
+            let seen = Seen {
+                hits: hits.value(i).max(0) as u64,
+                bytes: bytes.value(i).max(0) as u64,
+                first_ms: first.value(i),
+                last_ms: last.value(i),
+                batch: b,
+                row: i as u32,
+                agent,
+            };
+            read.seen.push((hash.value(i) as u64, seen));
+        }
     }
-    Ok(Read {
-        batches,
-        identities,
-    })
+    Ok(read)
 }
 
 fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Visit>)> {
     let int = |name| column::<Int64Array>(batch, name, path);
-    let text = |name| column::<StringArray>(batch, name, path);
+    let text = |name| Texts::read(batch, name, path);
     let (hash, same_start, start, end, offset, page_views, value) = (
         int("visitor")?,
         int("same_start")?,
@@ -390,13 +486,26 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
         int("page_views")?,
         int("value_micro")?,
     );
+    let channel = text("channel")?;
+    // Each distinct channel named once.
+    let channels: Vec<u32> = channel
+        .values
+        .iter()
+        .map(|name| {
+            let name = name.unwrap_or("");
+            Channel::ALL
+                .iter()
+                .find(|c| c.name() == name)
+                .map(|&c| channel_id(c))
+                .ok_or_else(|| super::merge::invalid(path, format!("unknown channel {name:?}")))
+        })
+        .collect::<Result<_>>()?;
     let columns = VisitColumns {
         entry: text("entry_page")?,
         exit: text("exit_page")?,
         referrer: text("referrer")?,
         referrer_host: text("referrer_host")?,
         referrer_internal: column::<BooleanArray>(batch, "referrer_internal", path)?,
-        channel: text("channel")?,
         source: text("source")?,
         medium: text("medium")?,
         campaign: text("campaign")?,
@@ -410,12 +519,12 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
     };
     let mut visits = Vec::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
-        let channel = columns.channel.value(i);
-        let Some(channel) = Channel::ALL.iter().find(|c| c.name() == channel) else {
-            return Err(super::merge::invalid(
-                path,
-                format!("row {i}: unknown channel {channel:?}"),
-            ));
+        let Some(&acquisition) = channel
+            .keys
+            .is_valid(i)
+            .then(|| &channels[channel.keys.value(i) as usize])
+        else {
+            return Err(super::merge::invalid(path, format!("row {i}: no channel")));
         };
         visits.push(Visit {
             hash: hash.value(i) as u64,
@@ -431,8 +540,8 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
                 page_views: page_views.value(i).clamp(0, i64::from(u32::MAX)) as u32,
                 referrer: 0,
                 same_start: same_start.value(i).clamp(0, i64::from(u32::MAX)) as u32,
-                acquisition: channel_id(*channel),
-                goal: columns.goal.is_valid(i).then_some(0),
+                acquisition,
+                goal: columns.goal.keys.is_valid(i).then_some(0),
                 value_micro: value.value(i),
                 resolution: None,
                 color_depth: None,
@@ -444,26 +553,17 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
     Ok((columns, visits))
 }
 
-/// What the visitors of one thread's share add up to.
+/// Visitors folded per task: few enough tasks to keep both cores busy and their partial
+/// sums cheap to merge, the same split whatever the thread count.
+const VISITORS_PER_TASK: usize = 4096;
+
+/// What a share of the visitors adds up to.
 #[derive(Default)]
 struct Folded {
     loyalty: Loyalty,
     credit: Attribution,
     rows: Vec<VisitorRow>,
     returning: u64,
-    scratch: LoyaltyScratch,
-    sessions: Vec<Session>,
-    days: Vec<i32>,
-}
-
-impl Folded {
-    fn merge(mut self, mut o: Folded) -> Folded {
-        self.loyalty.merge(o.loyalty);
-        self.credit.merge(o.credit);
-        self.rows.append(&mut o.rows);
-        self.returning += o.returning;
-        self
-    }
 }
 
 /// Computes the history tables from the partitions that count (in date order).
@@ -472,12 +572,13 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         .par_iter()
         .map(read_partition)
         .collect::<Result<_>>()?;
+    let count = |f: fn(&Read) -> usize| reads.iter().map(f).sum::<usize>();
     let mut batches = Vec::new();
-    let mut identities = Vec::new();
-    let mut visits = Vec::new();
-    // A visitor's hits summed over dates; who it is from its first date (partitions are in
-    // date order).
-    let mut by_hash: IdMap<u64, Seen> = IdMap::default();
+    let mut ips = Vec::new();
+    let mut agents: Vec<Agent> = Vec::new();
+    let mut agent_ids: IdMap<Agent, u32> = IdMap::default();
+    let mut visits = Vec::with_capacity(count(|r| r.batches.iter().map(|b| b.1.len()).sum()));
+    let mut seen = Vec::with_capacity(count(|r| r.seen.len()));
     for read in reads {
         for (columns, mut rows) in read.batches {
             let b = batches.len() as u32;
@@ -485,20 +586,44 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
             batches.push(columns);
             visits.append(&mut rows);
         }
-        for (columns, rows) in read.identities {
-            let b = identities.len() as u32;
-            identities.push(columns);
-            for (hash, seen) in rows {
-                by_hash
-                    .entry(hash)
-                    .and_modify(|e| e.add(&seen))
-                    .or_insert(Seen { batch: b, ..seen });
-            }
-        }
+        let first_batch = ips.len() as u32;
+        ips.extend(read.ips);
+        let global: Vec<u32> = read
+            .agents
+            .into_iter()
+            .map(|a| {
+                *agent_ids.entry(a).or_insert_with_key(|a| {
+                    agents.push(a.clone());
+                    (agents.len() - 1) as u32
+                })
+            })
+            .collect();
+        seen.extend(read.seen.into_iter().map(|(hash, s)| {
+            let s = Seen {
+                batch: first_batch + s.batch,
+                agent: global[s.agent as usize],
+                ..s
+            };
+            (hash, s)
+        }));
     }
+    drop(agent_ids);
+    // A visitor's hits summed over dates; who it is from its first date (partitions are in
+    // date order, and the sort is stable).
+    seen.par_sort_by_key(|&(hash, _)| hash);
+    seen.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.1.add(&later.1);
+        }
+        same
+    });
     // Each visitor's sessions in time order, numbered as `analyze` numbers them.
     visits.par_sort_unstable_by_key(|v| (v.hash, v.session.start_ms, v.session.same_start));
     let mut starts = Vec::new();
+    let mut visitors: Vec<Option<Seen>> = Vec::new();
+    // Both are in hash order: who each visitor is comes from a walk along `seen`.
+    let mut known = seen.iter().peekable();
     for i in 0..visits.len() {
         let (previous, v) = match i.checked_sub(1) {
             Some(p) if visits[p].hash == visits[i].hash => {
@@ -506,6 +631,9 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
             }
             _ => {
                 starts.push(i);
+                let hash = visits[i].hash;
+                while known.next_if(|(h, _)| *h < hash).is_some() {}
+                visitors.push(known.next_if(|(h, _)| *h == hash).map(|(_, s)| *s));
                 (None, &mut visits[i])
             }
         };
@@ -515,51 +643,71 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         s.days_since_last = previous.map(|p| loyalty::days_between(p.end_ms, s.start_ms));
     }
     starts.push(visits.len());
-    let visitors: Vec<Option<Seen>> = starts[..starts.len() - 1]
-        .iter()
-        .map(|&i| by_hash.get(&visits[i].hash).copied())
-        .collect();
-    drop(by_hash);
-    // The visitors side by side: their loyalty, attribution credit and rows.
-    let folded = starts
-        .par_windows(2)
-        .fold(Folded::default, |mut f, w| {
-            let group = &visits[w[0]..w[1]];
-            f.sessions.clear();
-            f.sessions.extend(group.iter().map(|v| v.session));
-            let sessions = &f.sessions;
-            f.loyalty.add_visitor(sessions, &mut f.scratch);
-            f.credit
-                .add_visitor(sessions, |s| Channel::ALL[s.acquisition as usize], rules);
-            let (first, last) = (&sessions[0], &sessions[sessions.len() - 1]);
-            let seen = visitors[first.visitor as usize];
-            let who = identity_of(&identities, seen.as_ref());
-            f.days.clear();
-            f.days.extend(sessions.iter().map(loyalty::start_day));
-            f.days.sort_unstable();
-            f.days.dedup();
-            f.returning += u64::from(sessions.len() > 1);
-            f.rows.push(VisitorRow {
-                visitor: group[0].hash as i64,
-                ip: Text::from(who.ip),
-                user_agent: Text::from(who.user_agent),
-                browser: Text::from(who.browser),
-                os: Text::from(who.os),
-                device: Text::from(who.device),
-                sessions: sessions.len() as u64,
-                page_views: sessions.iter().map(|s| u64::from(s.page_views)).sum(),
-                hits: seen.map_or(0, |s| s.hits),
-                bytes: seen.map_or(0, |s| s.bytes),
-                first_ms: seen.map_or(first.start_ms, |s| s.first_ms),
-                last_ms: seen.map_or(last.end_ms, |s| s.last_ms),
-                returning: sessions.len() > 1,
-                active_days: f.days.len() as u64,
-                days_since_previous_visit: last.days_since_last,
-            });
+    drop(seen);
+    // The visitors side by side, a share per task: their loyalty, attribution credit and
+    // rows.
+    let shares: Vec<Folded> = starts[..visitors.len()]
+        .par_chunks(VISITORS_PER_TASK)
+        .enumerate()
+        .map(|(n, share)| {
+            let first_visitor = n * VISITORS_PER_TASK;
+            let ends = &starts[first_visitor + 1..first_visitor + share.len() + 1];
+            let mut f = Folded {
+                rows: Vec::with_capacity(share.len()),
+                ..Folded::default()
+            };
+            let mut scratch = LoyaltyScratch::default();
+            let mut sessions: Vec<Session> = Vec::new();
+            let mut days: Vec<i32> = Vec::new();
+            for (&start, &end) in share.iter().zip(ends) {
+                let group = &visits[start..end];
+                sessions.clear();
+                sessions.extend(group.iter().map(|v| v.session));
+                f.loyalty.add_visitor(&sessions, &mut scratch);
+                f.credit
+                    .add_visitor(&sessions, |s| Channel::ALL[s.acquisition as usize], rules);
+                let (first, last) = (&sessions[0], &sessions[sessions.len() - 1]);
+                let seen = visitors[first.visitor as usize];
+                let (ip, agent) = identity(&ips, &agents, seen.as_ref());
+                let class =
+                    |f: fn(&Agent) -> &Text| agent.map_or_else(|| Text::from(""), |a| f(a).clone());
+                days.clear();
+                days.extend(sessions.iter().map(loyalty::start_day));
+                days.sort_unstable();
+                days.dedup();
+                f.returning += u64::from(sessions.len() > 1);
+                f.rows.push(VisitorRow {
+                    visitor: group[0].hash as i64,
+                    ip: Text::from(ip),
+                    user_agent: class(|a| &a.user_agent),
+                    browser: class(|a| &a.browser),
+                    os: class(|a| &a.os),
+                    device: class(|a| &a.device),
+                    sessions: sessions.len() as u64,
+                    page_views: sessions.iter().map(|s| u64::from(s.page_views)).sum(),
+                    hits: seen.map_or(0, |s| s.hits),
+                    bytes: seen.map_or(0, |s| s.bytes),
+                    first_ms: seen.map_or(first.start_ms, |s| s.first_ms),
+                    last_ms: seen.map_or(last.end_ms, |s| s.last_ms),
+                    returning: sessions.len() > 1,
+                    active_days: days.len() as u64,
+                    days_since_previous_visit: last.days_since_last,
+                });
+            }
             f
         })
-        .reduce(Folded::default, Folded::merge);
-    let mut visitor_rows = folded.rows;
+        .collect();
+    let mut total = Folded {
+        rows: Vec::with_capacity(visitors.len()),
+        ..Folded::default()
+    };
+    for mut share in shares {
+        total.loyalty.merge(share.loyalty);
+        total.credit.merge(share.credit);
+        total.rows.append(&mut share.rows);
+        total.returning += share.returning;
+    }
+    let mut visitor_rows = total.rows;
     crate::aggregate::visitors::sort_visitor_rows(&mut visitor_rows);
     // The `sessions` table's order.
     visits.par_sort_unstable_by_key(|v| (v.session.start_ms, v.hash, v.session.same_start));
@@ -567,13 +715,14 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
     let visitor_count = visitors.len() as u64;
     Ok(History {
         batches,
-        identities,
+        ips,
+        agents,
         visits,
         visitors,
         visitor_rows,
-        loyalty: loyalty::finish(&folded.loyalty, sessions, visitor_count),
-        attribution: attribution::finish(&folded.credit),
+        loyalty: loyalty::finish(&total.loyalty, sessions, visitor_count),
+        attribution: attribution::finish(&total.credit),
         visitor_count,
-        returning: folded.returning,
+        returning: total.returning,
     })
 }
