@@ -954,3 +954,43 @@ fn manifests(state: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// A fleet's servers each keep a state directory of their own: merged in either order, with
+/// one thread or several, the tables are the same, row for row, estimates included.
+#[test]
+fn states_merge_to_the_same_tables_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        lines: 30_000,
+        seed: 5,
+        ..SynthOptions::default()
+    };
+    let logs = server_logs(dir.path(), &opts, 3);
+    let states: Vec<PathBuf> = logs
+        .iter()
+        .enumerate()
+        .map(|(i, log)| {
+            let state = dir.path().join(format!("state-{i}"));
+            let out = dir.path().join(format!("out-{i}"));
+            let site = [
+                &GENERATED_SITE_ARGS[..],
+                &["--state", state.to_str().unwrap()],
+            ]
+            .concat();
+            analyze(&[log.as_path()], &out, &site);
+            state
+        })
+        .collect();
+    let [a, b, c] = [&states[0], &states[1], &states[2]].map(PathBuf::as_path);
+    let forward = dir.path().join("forward");
+    let said = merge(&[a, b, c], &forward, &[]);
+    assert!(said.contains("sessions"), "{said}");
+    for (name, order, extra) in [
+        ("backward", [c, b, a], &["-j", "1"][..]),
+        ("shuffled", [b, c, a], &["-j", "3"][..]),
+    ] {
+        let again = dir.path().join(name);
+        merge(&order, &again, extra);
+        assert_same_tables(&forward, &again, true);
+    }
+}
