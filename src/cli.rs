@@ -78,6 +78,19 @@ pub struct MergeArgs {
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
+    /// Leave out the tables of a visitor's whole history (visitors, sessions, visitor_types,
+    /// visit_frequency, visit_recency, retention, attribution): no session of the period is
+    /// read, so a long period merges in the time and memory of the counted tables; the
+    /// summary's visitors are then estimated and its returning_visitors null.
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Memory the visitor history may take (`8G`, `512M`) [default: the memory available at
+    /// start]. It is estimated from the sessions to read before any is read; a merge that
+    /// would need more stops at once, saying so, rather than run out of memory.
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

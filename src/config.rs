@@ -741,6 +741,14 @@ impl MergeConfig {
         };
         let since = date("--since", args.since)?;
         let until = date("--until", args.until)?;
+        let max_memory = match args.max_memory {
+            Some(text) => Some(parse_size(&text).map_err(|reason| Error::InvalidOption {
+                flag: "--max-memory",
+                value: text,
+                reason,
+            })?),
+            None => available_memory(),
+        };
         let threads = match args.threads {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
@@ -750,6 +758,8 @@ impl MergeConfig {
                 states: args.states,
                 since,
                 until,
+                history: !args.no_history,
+                max_memory,
             },
             out_dir: args.out,
             threads,

@@ -112,6 +112,18 @@ pub enum Error {
     #[error("no state partitions to merge in {what} (within --since/--until)")]
     NoState { what: String },
 
+    #[error(
+        "the visitor history of {sessions} sessions would take about {need_mb} MB of memory, \
+         more than the {limit_mb} MB it may (--max-memory, or the memory available): merge \
+         fewer dates (--since/--until), or leave out the tables of a visitor's history \
+         (--no-history)"
+    )]
+    HistoryTooLarge {
+        sessions: u64,
+        need_mb: u64,
+        limit_mb: u64,
+    },
+
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads { threads: usize, reason: String },
 }

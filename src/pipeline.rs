@@ -339,7 +339,11 @@ fn merged_metadata(config: &crate::config::MergeConfig, m: &Merged) -> Vec<(Stri
                 }),
                 None => serde_json::json!({
                     "visitors": state::ESTIMATE_NOTE,
-                    "returning_visitors": state::RETURNING_NOTE,
+                    "returning_visitors": if config.options.history {
+                        state::RETURNING_NOTE
+                    } else {
+                        state::NO_HISTORY_NOTE
+                    },
                 }),
             }
             .to_string(),

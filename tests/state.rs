@@ -955,6 +955,93 @@ fn manifests(state: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// `merge --no-history` reads no session: the counted tables are those of a full merge, the
+/// seven of a visitor's history are not written, and the summary says its visitors are
+/// estimated and its returning visitors unknown.
+#[test]
+fn a_merge_without_the_history_writes_the_counted_tables_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let full = dir.path().join("full");
+    merge(&[&state], &full, &[]);
+    let counted = dir.path().join("counted");
+    let said = merge(&[&state], &counted, &["--no-history"]);
+    assert!(
+        said.contains("9 sessions, about 5 visitors (estimated)"),
+        "{said}"
+    );
+    for table in crate::util::HISTORY_TABLES {
+        assert!(
+            !counted.join(format!("{table}.parquet")).exists(),
+            "{table}"
+        );
+    }
+    // The user-agent tables' hits are summed from each date's own counts, as in a state
+    // without visits: here, where every visitor has a page view on each date it is seen,
+    // they are the same.
+    for table in crate::util::COUNTED_TABLES
+        .into_iter()
+        .filter(|&t| t != "summary")
+    {
+        assert_eq!(
+            rows(&full, table, true),
+            rows(&counted, table, true),
+            "table {table}"
+        );
+    }
+    assert_eq!(
+        duckdb_rows(
+            &counted,
+            "select sessions, visitors, returning_visitors is null from '{out}/summary.parquet'"
+        ),
+        [["9", "5", "True"]]
+    );
+    let estimates = duckdb_rows(
+        &counted,
+        "select value::varchar from parquet_kv_metadata('{out}/summary.parquet')
+         where key::varchar = 'accesslens.estimates'",
+    );
+    assert!(estimates[0][0].contains("--no-history"), "{estimates:?}");
+}
+
+/// A merge whose visitor history would take more memory than it may stops before reading
+/// a session, says how much it would need and what to do, and writes nothing; without the
+/// history it goes through.
+#[test]
+fn a_history_larger_than_the_memory_allowed_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let merged = dir.path().join("merged");
+    let args = |extra: &[&str]| {
+        let mut args = vec![
+            "merge",
+            state.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let refused = args(&["--max-memory", "1K"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("visitor history of 9 sessions") && stderr.contains("--no-history"),
+        "{stderr}"
+    );
+    assert!(!merged.exists(), "a refused merge writes nothing");
+    assert!(
+        args(&["--max-memory", "1K", "--no-history"])
+            .status
+            .success()
+    );
+    assert!(merged.join("channels.parquet").is_file());
+    assert!(args(&["--max-memory", "64M"]).status.success());
+    assert!(merged.join("sessions.parquet").is_file());
+    let bad = args(&["--max-memory", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 /// A fleet's servers each keep a state directory of their own: merged in either order, with
 /// one thread or several, the tables are the same, row for row, estimates included.
 #[test]

@@ -1732,6 +1732,12 @@ def merge_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--until", type=date_arg, metavar="DATE", help="last date, YYYY-MM-DD, included"
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="as `accesslens merge --no-history`; this job never writes the tables of a "
+        "visitor's whole history, so it changes nothing here",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
 

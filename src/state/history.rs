@@ -34,7 +34,7 @@ use crate::aggregate::{IdMap, Merge, Session};
 use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
 use crate::error::Result;
-use crate::output::parquet::{read_table_as_dictionaries, session_acquisition};
+use crate::output::parquet::{read_table, read_table_as_dictionaries, session_acquisition};
 use crate::output::table::Table;
 
 /// The file of a partition's sessions.
@@ -399,15 +399,20 @@ struct Read {
     seen: Vec<(u64, Seen)>,
 }
 
+/// The directories of a partition whose `visits` count: its own, and its `open/` when the
+/// sessions open at the end of its run count here.
+fn visit_dirs(p: &Partition) -> impl Iterator<Item = std::path::PathBuf> {
+    let open = p.open_counted.then(|| p.dir.join(super::carry::OPEN_DIR));
+    std::iter::once(p.dir.clone()).chain(open)
+}
+
 /// Reads a partition's `visits` (and those of its `open/` when they count) and its
 /// `visitor_hits`.
 fn read_partition(p: &Partition) -> Result<Read> {
     let mut batches = Vec::new();
-    let open = p.dir.join(super::carry::OPEN_DIR);
-    let dirs = std::iter::once(p.dir.as_path()).chain(p.open_counted.then_some(open.as_path()));
-    for dir in dirs {
+    for dir in visit_dirs(p) {
         let path = dir.join(format!("{VISITS}.parquet"));
-        for batch in read_table_as_dictionaries(dir, VISITS, &VISIT_TEXTS)? {
+        for batch in read_table_as_dictionaries(&dir, VISITS, &VISIT_TEXTS)? {
             batches.push(read_visits(&batch?, &path)?);
         }
     }
@@ -551,6 +556,30 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
         });
     }
     Ok((columns, visits))
+}
+
+/// Memory the history takes per session, in bytes: measured on a month of generated daily
+/// states (2,116,796 sessions, 905,021 visitors), 0.83 GB beyond the counted tables, rounded
+/// up. Texts are held once per distinct value, so this hardly depends on their length.
+const BYTES_PER_SESSION: u64 = 400;
+
+/// Fails before anything is read when the sessions of `partitions` (counted from their
+/// files' footers) would take more than `limit` bytes.
+pub fn check_memory(partitions: &[Partition], limit: u64) -> Result<()> {
+    let mut sessions = 0u64;
+    for dir in partitions.iter().flat_map(visit_dirs) {
+        sessions += read_table(&dir, VISITS, &["visitor"], Some(1))?.rows as u64;
+    }
+    let need = sessions.saturating_mul(BYTES_PER_SESSION);
+    if need > limit {
+        const MB: u64 = 1 << 20;
+        return Err(crate::error::Error::HistoryTooLarge {
+            sessions,
+            need_mb: need.div_ceil(MB),
+            limit_mb: limit / MB,
+        });
+    }
+    Ok(())
 }
 
 /// Visitors folded per task: few enough tasks to keep both cores busy and their partial

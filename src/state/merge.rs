@@ -55,6 +55,10 @@ pub struct MergeOptions {
     /// First and last date to merge (days since 1970-01-01), both included.
     pub since: Option<i32>,
     pub until: Option<i32>,
+    /// Whether to compute the tables of a visitor's whole history (`--no-history`: not).
+    pub history: bool,
+    /// Bytes the history may take (`None`: no bound).
+    pub max_memory: Option<u64>,
 }
 
 /// A date partition found on disk.
@@ -578,11 +582,17 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     open_parts(&mut partitions)?;
     let without_history = partitions
         .iter()
+        .filter(|_| options.history)
         .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
         .map(|p| p.dir.clone());
     let rules = match without_history {
-        Some(_) => None,
-        None => Some(attribution_rules(&partitions)?),
+        None if options.history => {
+            if let Some(limit) = options.max_memory {
+                super::history::check_memory(&partitions, limit)?;
+            }
+            Some(attribution_rules(&partitions)?)
+        }
+        _ => None,
     };
     // The counted tables and the visitor history side by side: each has stretches that
     // keep one thread busy, which the other fills.

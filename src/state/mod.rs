@@ -104,6 +104,10 @@ pub const RETURNING_NOTE: &str = "null, not estimated: whether a visitor returne
     sessions of the whole period, and the state keeps visitors only as sketches per date, whose \
     unions count distinct visitors but not how many sessions each had";
 
+/// Why a merged summary's `returning_visitors` is null (`merge --no-history`).
+pub const NO_HISTORY_NOTE: &str = "null, not estimated: whether a visitor returned takes its \
+    sessions of the whole period, which `merge --no-history` does not read";
+
 /// How a key column is typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
