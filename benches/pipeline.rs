@@ -23,7 +23,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use accesslens::cli::{Cli, Command};
 use accesslens::config::{Config, MergeConfig};
 use accesslens::pipeline;
-use accesslens::synth::{SynthOptions, generate};
+use accesslens::synth::{SITE_ARGS, SynthOptions, generate};
 
 fn end_to_end(c: &mut Criterion) {
     let lines = env_count("ACCESSLENS_BENCH_LINES", 1_000_000);
@@ -48,7 +48,7 @@ fn end_to_end(c: &mut Criterion) {
     let out = dir.path().join("out");
     let args = ["accesslens", "analyze", log.to_str().unwrap(), "--quiet"]
         .into_iter()
-        .chain(SITE)
+        .chain(SITE_ARGS)
         .chain(["--out", out.to_str().unwrap()]);
     let cli = Cli::parse_from(args);
     let Command::Analyze(args) = cli.command else {
@@ -80,16 +80,6 @@ fn env_count(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The site settings of every run here.
-const SITE: [&str; 6] = [
-    "--site-domain",
-    "example.com",
-    "--goal",
-    "purchase=/checkout/thank-you",
-    "--goal-value-param",
-    "value",
-];
-
 fn merge_days(c: &mut Criterion) {
     const DAY_MS: i64 = 86_400_000;
     let days = env_count("ACCESSLENS_BENCH_DAYS", 30);
@@ -112,7 +102,7 @@ fn merge_days(c: &mut Criterion) {
         let out = dir.path().join("day-out");
         let args = ["accesslens", "analyze", log.to_str().unwrap(), "--quiet"]
             .into_iter()
-            .chain(SITE)
+            .chain(SITE_ARGS)
             .chain(["--state", state.to_str().unwrap()])
             .chain(["--out", out.to_str().unwrap()]);
         let Command::Analyze(args) = Cli::parse_from(args).command else {

@@ -107,6 +107,17 @@ pub fn generate_split<W: Write>(
 
 /// The shop's own origin: internal referrers start with it.
 const SITE: &str = "https://www.example.com";
+
+/// The `analyze` settings of the generated shop: its own domain, and the purchase goal whose
+/// value is the thank-you page's `value` parameter.
+pub const SITE_ARGS: [&str; 6] = [
+    "--site-domain",
+    "example.com",
+    "--goal",
+    "purchase=/checkout/thank-you",
+    "--goal-value-param",
+    "value",
+];
 const SECOND_MS: i64 = 1_000;
 const MINUTE_MS: i64 = 60 * SECOND_MS;
 const HOUR_MS: i64 = 60 * MINUTE_MS;

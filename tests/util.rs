@@ -54,18 +54,11 @@ pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Ma
                                  AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 \
                                  Mobile/15E148 Safari/604.1";
 
+/// Site, goal and goal-value settings of the generated traffic (`accesslens::synth`).
+pub const GENERATED_SITE_ARGS: [&str; 6] = accesslens::synth::SITE_ARGS;
+
 /// Settings for the hand-made shop logs: the site's own domain (`mysite.test`) and a purchase
 /// goal whose value is the thank-you URL's `value` parameter.
-/// Site, goal and goal-value settings of the generated traffic (`accesslens::synth`).
-pub const GENERATED_SITE_ARGS: [&str; 6] = [
-    "--site-domain",
-    "example.com",
-    "--goal",
-    "purchase=/checkout/thank-you",
-    "--goal-value-param",
-    "value",
-];
-
 pub const SHOP_ARGS: [&str; 6] = [
     "--site-domain",
     "mysite.test",
