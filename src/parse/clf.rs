@@ -85,23 +85,28 @@ pub(super) fn strip_port(host: &[u8]) -> &[u8] {
 
 /// Decimal seconds (`0.012`, `3`) → microseconds, saturating below [`NO_RESPONSE_TIME`].
 pub(super) fn seconds_to_us(field: &[u8]) -> Option<u32> {
-    let int_len = field.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (whole, int_len) = number_field(field, 0);
     if int_len == 0 {
         return None;
     }
-    let (whole, _) = number_field(field, 0);
     let mut micros = whole.saturating_mul(1_000_000);
     match &field[int_len..] {
         [] => {}
-        [b'.', frac @ ..] if !frac.is_empty() && frac.iter().all(u8::is_ascii_digit) => {
-            for (i, &b) in frac.iter().take(6).enumerate() {
-                micros = micros.saturating_add(u64::from(b - b'0') * 10u64.pow(5 - i as u32));
+        [b'.', frac @ ..] => {
+            // Digits past the sixth are checked, not counted: microseconds are the unit.
+            let (value, digits) = number_field(&frac[..frac.len().min(6)], 0);
+            if digits == 0 || !frac[digits..].iter().all(u8::is_ascii_digit) {
+                return None;
             }
+            micros = micros.saturating_add(value * POWERS_OF_TEN[6 - digits]);
         }
         _ => return None,
     }
     Some(micros.min(u64::from(NO_RESPONSE_TIME - 1)) as u32)
 }
+
+/// 10^0 to 10^6, for the missing places of a fraction of a second.
+const POWERS_OF_TEN: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
 /// The common/combined scanner; also returns where it stopped (after the user agent's
 /// closing quote, or after the size of a common line), for the presets that read on.
@@ -267,6 +272,26 @@ mod tests {
 
     fn combined(line: &str) -> Result<LogLine<'_>, Malformed> {
         Format::Combined.parse(line.as_bytes())
+    }
+
+    #[test]
+    fn decimal_seconds_become_microseconds() {
+        let us = |text: &str| seconds_to_us(text.as_bytes());
+        assert_eq!(us("0.012"), Some(12_000));
+        assert_eq!(us("3"), Some(3_000_000));
+        assert_eq!(us("1.5"), Some(1_500_000));
+        assert_eq!(us("0.000001"), Some(1));
+        assert_eq!(us("2.123456"), Some(2_123_456));
+        // Places past the microsecond are dropped, but must be digits.
+        assert_eq!(us("0.1234567"), Some(123_456));
+        assert_eq!(us("0.1234567x"), None);
+        assert_eq!(us("0.12x"), None);
+        assert_eq!(us("1."), None);
+        assert_eq!(us(".5"), None);
+        assert_eq!(us("-"), None);
+        assert_eq!(us(""), None);
+        // Larger than a u32 of microseconds holds (71 minutes): the greatest it can say.
+        assert_eq!(us("99999999"), Some(NO_RESPONSE_TIME - 1));
     }
 
     #[test]
