@@ -1042,6 +1042,47 @@ fn a_history_larger_than_the_memory_allowed_is_refused_at_once() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// A visitor known by its cookie reaches two servers from two addresses. Merged, it is
+/// described by its earliest hit, as one run over both logs describes it, even though the
+/// server that saw that hit wrote its state first.
+#[test]
+fn a_merged_visitor_is_described_by_its_earliest_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let format = r#"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{sid}C"#;
+    let line = |ip: &str, time: &str, path: &str| {
+        format!(
+            r#"{ip} - - [10/Oct/2026:{time} +0000] "GET {path} HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64)" A"#
+        ) + "\n"
+    };
+    let early = crate::util::write_file(
+        dir.path(),
+        "web2.log",
+        line("203.0.113.9", "13:55:00", "/").as_bytes(),
+    );
+    let late = crate::util::write_file(
+        dir.path(),
+        "web1.log",
+        line("198.51.100.1", "14:00:00", "/shop").as_bytes(),
+    );
+    let settings = ["--log-format", format, "--visitor-key", "cookie:sid"];
+    let state = dir.path().join("state");
+    for log in [&early, &late] {
+        let out = dir.path().join(log.file_stem().unwrap());
+        let args = [&settings[..], &["--state", state.to_str().unwrap()]].concat();
+        analyze(&[log.as_path()], &out, &args);
+    }
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged, &[]);
+    let all = dir.path().join("all");
+    analyze(&[late.as_path(), early.as_path()], &all, &settings);
+    let who = "select ip, user_agent, hits from '{out}/visitors.parquet'";
+    assert_eq!(
+        duckdb_rows(&merged, who),
+        [["203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64)", "2"]]
+    );
+    assert_eq!(duckdb_rows(&merged, who), duckdb_rows(&all, who));
+}
+
 /// A fleet's servers each keep a state directory of their own: merged in either order, with
 /// one thread or several, the tables are the same, row for row, estimates included.
 #[test]

@@ -222,7 +222,7 @@ struct Agent {
 }
 
 /// A visitor's hits over the dates merged, and who it is: its address (the batch and row
-/// of its first date's `visitor_hits`) and its user agent (an index into
+/// of the `visitor_hits` row with its earliest hit) and its user agent (an index into
 /// [`History::agents`]).
 #[derive(Debug, Clone, Copy)]
 struct Seen {
@@ -637,9 +637,18 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         }));
     }
     drop(agent_ids);
-    // A visitor's hits summed over dates; who it is from its first date (partitions are in
-    // date order, and the sort is stable).
-    seen.par_sort_by_key(|&(hash, _)| hash);
+    // A visitor's hits summed over dates and runs; who it is from its earliest hit, ties by
+    // user agent and address, as `analyze` chooses (a visitor known by a cookie or a user
+    // name may come from several), whatever order the runs were written in.
+    seen.par_sort_unstable_by(|(a, x), (b, y)| {
+        a.cmp(b).then(x.first_ms.cmp(&y.first_ms)).then_with(|| {
+            let who = |s: &Seen| {
+                let agent: &str = &agents[s.agent as usize].user_agent;
+                (agent, ips[s.batch as usize].value(s.row as usize))
+            };
+            who(x).cmp(&who(y))
+        })
+    });
     seen.dedup_by(|later, first| {
         let same = later.0 == first.0;
         if same {
