@@ -580,19 +580,23 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     check_layouts(&partitions)?;
     check_definitions(&partitions)?;
     open_parts(&mut partitions)?;
-    let without_history = partitions
-        .iter()
-        .filter(|_| options.history)
-        .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
-        .map(|p| p.dir.clone());
-    let rules = match without_history {
-        None if options.history => {
-            if let Some(limit) = options.max_memory {
-                super::history::check_memory(&partitions, limit)?;
-            }
-            Some(attribution_rules(&partitions)?)
+    // The history, when asked for, takes every partition's visits: one without them (an
+    // older layout) leaves it out, and is named.
+    let without_history = if options.history {
+        partitions
+            .iter()
+            .find(|p| p.manifest.accesslens_state < super::HISTORY_MIN_LAYOUT)
+            .map(|p| p.dir.clone())
+    } else {
+        None
+    };
+    let rules = if options.history && without_history.is_none() {
+        if let Some(limit) = options.max_memory {
+            super::history::check_memory(&partitions, limit)?;
         }
-        _ => None,
+        Some(attribution_rules(&partitions)?)
+    } else {
+        None
     };
     // The counted tables and the visitor history side by side: each has stretches that
     // keep one thread busy, which the other fills.
