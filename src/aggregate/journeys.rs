@@ -10,6 +10,8 @@
 //! sequence per session (the sessions table already holds every session) and at most
 //! `(P + 1)^depth`.
 
+use rayon::prelude::*;
+
 use super::acquisition::{Keyed, SessionMetrics};
 use super::{IdMap, Merge, Session, View, is_page_view, ratio};
 use crate::enrich::{Hit, Lookups, Text};
@@ -133,39 +135,71 @@ pub struct JourneyScratch {
     distinct: Vec<PathKey>,
 }
 
+/// A page view as journeys see it: the id of its path.
+pub trait Step {
+    fn path(&self) -> u32;
+}
+
+impl Step for View {
+    #[inline]
+    fn path(&self) -> u32 {
+        self.path
+    }
+}
+
+/// A path id (`merge` keeps only those of a session's page views).
+impl Step for u32 {
+    #[inline]
+    fn path(&self) -> u32 {
+        *self
+    }
+}
+
 impl Journeys {
     /// One visitor's sessions; `views[i]` are the page views of `sessions[i]`.
-    pub fn add_visitor<'v>(
+    pub fn add_visitor<'v, V: Step + 'v>(
         &mut self,
         sessions: &[Session],
-        views: impl Iterator<Item = &'v [View]>,
+        views: impl Iterator<Item = &'v [V]>,
         vocabulary: &Vocabulary,
         rules: &JourneyRules,
         scratch: &mut JourneyScratch,
     ) {
         scratch.keys.clear();
-        for (session, views) in sessions.iter().zip(views) {
-            let mut key = [NONE; MAX_DEPTH];
-            for (slot, v) in key.iter_mut().zip(views.iter().take(rules.depth)) {
-                *slot = vocabulary.page(v.path);
-            }
+        for views in views.take(sessions.len()) {
+            let key = self.add_steps(views, vocabulary, rules);
             scratch.keys.push(Some(key));
-            if views.len() <= rules.depth {
-                *self.path_exits.entry(key).or_default() += 1;
-            }
-            let mut from = BOUNDARY;
-            for v in views {
-                let to = vocabulary.page(v.path);
-                *self.transitions.entry((from, to)).or_default() += 1;
-                from = to;
-            }
-            if session.page_views > 0 {
-                *self.transitions.entry((from, BOUNDARY)).or_default() += 1;
-            }
         }
         let keys = &scratch.keys;
         self.paths
             .add_indexed(sessions, |i, _| keys[i], &mut scratch.distinct);
+    }
+
+    /// Counts one session's page views in `transitions` and `path_exits`, and gives its
+    /// path: all of `paths` but the visitors, which take the visitor's other sessions.
+    pub fn add_steps<V: Step>(
+        &mut self,
+        views: &[V],
+        vocabulary: &Vocabulary,
+        rules: &JourneyRules,
+    ) -> PathKey {
+        let mut key = [NONE; MAX_DEPTH];
+        for (slot, v) in key.iter_mut().zip(views.iter().take(rules.depth)) {
+            *slot = vocabulary.page(v.path());
+        }
+        if views.len() <= rules.depth {
+            *self.path_exits.entry(key).or_default() += 1;
+        }
+        let mut from = BOUNDARY;
+        for v in views {
+            let to = vocabulary.page(v.path());
+            *self.transitions.entry((from, to)).or_default() += 1;
+            from = to;
+        }
+        if !views.is_empty() {
+            *self.transitions.entry((from, BOUNDARY)).or_default() += 1;
+        }
+        key
     }
 }
 
@@ -196,11 +230,21 @@ pub struct TransitionRow {
 /// The separator of a path's steps.
 pub const STEP_SEPARATOR: &str = " → ";
 
-fn page_text(lookups: &Lookups, page: u32) -> Text {
+/// The text of a page id, `paths` being every path's text by id.
+fn page_text(paths: &[Text], page: u32) -> Text {
     if page == OTHER {
         Text::from(OTHER_TEXT)
     } else {
-        lookups.paths[page as usize].clone()
+        paths[page as usize].clone()
+    }
+}
+
+/// [`page_text`], borrowed.
+fn page_name(paths: &[Text], page: u32) -> &str {
+    if page == OTHER {
+        OTHER_TEXT
+    } else {
+        &paths[page as usize]
     }
 }
 
@@ -209,7 +253,7 @@ fn page_text(lookups: &Lookups, page: u32) -> Text {
 struct PageOrder(IdMap<u32, u32>);
 
 impl PageOrder {
-    fn new(j: &Journeys, lookups: &Lookups) -> PageOrder {
+    fn new(j: &Journeys, paths: &[Text]) -> PageOrder {
         let mut pages: Vec<u32> = j
             .transitions
             .keys()
@@ -218,7 +262,7 @@ impl PageOrder {
             .collect();
         pages.sort_unstable();
         pages.dedup();
-        pages.sort_by_cached_key(|&p| page_text(lookups, p));
+        pages.sort_by_cached_key(|&p| page_text(paths, p));
         PageOrder(
             pages
                 .into_iter()
@@ -233,16 +277,21 @@ impl PageOrder {
     }
 }
 
-pub fn finish(
+/// The rows of both tables; `names` holds every path's text by id, `sessions` is the
+/// period's sessions (for the shares).
+pub fn finish(j: &Journeys, names: &[Text], sessions: u64) -> (Vec<PathRow>, Vec<TransitionRow>) {
+    finish_with(j.paths.by.iter(), j, names, sessions)
+}
+
+/// [`finish`] with the paths' counts given apart (`j.paths` is not read).
+pub fn finish_with<'a>(
+    paths: impl Iterator<Item = (&'a PathKey, &'a SessionMetrics)>,
     j: &Journeys,
-    lookups: &Lookups,
+    names: &[Text],
     sessions: u64,
 ) -> (Vec<PathRow>, Vec<TransitionRow>) {
-    let order = PageOrder::new(j, lookups);
-    let mut keys: Vec<(&PathKey, &SessionMetrics, [u32; MAX_DEPTH])> = j
-        .paths
-        .by
-        .iter()
+    let order = PageOrder::new(j, names);
+    let mut keys: Vec<(&PathKey, &SessionMetrics, [u32; MAX_DEPTH])> = paths
         .map(|(key, m)| {
             (
                 key,
@@ -251,22 +300,27 @@ pub fn finish(
             )
         })
         .collect();
-    keys.sort_unstable_by(|a, b| b.1.sessions.cmp(&a.1.sessions).then(a.2.cmp(&b.2)));
+    // A month of sessions has hundreds of thousands of paths: sorted and named in parallel.
+    keys.par_sort_unstable_by(|a, b| b.1.sessions.cmp(&a.1.sessions).then(a.2.cmp(&b.2)));
     let paths = keys
-        .into_iter()
+        .into_par_iter()
         .map(|(key, m, _)| {
             let steps = key.iter().take_while(|&&p| p != NONE);
-            let mut path = String::new();
+            let length = steps
+                .clone()
+                .map(|&p| page_name(names, p).len() + STEP_SEPARATOR.len())
+                .sum();
+            let mut path = String::with_capacity(length);
             for (i, &p) in steps.clone().enumerate() {
                 if i > 0 {
                     path.push_str(STEP_SEPARATOR);
                 }
-                path.push_str(&page_text(lookups, p));
+                path.push_str(page_name(names, p));
             }
             PathRow {
                 path,
                 steps: steps.count() as u64,
-                entry_page: page_text(lookups, key[0]),
+                entry_page: page_text(names, key[0]),
                 exits: j.path_exits.get(key).copied().unwrap_or(0),
                 share: ratio(m.sessions, sessions),
                 metrics: *m,
@@ -288,7 +342,7 @@ pub fn finish(
     pairs.sort_by_cached_key(|&(n, from, to)| {
         (std::cmp::Reverse(n), order.rank(from), order.rank(to))
     });
-    let text = |p: u32| (p != BOUNDARY).then(|| page_text(lookups, p));
+    let text = |p: u32| (p != BOUNDARY).then(|| page_text(names, p));
     let transitions = pairs
         .into_iter()
         .map(|(n, from, to)| TransitionRow {

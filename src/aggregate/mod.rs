@@ -719,7 +719,7 @@ pub fn finish(mut partial: Partial, lookups: &Lookups, read: &traffic::ReadTotal
         || {
             rayon::join(
                 || visitors::sort_sessions(&mut sessions, lookups),
-                || journeys::finish(&partial.journeys, lookups, summary.sessions),
+                || journeys::finish(&partial.journeys, &lookups.paths, summary.sessions),
             )
         },
         || visitors::finish_visitors(&partial.visitors, lookups),
