@@ -79,11 +79,22 @@ pub struct MergeArgs {
     pub until: Option<String>,
 
     /// Leave out the tables of a visitor's whole history (visitors, sessions, visitor_types,
-    /// visit_frequency, visit_recency, retention, attribution): no session of the period is
+    /// visit_frequency, visit_recency, retention, attribution, paths, transitions): no
+    /// session of the period is
     /// read, so a long period merges in the time and memory of the counted tables; the
     /// summary's visitors are then estimated and its returning_visitors null.
     #[arg(long)]
     pub no_history: bool,
+
+    /// Page views per sequence in the paths table, 1 to 8 [default: the partitions' own,
+    /// as they were analyzed].
+    #[arg(long, value_name = "N")]
+    pub path_depth: Option<usize>,
+
+    /// Pages named in paths and transitions: the period's N most viewed; the others are
+    /// `(other)` [default: the partitions' own].
+    #[arg(long, value_name = "N")]
+    pub path_pages: Option<usize>,
 
     /// Memory the visitor history may take (`8G`, `512M`) [default: the memory available at
     /// start]. It is estimated from the sessions to read before any is read; a merge that

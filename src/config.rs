@@ -753,6 +753,16 @@ impl MergeConfig {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         };
+        if let Some(depth) = args
+            .path_depth
+            .filter(|d| !(1..=journeys::MAX_DEPTH).contains(d))
+        {
+            return Err(Error::InvalidOption {
+                flag: "--path-depth",
+                value: depth.to_string(),
+                reason: format!("must be 1 to {}", journeys::MAX_DEPTH),
+            });
+        }
         Ok(MergeConfig {
             options: crate::state::merge::MergeOptions {
                 states: args.states,
@@ -760,6 +770,8 @@ impl MergeConfig {
                 until,
                 history: !args.no_history,
                 max_memory,
+                path_depth: args.path_depth,
+                path_pages: args.path_pages,
             },
             out_dir: args.out,
             threads,

@@ -81,6 +81,17 @@ pub enum Error {
     },
 
     #[error(
+        "{first} and {second} were analyzed with different {key}: give merge --{flag} N to \
+         choose the merged paths' and transitions'"
+    )]
+    JourneysMismatch {
+        first: String,
+        second: String,
+        key: &'static str,
+        flag: &'static str,
+    },
+
+    #[error(
         "--continue-from: {dir} was written with another {what} than this run's: its open \
          sessions can only be continued under the same definitions"
     )]

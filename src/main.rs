@@ -39,9 +39,21 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if config.quiet {
-        return ExitCode::SUCCESS;
+    if !config.quiet {
+        tell_merged(&config, &merged);
     }
+    // The tables are written and the process ends: freeing a period's millions of rows one
+    // by one would only delay the exit (a tenth of a month's merge).
+    std::mem::forget(merged);
+    ExitCode::SUCCESS
+}
+
+/// What `merge` prints when it is done: partitions skipped or without some tables, and the
+/// period merged.
+fn tell_merged(
+    config: &accesslens::config::MergeConfig,
+    merged: &accesslens::state::merge::Merged,
+) {
     for p in &merged.skipped {
         eprintln!(
             "accesslens: {}: skipped: a newer partition of the same inputs counts",
@@ -53,6 +65,13 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
             "accesslens: {}: an older state without visits: visitors, sessions, visitor_types, \
              visit_frequency, visit_recency, retention and attribution are not written; run \
              `accesslens analyze --state` again over its inputs to have them",
+            dir.display()
+        );
+    }
+    if let Some(dir) = &merged.without_journeys {
+        eprintln!(
+            "accesslens: {}: a state whose visits lack their page views: paths and transitions \
+             are not written; run `accesslens analyze --state` again over its inputs to have them",
             dir.display()
         );
     }
@@ -79,7 +98,6 @@ fn merge(args: accesslens::cli::MergeArgs) -> ExitCode {
         merged.sessions,
         config.out_dir.display()
     );
-    ExitCode::SUCCESS
 }
 
 /// `accesslens report OUT_DIR --html FILE`: the HTML report of an existing output directory.

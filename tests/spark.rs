@@ -593,7 +593,7 @@ impl Rollup {
         let spark_out = self.out("spark");
         // Every table `accesslens merge` counts, with the same columns, types, rows and
         // totals, visitor estimates included: both union the same sketches and estimate
-        // from the union's registers alone. (The job reads layout 4 as layout 3: not the
+        // from the union's registers alone. (The job reads layouts 4 and 5 as layout 3: not the
         // tables of a visitor's whole history, nor what `accesslens merge` makes exact from
         // `visits`: the summary's visitors and returning visitors, the user agents' hits.)
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];

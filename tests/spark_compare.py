@@ -50,7 +50,7 @@ def compare(rust_out: str, spark_out: str, table: str, merged: bool = False) -> 
         return [f"{table}: columns {missing} are not in accesslens's table"]
     if spark.num_rows != rust.num_rows:
         problems.append(f"{table}: {rust.num_rows} rows in accesslens, {spark.num_rows} in Spark")
-    # Of state layout 4, accesslens counts these from every session and visitor (`visits`,
+    # Since state layout 4, accesslens counts these from every session and visitor (`visits`,
     # `visitor_hits`), which the job does not read: it estimates the summary's visitors
     # from sketches, leaves returning visitors null and sums the user agents' cells.
     skipped = EXACT_FROM_VISITS.get(table, ()) if merged else ()

@@ -16,6 +16,7 @@
 //! No session crosses midnight, so per-day runs cut the same sessions as one run.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use accesslens::synth::SynthOptions;
 
@@ -49,13 +50,18 @@ fn analyze_state(files: &[PathBuf], state: &Path, extra: &[&str]) {
     analyze(&inputs, &out, &args);
 }
 
-/// `merge STATES --out OUT EXTRA`, asserting success; returns standard output.
-fn merge(states: &[&Path], out: &Path, extra: &[&str]) -> String {
+/// `merge STATES --out OUT EXTRA`, as a process.
+fn merge_output(states: &[&Path], out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["merge"];
     args.extend(states.iter().map(|s| s.to_str().unwrap()));
     args.extend_from_slice(&["--out", out.to_str().unwrap()]);
     args.extend_from_slice(extra);
-    let output = run(&args);
+    run(&args)
+}
+
+/// `merge STATES --out OUT EXTRA`, asserting success; returns standard output.
+fn merge(states: &[&Path], out: &Path, extra: &[&str]) -> String {
+    let output = merge_output(states, out, extra);
     assert!(
         output.status.success(),
         "merge failed ({}):\n{}",
@@ -174,6 +180,40 @@ fn merging_daily_states_gives_the_tables_of_one_run_over_all_days() {
             ["first_click", "Organic Search", "1.0"],
             ["last_click", "Organic Search", "1.0"],
             ["last_click", "Referral", "1.0"],
+        ]
+    );
+    // The routes, from each session's page views kept in the state: A's sessions of the 10th
+    // and 12th and C's of the 10th went / → /shop, four bounced on /.
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select path, steps, sessions, visitors, exits, conversions
+             from '{out}/paths.parquet'"
+        ),
+        [
+            ["/", "1", "4", "4", "4", "0"],
+            ["/ → /shop", "2", "2", "2", "2", "0"],
+            ["/ → /shop → /checkout/thank-you", "3", "1", "1", "1", "1"],
+            ["/blog → /shop", "2", "1", "1", "1", "0"],
+            ["/shop → /checkout/thank-you", "2", "1", "1", "1", "1"],
+        ]
+    );
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select coalesce(from_page, '(entrance)'), coalesce(to_page, '(exit)'), transitions
+             from '{out}/transitions.parquet'"
+        ),
+        [
+            ["(entrance)", "/", "7"],
+            ["/", "(exit)", "4"],
+            ["/", "/shop", "3"],
+            ["/shop", "(exit)", "3"],
+            ["/checkout/thank-you", "(exit)", "2"],
+            ["/shop", "/checkout/thank-you", "2"],
+            ["(entrance)", "/blog", "1"],
+            ["(entrance)", "/shop", "1"],
+            ["/blog", "/shop", "1"],
         ]
     );
     assert_eq!(
@@ -319,7 +359,10 @@ fn the_html_report_renders_a_merged_directory() {
     );
     assert!(!page.contains("No <code>visitors.parquet</code> here"));
     // Tables a merge does not write say so instead of failing the page.
-    assert!(page.contains("No <code>paths.parquet</code> here"));
+    assert!(page.contains("No <code>inputs.parquet</code> here"));
+    // The routes, merged from the page views of each day's sessions.
+    assert!(!page.contains("No <code>paths.parquet</code> here"));
+    assert!(page.contains("/ → /shop → /checkout/thank-you"));
     // Tables it writes are there: the error page and its referrer.
     assert!(page.contains("/missing") && page.contains("https://mysite.test/shop"));
 }
@@ -374,13 +417,7 @@ fn the_same_state_merged_twice_or_copied_counts_once() {
     // A copy is another directory with the same inputs: the newest counts, once.
     let copy = dir.path().join("copy");
     analyze_state(&[day("2026-10-10.log")], &copy, &[]);
-    let output = run(&[
-        "merge",
-        state.to_str().unwrap(),
-        copy.to_str().unwrap(),
-        "--out",
-        dir.path().join("copied").to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&state, &copy], &dir.path().join("copied"), &[]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -401,13 +438,7 @@ fn the_same_state_merged_twice_or_copied_counts_once() {
     encoder.finish().unwrap();
     let rotated = dir.path().join("rotated");
     analyze_state(&[packed], &rotated, &[]);
-    let output = run(&[
-        "merge",
-        state.to_str().unwrap(),
-        rotated.to_str().unwrap(),
-        "--out",
-        dir.path().join("rotated-merged").to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&state, &rotated], &dir.path().join("rotated-merged"), &[]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -425,13 +456,7 @@ fn states_sharing_only_some_inputs_are_refused() {
     let both = dir.path().join("both");
     analyze_state(&[day("2026-10-10.log"), day("2026-10-11.log")], &both, &[]);
     let out = dir.path().join("merged");
-    let output = run(&[
-        "merge",
-        daily.to_str().unwrap(),
-        both.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&daily, &both], &out, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -622,6 +647,8 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
         "visitor_types",
         "visit_frequency",
         "visit_recency",
+        "paths",
+        "transitions",
     ];
     for table in merged_tables().filter(|t| !exact_tables.contains(t)) {
         let exact = duckdb_rows(
@@ -707,13 +734,7 @@ fn states_counted_with_other_settings_are_refused() {
         .collect();
     analyze(&[inputs[0].as_path()], &out, &args);
     let merged = dir.path().join("merged");
-    let output = run(&[
-        "merge",
-        first.to_str().unwrap(),
-        second.to_str().unwrap(),
-        "--out",
-        merged.to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&first, &second], &merged, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("goal_value_param"), "{stderr}");
@@ -853,21 +874,10 @@ fn states_of_an_older_layout_are_refused_until_analyzed_again() {
     let manifests = manifests(&state);
     assert!(!manifests.is_empty());
     for m in &manifests {
-        let text = std::fs::read_to_string(m).unwrap();
-        assert!(text.contains("\"accesslens_state\": 4"), "{text}");
-        std::fs::write(
-            m,
-            text.replace("\"accesslens_state\": 4", "\"accesslens_state\": 2"),
-        )
-        .unwrap();
+        set_layout(m, 2);
     }
     let merged = dir.path().join("merged");
-    let output = run(&[
-        "merge",
-        state.to_str().unwrap(),
-        "--out",
-        merged.to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&state], &merged, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let partition = manifests[0].parent().unwrap().display().to_string();
@@ -884,8 +894,17 @@ fn states_of_an_older_layout_are_refused_until_analyzed_again() {
     merge(&[&state], &merged, &[]);
     for m in self::manifests(&state) {
         let text = std::fs::read_to_string(m).unwrap();
-        assert!(text.contains("\"accesslens_state\": 4"), "{text}");
+        assert!(text.contains("\"accesslens_state\": 5"), "{text}");
     }
+}
+
+/// Rewrites a manifest of this version's layout (5) as one of an older layout.
+fn set_layout(manifest: &Path, layout: u32) {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let current = "\"accesslens_state\": 5";
+    assert!(text.contains(current), "{text}");
+    let older = format!("\"accesslens_state\": {layout}");
+    std::fs::write(manifest, text.replace(current, &older)).unwrap();
 }
 
 /// A partition of layout 3 (before `visits`) merges, without the tables of a visitor's
@@ -895,23 +914,13 @@ fn states_without_visits_merge_without_the_visitor_history() {
     let dir = tempfile::tempdir().unwrap();
     let state = daily_state(dir.path());
     for m in manifests(&state) {
-        let text = std::fs::read_to_string(&m).unwrap();
-        std::fs::write(
-            &m,
-            text.replace("\"accesslens_state\": 4", "\"accesslens_state\": 3"),
-        )
-        .unwrap();
+        set_layout(&m, 3);
         let partition = m.parent().unwrap();
         std::fs::remove_file(partition.join("visits.parquet")).unwrap();
         std::fs::remove_file(partition.join("visitor_hits.parquet")).unwrap();
     }
     let merged = dir.path().join("merged");
-    let output = run(&[
-        "merge",
-        state.to_str().unwrap(),
-        "--out",
-        merged.to_str().unwrap(),
-    ]);
+    let output = merge_output(&[&state], &merged, &[]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -934,6 +943,87 @@ fn states_without_visits_merge_without_the_visitor_history() {
         ),
         [["5", "True"]]
     );
+}
+
+/// `paths` and `transitions` are computed at merge from each session's page views: their
+/// depth and the pages they name are chosen for the period (the most viewed over all its
+/// dates), as one run over all the logs with the same settings chooses them.
+#[test]
+fn merged_paths_name_the_most_viewed_pages_of_the_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    let merged = dir.path().join("merged");
+    let settings = ["--path-pages", "1", "--path-depth", "2"];
+    merge(&[&state], &merged, &settings);
+    let all = dir.path().join("all");
+    let inputs = all_days();
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    analyze(&inputs, &all, &[&SHOP_ARGS[..], &settings].concat());
+    for table in ["paths", "transitions"] {
+        assert_eq!(
+            rows(&all, table, true),
+            rows(&merged, table, true),
+            "{table}"
+        );
+    }
+    // Only / is named (7 page views; /shop has 5). A went / → /shop twice: one visitor.
+    assert_eq!(
+        duckdb_rows(
+            &merged,
+            "select path, sessions, visitors, exits, conversions from '{out}/paths.parquet'"
+        ),
+        [
+            ["/", "4", "4", "4", "0"],
+            ["/ → (other)", "3", "2", "2", "1"],
+            ["(other) → (other)", "2", "2", "2", "1"],
+        ]
+    );
+
+    // Partitions analyzed with other settings: merge must be told which to use.
+    let mixed = dir.path().join("mixed");
+    let days = all_days();
+    analyze_state(&days[..1], &mixed, &["--path-pages", "1"]);
+    analyze_state(&days[1..], &mixed, &[]);
+    let out = dir.path().join("mixed-out");
+    let output = merge_output(&[&mixed], &out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("path_pages") && stderr.contains("--path-pages"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused merge writes nothing");
+    merge(&[&mixed], &out, &["--path-pages", "1000"]);
+    let default = dir.path().join("default");
+    merge(&[&state], &default, &[]);
+    for table in ["paths", "transitions"] {
+        assert_eq!(
+            rows(&default, table, true),
+            rows(&out, table, true),
+            "{table}"
+        );
+    }
+}
+
+/// A partition of layout 4 (visits without their page views) merges with the visitor
+/// history but without `paths` and `transitions`, and says so.
+#[test]
+fn states_without_page_views_merge_without_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = daily_state(dir.path());
+    set_layout(&manifests(&state)[0], 4);
+    let merged = dir.path().join("merged");
+    let output = merge_output(&[&state], &merged, &[]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lack their page views") && stderr.contains("analyze --state"),
+        "{stderr}"
+    );
+    for table in ["paths", "transitions"] {
+        assert!(!merged.join(format!("{table}.parquet")).exists(), "{table}");
+    }
+    assert!(merged.join("visitors.parquet").is_file());
 }
 
 /// The manifests of a state directory's partitions.
@@ -1012,16 +1102,7 @@ fn a_history_larger_than_the_memory_allowed_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = daily_state(dir.path());
     let merged = dir.path().join("merged");
-    let args = |extra: &[&str]| {
-        let mut args = vec![
-            "merge",
-            state.to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        run(&args)
-    };
+    let args = |extra: &[&str]| merge_output(&[&state], &merged, extra);
     let refused = args(&["--max-memory", "1K"]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);

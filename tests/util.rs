@@ -218,10 +218,12 @@ pub const COUNTED_TABLES: [&str; 24] = [
 ];
 
 /// The tables of a visitor's whole history, which `merge` computes from the visits.
-pub const HISTORY_TABLES: [&str; 7] = [
+pub const HISTORY_TABLES: [&str; 9] = [
     "attribution",
+    "paths",
     "retention",
     "sessions",
+    "transitions",
     "visit_frequency",
     "visit_recency",
     "visitor_types",

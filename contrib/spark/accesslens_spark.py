@@ -432,7 +432,7 @@ MANIFEST = "_manifest.json"
 
 # The state layouts (a manifest's `accesslens_state`) this job reads, and the oldest it
 # merges: older partitions lack tables `merge` writes (src/state/mod.rs `MERGE_MIN_LAYOUT`).
-LAYOUTS = (1, 2, 3, 4)
+LAYOUTS = (1, 2, 3, 4, 5)
 MERGE_MIN_LAYOUT = 3
 
 # A partition's sessions open at the end of its run (src/state/carry.rs `OPEN_DIR`).

@@ -106,10 +106,63 @@ pub type Part = (i32, bool);
 #[derive(Default)]
 pub struct Dated {
     pub days: BTreeMap<Part, Day>,
+    /// Every session's page views, for the state's `visits`.
+    pub sequences: Sequences,
+}
+
+/// Who a session is: its visitor, its start and its place among the visitor's sessions
+/// that start at that millisecond (unique, see [`super::visitors::sort_sessions`]).
+pub type SessionKey = (u32, i64, u32);
+
+/// The key of a session.
+pub fn session_key(s: &Session) -> SessionKey {
+    (s.visitor, s.start_ms, s.same_start)
+}
+
+/// Each session's page views (path ids, in order), one flat list: what `merge` needs for
+/// the paths and transitions of a period.
+#[derive(Debug, Default)]
+pub struct Sequences {
+    /// Per session, its key and where its pages end in `paths` (they start where the
+    /// previous session's end).
+    pub ends: Vec<(SessionKey, usize)>,
+    pub paths: Vec<u32>,
+}
+
+impl Sequences {
+    fn add(&mut self, sessions: &[Session], views: &[View], ranges: &[Range<usize>]) {
+        for (s, r) in sessions.iter().zip(ranges) {
+            self.paths.extend(views[r.clone()].iter().map(|v| v.path));
+            self.ends.push((session_key(s), self.paths.len()));
+        }
+    }
+
+    /// Where each session's pages are in `paths`, by its key.
+    pub fn index(&self) -> IdMap<SessionKey, Range<usize>> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&(key, end)| {
+                let range = start..end;
+                start = end;
+                (key, range)
+            })
+            .collect()
+    }
+}
+
+impl Merge for Sequences {
+    fn merge(&mut self, mut o: Self) {
+        let offset = self.paths.len();
+        self.paths.append(&mut o.paths);
+        self.ends
+            .extend(o.ends.into_iter().map(|(key, end)| (key, end + offset)));
+    }
 }
 
 impl Merge for Dated {
     fn merge(&mut self, o: Self) {
+        self.sequences.merge(o.sequences);
         for (day, counts) in o.days {
             match self.days.entry(day) {
                 std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(counts),
@@ -263,6 +316,7 @@ impl Dated {
         if sessions.is_empty() {
             return;
         }
+        self.sequences.add(sessions, views, ranges);
         let coupon = crate::state::visitor_coupon(lookups.visitor(visitor).hash);
         // A session ends before the next starts: the open ones are the last.
         let k = open_from_ms

@@ -282,7 +282,12 @@ pub fn robot_rows<'a>(
 /// Puts sessions in output order: start time, visitor hash, then the place among the
 /// visitor's sessions starting at that millisecond; all independent of input order.
 pub fn sort_sessions(sessions: &mut [Session], lookups: &Lookups) {
-    sessions.sort_unstable_by_key(|s| (s.start_ms, lookups.visitor(s.visitor).hash, s.same_start));
+    sessions.sort_unstable_by_key(|s| session_order(s, lookups));
+}
+
+/// A session's place in output order (see [`sort_sessions`]).
+pub fn session_order(s: &Session, lookups: &Lookups) -> (i64, u64, u32) {
+    (s.start_ms, lookups.visitor(s.visitor).hash, s.same_start)
 }
 
 /// A session's row, its text borrowed from `lookups`.

@@ -33,6 +33,7 @@ use crate::aggregate::acquisition::{CampaignKey, GoalRow, MetricsRow, Rates, Ses
 use crate::aggregate::attribution::AttributionRow;
 use crate::aggregate::audience::AudienceRow;
 use crate::aggregate::errors::{ErrorRow, StatusRow};
+use crate::aggregate::journeys::{PathRow, TransitionRow};
 use crate::aggregate::loyalty::{LoyaltyRow, RetentionRow};
 use crate::aggregate::pages::{EntryRow, ExitRow, PageRow};
 use crate::aggregate::site_search::SearchRow;
@@ -138,22 +139,8 @@ pub fn tables<'a>(
         ),
         TableSpec::new("goals", &r.acquisition.goals, goals),
         TableSpec::new("attribution", &r.attribution, attribution),
-        TableSpec::new("paths", &r.paths, |p| {
-            let t = Table::default()
-                .str("path", p.iter().map(|r| r.path.as_str()))
-                .count("steps", p.iter().map(|r| r.steps))
-                .str("entry_page", p.iter().map(|r| &*r.entry_page))
-                .count("exits", p.iter().map(|r| r.exits))
-                .opt_float("share", p.iter().map(|r| r.share));
-            metrics(t, p, |r| (&r.metrics, &r.rates))
-        }),
-        TableSpec::new("transitions", &r.transitions, |t| {
-            Table::default()
-                .opt_str("from_page", t.iter().map(|r| r.from_page.as_deref()))
-                .opt_str("to_page", t.iter().map(|r| r.to_page.as_deref()))
-                .count("transitions", t.iter().map(|r| r.transitions))
-                .opt_float("share", t.iter().map(|r| r.share))
-        }),
+        TableSpec::new("paths", &r.paths, paths),
+        TableSpec::new("transitions", &r.transitions, transitions),
         TableSpec::new("internal_search", &r.internal_search, internal_search),
         TableSpec::new("browsers", &r.audience.browsers, browsers),
         TableSpec::new(
@@ -244,8 +231,32 @@ pub fn merged_tables(m: &Merged) -> Vec<TableSpec<'_>> {
             TableSpec::new("visit_recency", &h.loyalty.recency, visit_recency),
             TableSpec::new("retention", &h.loyalty.retention, retention),
         ]);
+        if let Some((p, t)) = &h.journeys {
+            tables.extend([
+                TableSpec::new("paths", p, paths),
+                TableSpec::new("transitions", t, transitions),
+            ]);
+        }
     }
     tables
+}
+
+fn paths(p: &[PathRow]) -> Table {
+    let t = Table::default()
+        .str("path", p.iter().map(|r| r.path.as_str()))
+        .count("steps", p.iter().map(|r| r.steps))
+        .str("entry_page", p.iter().map(|r| &*r.entry_page))
+        .count("exits", p.iter().map(|r| r.exits))
+        .opt_float("share", p.iter().map(|r| r.share));
+    metrics(t, p, |r| (&r.metrics, &r.rates))
+}
+
+fn transitions(t: &[TransitionRow]) -> Table {
+    Table::default()
+        .opt_str("from_page", t.iter().map(|r| r.from_page.as_deref()))
+        .opt_str("to_page", t.iter().map(|r| r.to_page.as_deref()))
+        .count("transitions", t.iter().map(|r| r.transitions))
+        .opt_float("share", t.iter().map(|r| r.share))
 }
 
 fn summary(s: &[SummaryRow]) -> Table {
@@ -987,10 +998,11 @@ pub fn read_table(
     open_table(dir, name, columns, limit, &[])
 }
 
-/// Opens `dir/<name>.parquet` to read all of it, its text columns `dictionaries` as
-/// dictionary arrays (`Dictionary(Int32, Utf8)`): the file's dictionary pages become the
-/// arrays' values and each row a key, where a plain string array would copy every row's
-/// text. For tables read whole and kept in memory, whose texts repeat.
+/// Opens `dir/<name>.parquet` to read all of it, its text columns `dictionaries` (or the
+/// items of those that are lists of texts) as dictionary arrays (`Dictionary(Int32, Utf8)`):
+/// the file's dictionary pages become the arrays' values and each row a key, where a plain
+/// string array would copy every row's text. For tables read whole and kept in memory,
+/// whose texts repeat.
 pub fn read_table_as_dictionaries(
     dir: &Path,
     name: &str,
@@ -1021,10 +1033,22 @@ fn open_table(
             .fields()
             .iter()
             .map(|f| {
-                if dictionaries.contains(&f.name().as_str()) && *f.data_type() == DataType::Utf8 {
-                    Arc::new(f.as_ref().clone().with_data_type(dictionary.clone()))
-                } else {
-                    Arc::clone(f)
+                if !dictionaries.contains(&f.name().as_str()) {
+                    return Arc::clone(f);
+                }
+                match f.data_type() {
+                    DataType::Utf8 => {
+                        Arc::new(f.as_ref().clone().with_data_type(dictionary.clone()))
+                    }
+                    DataType::List(item) if *item.data_type() == DataType::Utf8 => {
+                        let item = item.as_ref().clone().with_data_type(dictionary.clone());
+                        Arc::new(
+                            f.as_ref()
+                                .clone()
+                                .with_data_type(DataType::List(Arc::new(item))),
+                        )
+                    }
+                    _ => Arc::clone(f),
                 }
             })
             .collect();

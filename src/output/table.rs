@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
+use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     StringArray, TimestampMicrosecondArray,
@@ -52,6 +52,28 @@ impl Table {
     pub fn opt_str<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Table {
         let column = Arc::new(values.collect::<StringArray>());
         self.push(name, DataType::Utf8, true, column)
+    }
+
+    /// A column of lists of strings (never null, nor their items).
+    pub fn str_lists<'a, L: Iterator<Item = &'a str>>(
+        self,
+        name: &str,
+        lists: impl Iterator<Item = L>,
+    ) -> Table {
+        let item = Arc::new(Field::new("item", DataType::Utf8, false));
+        let mut builder = ListBuilder::new(StringBuilder::new()).with_field(Arc::clone(&item));
+        for list in lists {
+            for value in list {
+                builder.values().append_value(value);
+            }
+            builder.append(true);
+        }
+        self.push(
+            name,
+            DataType::List(item),
+            false,
+            Arc::new(builder.finish()),
+        )
     }
 
     /// A binary column (sketches), never null.

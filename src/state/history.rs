@@ -1,6 +1,6 @@
 //! The reports that need a visitor's whole history, across runs: `visitors`, `sessions`,
-//! `visitor_types`, `visit_frequency`, `visit_recency`, `retention`, `attribution`, and the
-//! summary's `returning_visitors`.
+//! `visitor_types`, `visit_frequency`, `visit_recency`, `retention`, `attribution`, `paths`
+//! and `transitions`, and the summary's `returning_visitors`.
 //!
 //! Their counts do not add up over dates: a session's number, its days since the visitor's
 //! last visit and the touchpoints of a conversion look back across the whole period. So the
@@ -8,26 +8,36 @@
 //!
 //! - `visits`: one row per session, on the date it started (open ones in `open/`): its
 //!   visitor, start and end to the millisecond, page views, entry and exit, where it came
-//!   from, its goal and value, and its screen;
+//!   from, its goal and value, its screen, and (layout 5 on) its page views' paths;
 //! - `visitor_hits`: per visitor with a session in the run, its hits, bytes and first and
 //!   last hit on the date, and who it is (address, user agent and what they classify as).
 //!
 //! `merge` gathers the visits of the partitions that count, numbers each visitor's sessions
 //! in time order and computes the tables with `analyze`'s own functions ([`Loyalty`],
 //! [`Attribution`]). Nothing in them is estimated: visitors are told apart by their hash.
+//!
+//! Since layout 5 each visit also holds its page views' paths, in order, from which `merge`
+//! computes `paths` and `transitions` as `analyze` does ([`Journeys`]): the pages they name
+//! are the period's most viewed, counted from those same page views.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, BooleanArray, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    Array, BooleanArray, DictionaryArray, Int32Array, Int64Array, ListArray, RecordBatch,
+    StringArray,
 };
 use rayon::prelude::*;
 
 use super::{channel_id, merge::Partition};
+use crate::aggregate::acquisition::Keyed;
 use crate::aggregate::attribution::{self, Attribution, AttributionRow, AttributionRules};
 use crate::aggregate::dated::HumanHits;
+use crate::aggregate::journeys::{
+    self, JourneyRules, Journeys, OTHER, PathKey, PathRow, TransitionRow, Vocabulary,
+};
 use crate::aggregate::loyalty::{self, Loyalty, LoyaltyReports, LoyaltyScratch};
 use crate::aggregate::visitors::{SessionRow, VisitorRow, session_row};
 use crate::aggregate::{IdMap, Merge, Session};
@@ -42,10 +52,14 @@ pub const VISITS: &str = "visits";
 /// The file of a partition's visitors' hits.
 pub const VISITOR_HITS: &str = "visitor_hits";
 
-/// The `visits` rows of sessions (in table order).
-pub fn visits_table(sessions: &[Session], lookups: &Lookups) -> Table {
-    let rows: Vec<SessionRow<'_>> = sessions.iter().map(|s| session_row(s, lookups)).collect();
-    let ss = || sessions.iter();
+/// The `visits` rows of sessions (in table order), with where each one's page views are in
+/// `pages` (path ids).
+pub fn visits_table(visits: &[(Session, Range<usize>)], pages: &[u32], lookups: &Lookups) -> Table {
+    let rows: Vec<SessionRow<'_>> = visits
+        .iter()
+        .map(|(s, _)| session_row(s, lookups))
+        .collect();
+    let ss = || visits.iter().map(|(s, _)| s);
     Table::default()
         .int("visitor", rows.iter().map(|r| r.visitor_hash as i64))
         .int("same_start", ss().map(|s| i64::from(s.same_start)))
@@ -68,6 +82,14 @@ pub fn visits_table(sessions: &[Session], lookups: &Lookups) -> Table {
         .opt_int(
             "color_depth",
             rows.iter().map(|r| r.color_depth.map(i64::from)),
+        )
+        .str_lists(
+            "pages",
+            visits.iter().map(|(_, range)| {
+                pages[range.clone()]
+                    .iter()
+                    .map(|&p| &*lookups.paths[p as usize])
+            }),
         )
 }
 
@@ -100,7 +122,8 @@ fn column<T: Clone + 'static>(batch: &RecordBatch, name: &str, path: &Path) -> R
 
 /// The text columns of `visits`, read as dictionaries: a month of sessions holds each
 /// distinct page, referrer or campaign once, and a key per row.
-const VISIT_TEXTS: [&str; 14] = [
+const VISIT_TEXTS: [&str; 15] = [
+    "pages",
     "entry_page",
     "exit_page",
     "referrer",
@@ -195,6 +218,60 @@ struct VisitColumns {
     goal: Texts,
     resolution: Texts,
     color_depth: Int64Array,
+    /// Each session's page views (none in layout 4).
+    pages: Option<PageLists>,
+}
+
+/// A batch's `pages` column: the paths of each row's page views, as keys into the batch's
+/// distinct paths.
+struct PageLists {
+    lists: ListArray,
+    keys: Int32Array,
+    values: StringArray,
+    /// Each of `values` as a page of the period's journeys: its id, or [`OTHER`].
+    pages: Vec<u32>,
+}
+
+impl PageLists {
+    fn read(batch: &RecordBatch, path: &Path) -> Result<Option<PageLists>> {
+        if batch.column_by_name("pages").is_none() {
+            return Ok(None);
+        }
+        let lists = column::<ListArray>(batch, "pages", path)?;
+        let items = lists
+            .values()
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .ok_or_else(|| super::merge::invalid(path, "pages: not a list of texts"))?;
+        let values = items
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| super::merge::invalid(path, "pages: not a list of texts"))?
+            .clone();
+        let keys = items.keys().clone();
+        let bad = keys.null_count() > 0
+            || keys
+                .values()
+                .iter()
+                .any(|&k| usize::try_from(k).map_or(true, |k| k >= values.len()));
+        if bad {
+            return Err(super::merge::invalid(path, "pages: a path out of range"));
+        }
+        Ok(Some(PageLists {
+            lists,
+            keys,
+            values,
+            pages: Vec::new(),
+        }))
+    }
+
+    /// The keys of row `i`'s page views.
+    fn row(&self, i: usize) -> &[i32] {
+        let offsets = self.lists.value_offsets();
+        let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+        &self.keys.values()[start..end]
+    }
 }
 
 /// One session, as the history needs it, and where its row is.
@@ -244,6 +321,14 @@ impl Seen {
     }
 }
 
+/// How `merge` computes the history's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryRules {
+    pub attribution: AttributionRules,
+    /// `None`: no `paths` and `transitions` (a partition's visits lack the page views).
+    pub journeys: Option<JourneyRules>,
+}
+
 /// Everything `merge` computes from the visits.
 pub struct History {
     batches: Vec<VisitColumns>,
@@ -258,6 +343,8 @@ pub struct History {
     pub visitor_rows: Vec<VisitorRow>,
     pub loyalty: LoyaltyReports,
     pub attribution: Vec<AttributionRow>,
+    /// The `paths` and `transitions` rows, when the rules ask for them.
+    pub journeys: Option<(Vec<PathRow>, Vec<TransitionRow>)>,
     /// Visitors with a session.
     pub visitor_count: u64,
     /// Of them, those with more than one.
@@ -521,7 +608,18 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
         goal: text("goal")?,
         resolution: text("resolution")?,
         color_depth: int("color_depth")?,
+        pages: PageLists::read(batch, path)?,
     };
+    // Each visit's page views are its `page_views`: journeys count them as sessions do.
+    let mismatch = |pages: &PageLists| {
+        (0..batch.num_rows()).find(|&i| pages.row(i).len() as i64 != page_views.value(i))
+    };
+    if let Some(i) = columns.pages.as_ref().and_then(mismatch) {
+        return Err(super::merge::invalid(
+            path,
+            format!("row {i}: pages do not match page_views"),
+        ));
+    }
     let mut visits = Vec::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
         let Some(&acquisition) = channel
@@ -559,9 +657,10 @@ fn read_visits(batch: &RecordBatch, path: &Path) -> Result<(VisitColumns, Vec<Vi
 }
 
 /// Memory the history takes per session, in bytes: measured on a month of generated daily
-/// states (2,116,796 sessions, 905,021 visitors), 0.83 GB beyond the counted tables, rounded
-/// up. Texts are held once per distinct value, so this hardly depends on their length.
-const BYTES_PER_SESSION: u64 = 400;
+/// states (2,116,796 sessions of 3.1 page views on average, 905,021 visitors, 412,860
+/// paths), 1.14 GB beyond the counted tables, rounded up. Texts are held once per distinct
+/// value, so this hardly depends on their length.
+const BYTES_PER_SESSION: u64 = 560;
 
 /// Fails before anything is read when the sessions of `partitions` (counted from their
 /// files' footers) would take more than `limit` bytes.
@@ -586,57 +685,196 @@ pub fn check_memory(partitions: &[Partition], limit: u64) -> Result<()> {
 /// sums cheap to merge, the same split whatever the thread count.
 const VISITORS_PER_TASK: usize = 4096;
 
-/// What a share of the visitors adds up to.
+/// What visitors add up to.
 #[derive(Default)]
 struct Folded {
     loyalty: Loyalty,
     credit: Attribution,
-    rows: Vec<VisitorRow>,
+    /// By the visits' path (see [`Steps::paths_of`]).
+    paths: Keyed<u32>,
     returning: u64,
 }
 
-/// Computes the history tables from the partitions that count (in date order).
-pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<History> {
-    let reads: Vec<Read> = partitions
+impl Merge for Folded {
+    fn merge(&mut self, o: Self) {
+        self.loyalty.merge(o.loyalty);
+        self.credit.merge(o.credit);
+        self.paths.merge(o.paths);
+        self.returning += o.returning;
+    }
+}
+
+/// The period's journeys but the paths' counts: the transitions and path exits of every
+/// visit, the distinct paths, each visit's path, and the named pages' texts.
+struct Steps {
+    journeys: Journeys,
+    keys: Vec<PathKey>,
+    names: Vec<Text>,
+    /// Per batch and row, the visit's path: an index into `keys`.
+    paths_of: Vec<Vec<u32>>,
+}
+
+/// Counts every visit's page views, the batches side by side: transitions and path
+/// exits, and each visit's path (by batch and row). Paths are counted per visitor later, to
+/// count each visitor once. The batches' pages must be named ([`name_pages`]).
+fn count_steps(batches: &[VisitColumns], rules: &JourneyRules, names: Vec<Text>) -> Steps {
+    let every_page = Vocabulary::all();
+    // Per batch: its counts, its distinct paths and each row's index into them. Maps of one
+    // batch stay in cache, where a thread's would not.
+    let counted: Vec<(Journeys, Vec<PathKey>, Vec<u32>)> = batches
         .par_iter()
-        .map(read_partition)
-        .collect::<Result<_>>()?;
-    let count = |f: fn(&Read) -> usize| reads.iter().map(f).sum::<usize>();
-    let mut batches = Vec::new();
-    let mut ips = Vec::new();
-    let mut agents: Vec<Agent> = Vec::new();
-    let mut agent_ids: IdMap<Agent, u32> = IdMap::default();
-    let mut visits = Vec::with_capacity(count(|r| r.batches.iter().map(|b| b.1.len()).sum()));
-    let mut seen = Vec::with_capacity(count(|r| r.seen.len()));
-    for read in reads {
-        for (columns, mut rows) in read.batches {
-            let b = batches.len() as u32;
-            rows.iter_mut().for_each(|v| v.batch = b);
-            batches.push(columns);
-            visits.append(&mut rows);
-        }
-        let first_batch = ips.len() as u32;
-        ips.extend(read.ips);
-        let global: Vec<u32> = read
-            .agents
+        .map(|b| {
+            let lists = b.pages.as_ref().expect("journeys need every batch's pages");
+            let mut j = Journeys::default();
+            let rows = lists.lists.len();
+            let mut ids: IdMap<PathKey, u32> = IdMap::default();
+            ids.reserve(rows / 2);
+            j.path_exits.reserve(rows / 2);
+            j.transitions.reserve(rows);
+            let mut keys = Vec::with_capacity(rows / 2);
+            let mut steps = Vec::new();
+            let rows = (0..rows)
+                .map(|i| {
+                    steps.clear();
+                    steps.extend(lists.row(i).iter().map(|&k| lists.pages[k as usize]));
+                    let key = j.add_steps(&steps, &every_page, rules);
+                    *ids.entry(key).or_insert_with(|| {
+                        keys.push(key);
+                        (keys.len() - 1) as u32
+                    })
+                })
+                .collect();
+            (j, keys, rows)
+        })
+        .collect();
+    // Each batch's paths into the period's.
+    let mut journeys = Journeys::default();
+    let mut ids: IdMap<PathKey, u32> = IdMap::default();
+    let mut keys = Vec::new();
+    let mut remaps = Vec::with_capacity(counted.len());
+    let mut paths_of = Vec::with_capacity(counted.len());
+    for (j, local, rows) in counted {
+        journeys.merge(j);
+        let remap: Vec<u32> = local
             .into_iter()
-            .map(|a| {
-                *agent_ids.entry(a).or_insert_with_key(|a| {
-                    agents.push(a.clone());
-                    (agents.len() - 1) as u32
+            .map(|key| {
+                *ids.entry(key).or_insert_with(|| {
+                    keys.push(key);
+                    (keys.len() - 1) as u32
                 })
             })
             .collect();
-        seen.extend(read.seen.into_iter().map(|(hash, s)| {
-            let s = Seen {
-                batch: first_batch + s.batch,
-                agent: global[s.agent as usize],
-                ..s
-            };
-            (hash, s)
-        }));
+        remaps.push(remap);
+        paths_of.push(rows);
     }
-    drop(agent_ids);
+    paths_of
+        .par_iter_mut()
+        .zip(&remaps)
+        .for_each(|(rows, remap)| rows.iter_mut().for_each(|p| *p = remap[*p as usize]));
+    Steps {
+        journeys,
+        keys,
+        names,
+        paths_of,
+    }
+}
+
+/// Names the pages of the period's journeys: the `max_pages` with the most page views in
+/// `batches`' sessions (ties by path), as [`Vocabulary::build`] names them from a run's.
+/// Sets each batch's [`PageLists::pages`]; returns the paths' texts by page id.
+fn name_pages(batches: &mut [VisitColumns], max_pages: usize) -> Vec<Text> {
+    // Page views per distinct path of each batch (the batches side by side), then per path.
+    let per_batch: Vec<Vec<u64>> = batches
+        .par_iter()
+        .map(|b| {
+            let lists = b.pages.as_ref().expect("checked by the caller");
+            let mut views = vec![0u64; lists.values.len()];
+            let offsets = lists.lists.value_offsets();
+            let (start, end) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+            for &k in &lists.keys.values()[start..end] {
+                views[k as usize] += 1;
+            }
+            views
+        })
+        .collect();
+    let mut ids: IdMap<Text, u32> = IdMap::default();
+    let mut names: Vec<Text> = Vec::new();
+    let mut views: Vec<u64> = Vec::new();
+    for (b, counts) in batches.iter_mut().zip(per_batch) {
+        let lists = b.pages.as_mut().expect("checked by the caller");
+        lists.pages = lists
+            .values
+            .iter()
+            .zip(counts)
+            .map(|(text, n)| {
+                let id = *ids
+                    .entry(Text::from(text.unwrap_or("")))
+                    .or_insert_with_key(|t| {
+                        names.push(t.clone());
+                        views.push(0);
+                        (names.len() - 1) as u32
+                    });
+                views[id as usize] += n;
+                id
+            })
+            .collect();
+    }
+    drop(ids);
+    let mut ranked: Vec<u32> = (0..names.len() as u32)
+        .filter(|&p| views[p as usize] > 0)
+        .collect();
+    ranked.sort_unstable_by(|&a, &b| {
+        views[b as usize]
+            .cmp(&views[a as usize])
+            .then_with(|| names[a as usize].cmp(&names[b as usize]))
+    });
+    let mut named = vec![false; names.len()];
+    for &p in ranked.iter().take(max_pages) {
+        named[p as usize] = true;
+    }
+    for b in batches {
+        let lists = b.pages.as_mut().expect("checked by the caller");
+        for p in &mut lists.pages {
+            if !named[*p as usize] {
+                *p = OTHER;
+            }
+        }
+    }
+    names
+}
+
+/// The visits of every batch in one vector, each marked with its batch; copied in parallel
+/// (a month's sessions are a few hundred megabytes).
+fn flatten(batches: Vec<Vec<Visit>>) -> Vec<Visit> {
+    let mut starts = Vec::with_capacity(batches.len());
+    let mut total = 0;
+    for b in &batches {
+        starts.push(total);
+        total += b.len();
+    }
+    let mut all = Vec::new();
+    (0..total)
+        .into_par_iter()
+        .map(|i| {
+            let b = starts.partition_point(|&s| s <= i) - 1;
+            Visit {
+                batch: b as u32,
+                ..batches[b][i - starts[b]]
+            }
+        })
+        .collect_into_vec(&mut all);
+    all
+}
+
+/// Sums each visitor's hits over dates and runs, sorts the visits by visitor then time and
+/// numbers each visitor's sessions: gives where each visitor's visits start (and, last, their
+/// end) and what is known of each visitor.
+fn number_visits(
+    visits: &mut [Visit],
+    mut seen: Vec<(u64, Seen)>,
+    agents: &[Agent],
+    ips: &[StringArray],
+) -> (Vec<usize>, Vec<Option<Seen>>) {
     // A visitor's hits summed over dates and runs; who it is from its earliest hit, ties by
     // user agent and address, as `analyze` chooses (a visitor known by a cookie or a user
     // name may come from several), whatever order the runs were written in.
@@ -681,20 +919,81 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         s.days_since_last = previous.map(|p| loyalty::days_between(p.end_ms, s.start_ms));
     }
     starts.push(visits.len());
-    drop(seen);
-    // The visitors side by side, a share per task: their loyalty, attribution credit and
-    // rows.
-    let shares: Vec<Folded> = starts[..visitors.len()]
+    (starts, visitors)
+}
+
+/// Computes the history tables from the partitions that count (in date order).
+pub fn merge(partitions: &[Partition], rules: &HistoryRules) -> Result<History> {
+    let reads: Vec<Read> = partitions
+        .par_iter()
+        .map(read_partition)
+        .collect::<Result<_>>()?;
+    let count = |f: fn(&Read) -> usize| reads.iter().map(f).sum::<usize>();
+    let mut batches = Vec::new();
+    let mut ips = Vec::new();
+    let mut agents: Vec<Agent> = Vec::new();
+    let mut agent_ids: IdMap<Agent, u32> = IdMap::default();
+    let mut visit_batches = Vec::new();
+    let mut seen = Vec::with_capacity(count(|r| r.seen.len()));
+    for read in reads {
+        for (columns, rows) in read.batches {
+            batches.push(columns);
+            visit_batches.push(rows);
+        }
+        let first_batch = ips.len() as u32;
+        ips.extend(read.ips);
+        let global: Vec<u32> = read
+            .agents
+            .into_iter()
+            .map(|a| {
+                *agent_ids.entry(a).or_insert_with_key(|a| {
+                    agents.push(a.clone());
+                    (agents.len() - 1) as u32
+                })
+            })
+            .collect();
+        seen.extend(read.seen.into_iter().map(|(hash, s)| {
+            let s = Seen {
+                batch: first_batch + s.batch,
+                agent: global[s.agent as usize],
+                ..s
+            };
+            (hash, s)
+        }));
+    }
+    drop(agent_ids);
+    let mut visits = flatten(visit_batches);
+    // Journeys take every visit's page views.
+    let journey_rules = rules
+        .journeys
+        .filter(|_| batches.iter().all(|b| b.pages.is_some()));
+    // The journeys' counts beside the numbering of visits: they need the visits' page
+    // views alone, in the order they were read.
+    let names = journey_rules.map(|r| name_pages(&mut batches, r.max_pages));
+    let (steps, (starts, visitors)) = rayon::join(
+        || {
+            journey_rules
+                .zip(names)
+                .map(|(r, names)| count_steps(&batches, &r, names))
+        },
+        || number_visits(&mut visits, seen, &agents, &ips),
+    );
+
+    // The visitors side by side, a share per task: their rows, each share's in its own
+    // slot, and their loyalty, attribution credit and journeys, summed per thread then
+    // together (sums: the same whatever the split).
+    let mut row_shares: Vec<Vec<VisitorRow>> = Vec::new();
+    row_shares.resize_with(visitors.len().div_ceil(VISITORS_PER_TASK), Vec::new);
+    let total = starts[..visitors.len()]
         .par_chunks(VISITORS_PER_TASK)
+        .zip(row_shares.par_iter_mut())
         .enumerate()
-        .map(|(n, share)| {
+        .fold(Folded::default, |mut f, (n, (share, rows))| {
             let first_visitor = n * VISITORS_PER_TASK;
             let ends = &starts[first_visitor + 1..first_visitor + share.len() + 1];
-            let mut f = Folded {
-                rows: Vec::with_capacity(share.len()),
-                ..Folded::default()
-            };
+            rows.reserve_exact(share.len());
             let mut scratch = LoyaltyScratch::default();
+            let mut distinct_paths = Vec::new();
             let mut sessions: Vec<Session> = Vec::new();
             let mut days: Vec<i32> = Vec::new();
             for (&start, &end) in share.iter().zip(ends) {
@@ -702,8 +1001,19 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
                 sessions.clear();
                 sessions.extend(group.iter().map(|v| v.session));
                 f.loyalty.add_visitor(&sessions, &mut scratch);
-                f.credit
-                    .add_visitor(&sessions, |s| Channel::ALL[s.acquisition as usize], rules);
+                f.credit.add_visitor(
+                    &sessions,
+                    |s| Channel::ALL[s.acquisition as usize],
+                    &rules.attribution,
+                );
+                if let Some(steps) = &steps {
+                    let path = |v: &Visit| steps.paths_of[v.batch as usize][v.row as usize];
+                    f.paths.add_indexed(
+                        &sessions,
+                        |i, _| Some(path(&group[i])),
+                        &mut distinct_paths,
+                    );
+                }
                 let (first, last) = (&sessions[0], &sessions[sessions.len() - 1]);
                 let seen = visitors[first.visitor as usize];
                 let (ip, agent) = identity(&ips, &agents, seen.as_ref());
@@ -714,7 +1024,7 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
                 days.sort_unstable();
                 days.dedup();
                 f.returning += u64::from(sessions.len() > 1);
-                f.rows.push(VisitorRow {
+                rows.push(VisitorRow {
                     visitor: group[0].hash as i64,
                     ip: Text::from(ip),
                     user_agent: class(|a| &a.user_agent),
@@ -734,23 +1044,29 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
             }
             f
         })
-        .collect();
-    let mut total = Folded {
-        rows: Vec::with_capacity(visitors.len()),
-        ..Folded::default()
-    };
-    for mut share in shares {
-        total.loyalty.merge(share.loyalty);
-        total.credit.merge(share.credit);
-        total.rows.append(&mut share.rows);
-        total.returning += share.returning;
-    }
-    let mut visitor_rows = total.rows;
-    crate::aggregate::visitors::sort_visitor_rows(&mut visitor_rows);
-    // The `sessions` table's order.
-    visits.par_sort_unstable_by_key(|v| (v.session.start_ms, v.hash, v.session.same_start));
+        .reduce(Folded::default, |mut a, b| {
+            a.merge(b);
+            a
+        });
+    let mut visitor_rows = row_shares.concat();
+    drop(row_shares);
     let sessions = visits.len() as u64;
     let visitor_count = visitors.len() as u64;
+    // The paths' rows beside the sorts.
+    let (journeys, ()) = rayon::join(
+        || {
+            steps.map(|steps| {
+                let keys = &steps.keys;
+                let paths = (total.paths.by.iter()).map(|(&id, m)| (&keys[id as usize], m));
+                journeys::finish_with(paths, &steps.journeys, &steps.names, sessions)
+            })
+        },
+        || {
+            crate::aggregate::visitors::sort_visitor_rows(&mut visitor_rows);
+            // The `sessions` table's order.
+            visits.par_sort_unstable_by_key(|v| (v.session.start_ms, v.hash, v.session.same_start));
+        },
+    );
     Ok(History {
         batches,
         ips,
@@ -760,6 +1076,7 @@ pub fn merge(partitions: &[Partition], rules: &AttributionRules) -> Result<Histo
         visitor_rows,
         loyalty: loyalty::finish(&total.loyalty, sessions, visitor_count),
         attribution: attribution::finish(&total.credit),
+        journeys,
         visitor_count,
         returning: total.returning,
     })

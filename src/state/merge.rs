@@ -24,7 +24,7 @@ use datasketches::hll::{HllSketch, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
-use super::history::History;
+use super::history::{History, HistoryRules};
 use super::{Fold, KeyKind, LG_K, MANIFEST, Manifest, Report, channel_named, date_text};
 use crate::aggregate::acquisition::{
     AcquisitionReports, CampaignKey, GoalRow, MetricsRow, SessionMetrics,
@@ -34,6 +34,7 @@ use crate::aggregate::audience::{self, AudienceReports, AudienceRow};
 use crate::aggregate::errors::{
     ErrorRow, StatusCounts, StatusRow, sort_errors, status_rows, top_channel, top_referrer,
 };
+use crate::aggregate::journeys::JourneyRules;
 use crate::aggregate::pages::{self, EntryRow, ExitRow, PageCounts, PageRow};
 use crate::aggregate::site_search::{self, SearchRow, TermCounts};
 use crate::aggregate::sources::{ReferrerRow, SiteRow};
@@ -59,6 +60,10 @@ pub struct MergeOptions {
     pub history: bool,
     /// Bytes the history may take (`None`: no bound).
     pub max_memory: Option<u64>,
+    /// Page views per sequence in `paths`, and pages named in `paths` and `transitions`
+    /// (`None`: those the partitions were written with).
+    pub path_depth: Option<usize>,
+    pub path_pages: Option<usize>,
 }
 
 /// A date partition found on disk.
@@ -101,6 +106,9 @@ pub struct Merged {
     pub history: Option<History>,
     /// A partition without visits, when `history` is `None`.
     pub without_history: Option<PathBuf>,
+    /// A partition whose visits lack their page views, when the history has no `paths`
+    /// and `transitions`.
+    pub without_journeys: Option<PathBuf>,
 }
 
 pub(super) fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -590,11 +598,23 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     } else {
         None
     };
+    let mut without_journeys = None;
     let rules = if options.history && without_history.is_none() {
         if let Some(limit) = options.max_memory {
             super::history::check_memory(&partitions, limit)?;
         }
-        Some(attribution_rules(&partitions)?)
+        without_journeys = partitions
+            .iter()
+            .find(|p| p.manifest.accesslens_state < super::JOURNEYS_MIN_LAYOUT)
+            .map(|p| p.dir.clone());
+        let journeys = match without_journeys {
+            Some(_) => None,
+            None => Some(journey_rules(&partitions, options)?),
+        };
+        Some(HistoryRules {
+            attribution: attribution_rules(&partitions)?,
+            journeys,
+        })
     } else {
         None
     };
@@ -957,6 +977,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         },
         history,
         without_history,
+        without_journeys,
     })
 }
 
@@ -980,6 +1001,42 @@ fn attribution_rules(partitions: &[Partition]) -> Result<AttributionRules> {
             lookback_ms,
         }),
     )
+}
+
+/// The journeys' settings: those asked for, else those the partitions agree on.
+fn journey_rules(partitions: &[Partition], options: &MergeOptions) -> Result<JourneyRules> {
+    let defaults = JourneyRules::default();
+    let agreed = |(key, flag): (&'static str, &'static str),
+                  asked: Option<usize>,
+                  default: usize|
+     -> Result<usize> {
+        if let Some(n) = asked {
+            return Ok(n);
+        }
+        let value = |p: &Partition| p.manifest.definitions.get(key).and_then(|v| v.as_u64());
+        let first = &partitions[0];
+        if let Some(p) = partitions[1..].iter().find(|p| value(p) != value(first)) {
+            return Err(Error::JourneysMismatch {
+                first: first.dir.display().to_string(),
+                second: p.dir.display().to_string(),
+                key,
+                flag,
+            });
+        }
+        Ok(value(first).map_or(default, |n| n as usize))
+    };
+    Ok(JourneyRules {
+        depth: agreed(
+            ("path_depth", "path-depth"),
+            options.path_depth,
+            defaults.depth,
+        )?,
+        max_pages: agreed(
+            ("path_pages", "path-pages"),
+            options.path_pages,
+            defaults.max_pages,
+        )?,
+    })
 }
 
 /// A bucket key of `traffic_by_hour` or `traffic_by_day` from its local start (ms) and

@@ -19,7 +19,8 @@
 //! malformed lines, inputs) to the run's first date, in `summary`, so that merging sums each
 //! run's once. Reports that need a visitor's whole history (visitors, sessions numbered per
 //! visitor, returning visitors, retention, attribution) are computed from every session,
-//! kept per date in `visits` ([`history`]); paths and transitions have no state.
+//! kept per date in `visits` ([`history`]), and so are paths and transitions, from each
+//! session's page views there.
 //!
 //! Sessions still open at the end of the run's input (their last page view within the
 //! session timeout of its last hit) are counted apart, in the partition's `open/`, with the
@@ -33,6 +34,7 @@ pub mod history;
 pub mod merge;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use datasketches::hash::value::raw_bytes;
@@ -43,9 +45,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::acquisition::SessionMetrics;
-use crate::aggregate::dated::{Dated, Day};
+use crate::aggregate::dated::{Dated, Day, session_key};
 use crate::aggregate::time::{DAY_MS, HOUR_MS};
 use crate::aggregate::traffic::ReadTotals;
+use crate::aggregate::visitors::session_order;
 use crate::aggregate::{IdMap, Session, loyalty, sort_rows};
 use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
@@ -71,11 +74,15 @@ pub const LOCK: &str = ".accesslens.lock";
 /// (`open/`, the manifest's `open`, `open_digest`, `continues` and hit times); version 3 the
 /// tables counted from hits, `summary`, the user-agent tables and `totals.search_sessions`;
 /// version 4 `visits` and `visitor_hits`, from which `merge` computes the reports of a
-/// visitor's whole history (see [`history`]).
-pub const LAYOUT: u32 = 4;
+/// visitor's whole history (see [`history`]); version 5 each session's page views in
+/// `visits`, from which `merge` computes `paths` and `transitions`.
+pub const LAYOUT: u32 = 5;
 
 /// The oldest layout with `visits` and `visitor_hits`.
 pub const HISTORY_MIN_LAYOUT: u32 = 4;
+
+/// The oldest layout whose `visits` hold each session's page views.
+pub const JOURNEYS_MIN_LAYOUT: u32 = 5;
 
 /// The oldest layout whose manifests this version reads: to replace its partitions, or to
 /// continue its open sessions (layout 1 has none).
@@ -96,8 +103,9 @@ pub const ESTIMATE_NOTE: &str = "visitors columns are estimates: the union of da
 
 /// What is exact in merged tables of partitions that keep their visits.
 pub const HISTORY_NOTE: &str = "the summary's visitors and returning_visitors, and the visitors, \
-    sessions, visitor_types, visit_frequency, visit_recency, retention and attribution tables, \
-    are computed from every session of the period (the partitions' visits), not estimated";
+    sessions, visitor_types, visit_frequency, visit_recency, retention, attribution, paths and \
+    transitions tables, are computed from every session of the period (the partitions' visits), \
+    not estimated";
 
 /// Why a merged summary's `returning_visitors` is null (partitions without visits).
 pub const RETURNING_NOTE: &str = "null, not estimated: whether a visitor returned takes its \
@@ -620,8 +628,11 @@ pub struct RunState {
     reports: Vec<(Report, ByPart)>,
     /// Session durations (ms) per part, for the `totals` file.
     durations: BTreeMap<Part, Histogram<u64>>,
-    /// The sessions per part, in the `sessions` table's order, for the `visits` file.
-    visits: BTreeMap<Part, Vec<Session>>,
+    /// The sessions per part, in the `sessions` table's order, with where their page views
+    /// are in `pages`, for the `visits` file.
+    visits: BTreeMap<Part, Vec<(Session, Range<usize>)>>,
+    /// The sessions' page views (path ids).
+    pages: Vec<u32>,
     dated: Dated,
     /// What the run read: recorded once, on its first date.
     read: ReadTotals,
@@ -700,17 +711,22 @@ impl RunState {
                 h.saturating_record(ms);
             }
         }
-        let mut visits: BTreeMap<Part, Vec<Session>> = BTreeMap::new();
+        let mut dated = dated;
+        let sequences = std::mem::take(&mut dated.sequences);
+        let mut pages_of = sequences.index();
+        let mut visits: BTreeMap<Part, Vec<(Session, Range<usize>)>> = BTreeMap::new();
         for (s, &(part, _)) in sessions.iter().zip(&coupons) {
-            visits.entry(part).or_default().push(*s);
+            let pages = pages_of.remove(&session_key(s)).unwrap_or_default();
+            visits.entry(part).or_default().push((*s, pages));
         }
         for sessions in visits.values_mut() {
-            crate::aggregate::visitors::sort_sessions(sessions, lookups);
+            sessions.sort_unstable_by_key(|(s, _)| session_order(s, lookups));
         }
         RunState {
             reports,
             durations,
             visits,
+            pages: sequences.paths,
             dated,
             read: *read,
         }
@@ -1509,7 +1525,7 @@ fn write_part<'a>(
         .collect();
     let visits = state.visits.get(&part).map_or(&[][..], Vec::as_slice);
     specs.push(TableSpec::new(history::VISITS, visits, |s| {
-        history::visits_table(s, lookups)
+        history::visits_table(s, &state.pages, lookups)
     }));
     if !open {
         let humans = state
