@@ -980,7 +980,7 @@ pub fn merge(partitions: &[Partition], rules: &HistoryRules) -> Result<History> 
     );
 
     // The visitors side by side, a share per task: their rows, each share's in its own
-    // slot, and their loyalty, attribution credit and journeys, summed per thread then
+    // slot, and their loyalty, attribution credit and paths, summed per thread then
     // together (sums: the same whatever the split).
     let mut row_shares: Vec<Vec<VisitorRow>> = Vec::new();
     row_shares.resize_with(visitors.len().div_ceil(VISITORS_PER_TASK), Vec::new);

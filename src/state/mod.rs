@@ -644,7 +644,7 @@ impl RunState {
     /// `dated` kept while the hits were aggregated.
     pub fn collect(
         sessions: &[Session],
-        dated: Dated,
+        mut dated: Dated,
         read: &ReadTotals,
         lookups: &Lookups,
         open_from_ms: Option<i64>,
@@ -711,11 +711,12 @@ impl RunState {
                 h.saturating_record(ms);
             }
         }
-        let mut dated = dated;
         let sequences = std::mem::take(&mut dated.sequences);
         let mut pages_of = sequences.index();
         let mut visits: BTreeMap<Part, Vec<(Session, Range<usize>)>> = BTreeMap::new();
         for (s, &(part, _)) in sessions.iter().zip(&coupons) {
+            // Every session's page views were kept; were one's not, `merge` would refuse
+            // its partition (its pages would not match its page views), naming it.
             let pages = pages_of.remove(&session_key(s)).unwrap_or_default();
             visits.entry(part).or_default().push((*s, pages));
         }
