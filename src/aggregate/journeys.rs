@@ -79,16 +79,8 @@ impl Vocabulary {
         let Some(by_path) = by_path else {
             return Vocabulary { map: Vec::new() };
         };
-        let mut ranked: Vec<u32> = (0..by_path.len() as u32)
-            .filter(|&p| by_path[p as usize] > 0)
-            .collect();
-        ranked.sort_unstable_by(|&a, &b| {
-            by_path[b as usize]
-                .cmp(&by_path[a as usize])
-                .then_with(|| lookups.path(a).cmp(lookups.path(b)))
-        });
         let mut map = vec![OTHER; lookups.paths.len()];
-        for &p in ranked.iter().take(max_pages) {
+        for p in most_viewed(by_path, |p| lookups.path(p), max_pages) {
             map[p as usize] = p;
         }
         Vocabulary { map }
@@ -107,6 +99,21 @@ impl Vocabulary {
             self.map[path as usize]
         }
     }
+}
+
+/// The pages journeys name: the `max_pages` paths with the most page views (`views`, by
+/// path id), ties by the path's text; those with none are never named.
+pub fn most_viewed<'a>(views: &[u64], text: impl Fn(u32) -> &'a str, max_pages: usize) -> Vec<u32> {
+    let mut ranked: Vec<u32> = (0..views.len() as u32)
+        .filter(|&p| views[p as usize] > 0)
+        .collect();
+    ranked.sort_unstable_by(|&a, &b| {
+        views[b as usize]
+            .cmp(&views[a as usize])
+            .then_with(|| text(a).cmp(text(b)))
+    });
+    ranked.truncate(max_pages);
+    ranked
 }
 
 /// A path sequence: named path ids, then [`NONE`].

@@ -780,7 +780,7 @@ fn count_steps(batches: &[VisitColumns], rules: &JourneyRules, names: Vec<Text>)
 }
 
 /// Names the pages of the period's journeys: the `max_pages` with the most page views in
-/// `batches`' sessions (ties by path), as [`Vocabulary::build`] names them from a run's.
+/// `batches`' sessions ([`journeys::most_viewed`], as `analyze` names them).
 /// Sets each batch's [`PageLists::pages`]; returns the paths' texts by page id.
 fn name_pages(batches: &mut [VisitColumns], max_pages: usize) -> Vec<Text> {
     // Page views per distinct path of each batch (the batches side by side), then per path.
@@ -820,16 +820,8 @@ fn name_pages(batches: &mut [VisitColumns], max_pages: usize) -> Vec<Text> {
             .collect();
     }
     drop(ids);
-    let mut ranked: Vec<u32> = (0..names.len() as u32)
-        .filter(|&p| views[p as usize] > 0)
-        .collect();
-    ranked.sort_unstable_by(|&a, &b| {
-        views[b as usize]
-            .cmp(&views[a as usize])
-            .then_with(|| names[a as usize].cmp(&names[b as usize]))
-    });
     let mut named = vec![false; names.len()];
-    for &p in ranked.iter().take(max_pages) {
+    for p in journeys::most_viewed(&views, |p| &names[p as usize], max_pages) {
         named[p as usize] = true;
     }
     for b in batches {
