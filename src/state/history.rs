@@ -160,6 +160,11 @@ struct Texts {
 impl Texts {
     fn read(batch: &RecordBatch, name: &str, path: &Path) -> Result<Texts> {
         let column = super::merge::column::<DictionaryArray<Int32Type>>(batch, name, path)?;
+        Texts::of(column, name, path)
+    }
+
+    /// The texts of a dictionary array (the column `name`, or its items), checked.
+    fn of(column: &DictionaryArray<Int32Type>, name: &str, path: &Path) -> Result<Texts> {
         let values = column
             .values()
             .as_any()
@@ -223,12 +228,11 @@ struct VisitColumns {
 }
 
 /// A batch's `pages` column: the paths of each row's page views, as keys into the batch's
-/// distinct paths.
+/// distinct paths (`items`, never null).
 struct PageLists {
     lists: ListArray,
-    keys: Int32Array,
-    values: StringArray,
-    /// Each of `values` as a page of the period's journeys: its id, or [`OTHER`].
+    items: Texts,
+    /// Each of `items`' values as a page of the period's journeys: its id, or [`OTHER`].
     pages: Vec<u32>,
 }
 
@@ -243,25 +247,13 @@ impl PageLists {
             .as_any()
             .downcast_ref::<DictionaryArray<Int32Type>>()
             .ok_or_else(|| super::merge::invalid(path, "pages: not a list of texts"))?;
-        let values = items
-            .values()
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| super::merge::invalid(path, "pages: not a list of texts"))?
-            .clone();
-        let keys = items.keys().clone();
-        let bad = keys.null_count() > 0
-            || keys
-                .values()
-                .iter()
-                .any(|&k| usize::try_from(k).map_or(true, |k| k >= values.len()));
-        if bad {
-            return Err(super::merge::invalid(path, "pages: a path out of range"));
+        let items = Texts::of(items, "pages", path)?;
+        if items.keys.null_count() > 0 {
+            return Err(super::merge::invalid(path, "pages: a null path"));
         }
         Ok(Some(PageLists {
             lists,
-            keys,
-            values,
+            items,
             pages: Vec::new(),
         }))
     }
@@ -270,7 +262,7 @@ impl PageLists {
     fn row(&self, i: usize) -> &[i32] {
         let offsets = self.lists.value_offsets();
         let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
-        &self.keys.values()[start..end]
+        &self.items.keys.values()[start..end]
     }
 }
 
@@ -788,10 +780,10 @@ fn name_pages(batches: &mut [VisitColumns], max_pages: usize) -> Vec<Text> {
         .par_iter()
         .map(|b| {
             let lists = b.pages.as_ref().expect("checked by the caller");
-            let mut views = vec![0u64; lists.values.len()];
+            let mut views = vec![0u64; lists.items.values.len()];
             let offsets = lists.lists.value_offsets();
             let (start, end) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
-            for &k in &lists.keys.values()[start..end] {
+            for &k in &lists.items.keys.values()[start..end] {
                 views[k as usize] += 1;
             }
             views
@@ -803,6 +795,7 @@ fn name_pages(batches: &mut [VisitColumns], max_pages: usize) -> Vec<Text> {
     for (b, counts) in batches.iter_mut().zip(per_batch) {
         let lists = b.pages.as_mut().expect("checked by the caller");
         lists.pages = lists
+            .items
             .values
             .iter()
             .zip(counts)
