@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::enrich::{Lookups, VisitorKey};
 use crate::error::{Error, Result};
 use crate::ingest::{self, FileStats, MalformedSample};
+use crate::output::parquet::Purpose;
 use crate::output::{self, OutputDir, json_string, json_strings, progress::Progress, rfc3339};
 use crate::parse::time::TimeBound;
 use crate::sessionize::SpillOptions;
@@ -205,7 +206,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     progress.message("writing");
     let tables = output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
     let metadata = metadata(config, &ingested.files, &reports, &continuation.continues);
-    output::parquet::write_tables(out.staging(), tables, &metadata)?;
+    output::parquet::write_tables(out.staging(), tables, &metadata, Purpose::Report)?;
     if config.csv_dir.is_some() {
         let tables =
             output::parquet::tables(&reports, &lookups, &ingested.files, &ingested.samples);
@@ -264,6 +265,7 @@ pub fn merge(config: &crate::config::MergeConfig) -> Result<Merged> {
             out.staging(),
             output::parquet::merged_tables(&merged),
             &metadata,
+            Purpose::Report,
         )?;
         out.commit()?;
         Ok(merged)

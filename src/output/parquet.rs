@@ -22,7 +22,7 @@ use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
@@ -67,6 +67,80 @@ const NO_DICTIONARY: [&str; 8] = [
     "first_seen",
     "last_seen",
 ];
+
+/// Columns of 64-bit hashes (the visitor key's XXH64): random bits that no compression
+/// shrinks, so zstd would spend its time on them for nothing.
+const HASHES: [&str; 1] = ["visitor"];
+
+/// How a set of tables is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Reports for people and BI engines: zstd level 1, and min/max statistics where an
+    /// engine can prune row groups or pages by them: numbers, times and dates. Text columns
+    /// carry none: no table is ordered by a text column, so each row group's minimum and
+    /// maximum span nearly every value and would prune nothing, while computing them
+    /// compares every value twice.
+    Report,
+    /// The state's many small files, read back whole by `merge` and nothing else:
+    /// uncompressed (reading thousands of them back spends more time setting up zstd than
+    /// it saves) and without statistics (nothing prunes by them).
+    State,
+}
+
+impl Purpose {
+    fn properties(self, metadata: &[(String, String)]) -> WriterProperties {
+        let kv: Vec<KeyValue> = metadata
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
+        let builder = WriterProperties::builder().set_key_value_metadata(Some(kv));
+        match self {
+            Purpose::Report => builder.set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
+            )),
+            Purpose::State => builder
+                .set_compression(Compression::UNCOMPRESSED)
+                .set_statistics_enabled(EnabledStatistics::None),
+        }
+        .build()
+    }
+}
+
+/// `props` with each column of `schema` set as its values call for: no dictionary for the
+/// columns of `plain` (nearly unique values), no compression for [`HASHES`], no statistics
+/// for text.
+fn column_properties(
+    props: &WriterProperties,
+    schema: &Schema,
+    plain: &[&str],
+) -> WriterProperties {
+    let mut builder = props.clone().into_builder();
+    for field in schema.fields() {
+        let name = field.name().as_str();
+        let column = || ColumnPath::from(name);
+        if plain.contains(&name) {
+            builder = builder.set_column_dictionary_enabled(column(), false);
+        }
+        if HASHES.contains(&name) {
+            builder = builder.set_column_compression(column(), Compression::UNCOMPRESSED);
+        }
+        let text = match field.data_type() {
+            DataType::Utf8 => Some(column()),
+            DataType::List(item) if *item.data_type() == DataType::Utf8 => {
+                Some(ColumnPath::new(vec![
+                    name.to_owned(),
+                    "list".to_owned(),
+                    item.name().clone(),
+                ]))
+            }
+            _ => None,
+        };
+        if let Some(text) = text {
+            builder = builder.set_column_statistics_enabled(text, EnabledStatistics::None);
+        }
+    }
+    builder.build()
+}
 
 /// A table to write: its name, its row count and how to build any range of its rows.
 pub struct TableSpec<'a> {
@@ -679,28 +753,9 @@ pub fn write_tables(
     dir: &Path,
     tables: Vec<TableSpec<'_>>,
     metadata: &[(String, String)],
+    purpose: Purpose,
 ) -> Result<()> {
-    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid"));
-    write_tables_with(dir, tables, metadata, zstd)
-}
-
-/// [`write_tables`] with another compression: the state's many small files are written
-/// uncompressed, since reading thousands of them back spends more time setting up zstd
-/// than it saves.
-pub fn write_tables_with(
-    dir: &Path,
-    tables: Vec<TableSpec<'_>>,
-    metadata: &[(String, String)],
-    compression: Compression,
-) -> Result<()> {
-    let kv: Vec<KeyValue> = metadata
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-        .collect();
-    let props = WriterProperties::builder()
-        .set_compression(compression)
-        .set_key_value_metadata(Some(kv));
-    let props = props.build();
+    let props = purpose.properties(metadata);
     // Largest first, one table per task: the big tables start at once and the small ones
     // fill in around them.
     let mut tables = tables;
@@ -753,14 +808,7 @@ fn write_table(
     // Dictionaries pay wherever values repeat: strings, and numbers such as page views or
     // session numbers, whose dictionary indices leave zstd almost nothing to do. Columns of
     // (nearly) unique values skip the dictionary.
-    let props = schema
-        .fields()
-        .iter()
-        .filter(|f| NO_DICTIONARY.contains(&f.name().as_str()))
-        .fold(props.clone().into_builder(), |p, f| {
-            p.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false)
-        })
-        .build();
+    let props = column_properties(props, &schema, &NO_DICTIONARY);
     let arrow_writer =
         ArrowWriter::try_new(file, Arc::clone(&schema), Some(props)).map_err(parquet_error)?;
     let (mut writer, columns) = arrow_writer
@@ -833,22 +881,12 @@ impl BatchFile {
         plain: &[&str],
         row_group_rows: usize,
     ) -> Result<BatchFile> {
-        let kv: Vec<KeyValue> = metadata
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-            .collect();
-        let props = plain
-            .iter()
-            .fold(
-                WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(
-                        ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
-                    ))
-                    .set_max_row_group_row_count(Some(row_group_rows))
-                    .set_key_value_metadata(Some(kv)),
-                |p, c| p.set_column_dictionary_enabled(ColumnPath::from(*c), false),
-            )
+        let props = Purpose::Report
+            .properties(metadata)
+            .into_builder()
+            .set_max_row_group_row_count(Some(row_group_rows))
             .build();
+        let props = column_properties(&props, &schema, plain);
         let file = File::create(path).map_err(|source| Error::Output {
             path: path.display().to_string(),
             source,

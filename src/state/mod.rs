@@ -40,7 +40,6 @@ use std::path::{Path, PathBuf};
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{Coupon, HllSketch, HllType};
 use hdrhistogram::Histogram;
-use parquet::basic::Compression;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +53,7 @@ use crate::enrich::channel::Channel;
 use crate::enrich::{Lookups, Text};
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
-use crate::output::parquet::{TableSpec, write_tables_with};
+use crate::output::parquet::{Purpose, TableSpec, write_tables};
 use crate::output::table::Table;
 
 /// log2 of the sketches' register count: 4096 registers, the default of DataSketches and
@@ -1539,7 +1538,7 @@ fn write_part<'a>(
         }));
     }
     specs.extend(extra);
-    write_tables_with(dir, specs, metadata, Compression::UNCOMPRESSED)
+    write_tables(dir, specs, metadata, Purpose::State)
 }
 
 /// The Arrow columns of state rows: keys, counts, sketch.
