@@ -593,21 +593,16 @@ impl Rollup {
         let spark_out = self.out("spark");
         // Every table `accesslens merge` counts, with the same columns, types, rows and
         // totals, visitor estimates included: both union the same sketches and estimate
-        // from the union's registers alone. (The job reads layouts 4 and 5 as layout 3: not the
-        // tables of a visitor's whole history, nor what `accesslens merge` makes exact from
-        // `visits`: the summary's visitors and returning visitors, the user agents' hits.)
+        // from the union's registers alone; and the `visitors` and `sessions` of the
+        // visitors' whole history, row for row, with the summary's exact visitors and
+        // returning visitors. (Not yet in the job: the other history tables, and the user
+        // agents' hits `accesslens merge` counts from `visitor_hits`.)
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
         args.extend(COUNTED_TABLES);
+        args.extend(["visitors", "sessions"]);
         assert_same_tables(&args);
-        // The same summary line (but for the visitors: estimated by the job, counted by
-        // accesslens) and the same skipped partition: the older 10-10.
-        let said = |s: &str, out: &Path| {
-            let s = s.replace(text(out), "OUT");
-            match (s.find(" sessions, "), s.find(" -> ")) {
-                (Some(a), Some(b)) if a < b => format!("{}{}", &s[..a], &s[b..]),
-                _ => s,
-            }
-        };
+        // The same summary line and the same skipped partition: the older 10-10.
+        let said = |s: &str, out: &Path| s.replace(text(out), "OUT");
         assert_eq!(
             said(&format!("{}{}", merged.stdout, merged.stderr), &spark_out),
             said(&self.rust_said, &self.rust_out)

@@ -32,7 +32,6 @@ def columns(table) -> list:
 
 
 EXACT_FROM_VISITS = {
-    "summary": ("visitors", "returning_visitors"),
     "browsers": ("hits",),
     "operating_systems": ("hits",),
     "devices": ("hits",),
@@ -50,9 +49,9 @@ def compare(rust_out: str, spark_out: str, table: str, merged: bool = False) -> 
         return [f"{table}: columns {missing} are not in accesslens's table"]
     if spark.num_rows != rust.num_rows:
         problems.append(f"{table}: {rust.num_rows} rows in accesslens, {spark.num_rows} in Spark")
-    # Since state layout 4, accesslens counts these from every session and visitor (`visits`,
-    # `visitor_hits`), which the job does not read: it estimates the summary's visitors
-    # from sketches, leaves returning visitors null and sums the user agents' cells.
+    # Since state layout 4, accesslens counts these from every visitor's hits
+    # (`visitor_hits`), which the job does not sum per user agent yet: it sums the user
+    # agents' cells.
     skipped = EXACT_FROM_VISITS.get(table, ()) if merged else ()
     rust_rows = rust.select(spark.column_names).to_pylist()
     spark_rows = spark.to_pylist()
@@ -82,7 +81,7 @@ def compare_merged(rust_out: str, spark_out: str, table: str) -> list:
     return [
         f"_merged.json: {key}: accesslens {rust[key]!r}, Spark {spark.get(key)!r}"
         for key in rust
-        # The job's `estimates` are those of layout 3 (see EXACT_FROM_VISITS).
+        # The job names fewer exact tables (its HISTORY_NOTE).
         if key != "estimates" and rust[key] != spark.get(key)
     ]
 

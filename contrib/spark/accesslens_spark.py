@@ -438,6 +438,37 @@ MERGE_MIN_LAYOUT = 3
 # A partition's sessions open at the end of its run (src/state/carry.rs `OPEN_DIR`).
 OPEN_DIR = "open"
 
+# The oldest layout whose partitions keep their sessions (`visits`) and their visitors' hits
+# (`visitor_hits`), from which the visitor history is computed (src/state/mod.rs
+# `HISTORY_MIN_LAYOUT`).
+HISTORY_MIN_LAYOUT = 4
+
+# The columns of `visits` (src/state/history.rs `visits_table`) the job reads: all of them
+# but layout 5's `pages`.
+VISITS_SCHEMA = (
+    "visitor bigint, same_start bigint, start_ms bigint, end_ms bigint, utc_offset_min bigint, "
+    "page_views bigint, entry_page string, exit_page string, referrer string, "
+    "referrer_host string, referrer_internal boolean, channel string, source string, "
+    "medium string, campaign string, term string, content string, search_engine string, "
+    "keyword string, goal string, value_micro bigint, resolution string, color_depth bigint"
+)
+
+# The columns of `visitor_hits` (src/state/history.rs `visitor_hits_table`) the job reads.
+VISITOR_HITS_SCHEMA = (
+    "visitor bigint, ip string, user_agent string, browser string, os string, device string, "
+    "hits bigint, bytes bigint, first_ms bigint, last_ms bigint"
+)
+
+# The history tables this job writes, in accesslens's order (`merged_tables`).
+HISTORY_TABLES = ("visitors", "sessions")
+
+# What is exact in the job's roll-up of partitions that keep their visits (accesslens's
+# `HISTORY_NOTE` names more tables: the job does not compute the others yet).
+HISTORY_NOTE = (
+    "the summary's visitors and returning_visitors, and the visitors and sessions tables, are "
+    "computed from every session of the period (the partitions' visits), not estimated"
+)
+
 LONG_MAX, LONG_MIN = 2**63 - 1, -(2**63)
 
 # The definitions that change what a merged row counts: partitions must agree on them, and
@@ -458,6 +489,12 @@ ESTIMATE_NOTE = (
     "visitors columns are estimates: the union of daily HLL sketches (lg_k 12), relative "
     "standard error 1.6% (within 3.3% for 95% of counts); counts below a few hundred are "
     "exact but for hash collisions (about 1 in 10^4)"
+)
+
+# Why a merged summary's `returning_visitors` is null with `--no-history`.
+NO_HISTORY_NOTE = (
+    "null, not estimated: whether a visitor returned takes its sessions of the whole period, "
+    "which `merge --no-history` does not read"
 )
 
 # Why a merged summary's `returning_visitors` is null (accesslens's `accesslens.estimates`).
@@ -1401,6 +1438,8 @@ class Rollup:
                         f"accesslens {p.version})"
                     )
         self.all = self.merge_all().cache()
+        # The visitor history, when the job computes it (set by `merge_states`).
+        self.history: Optional[History] = None
         totals = (
             self.all.where(F.col("_table") == "totals")
             .select(*self.merged_columns(TABLES["totals"]), "duration_ms_hist")
@@ -1420,16 +1459,10 @@ class Rollup:
         )
         self.read_totals = read.asDict() if read else {}
 
-    def read(self) -> DataFrame:
-        """The rows of every state table in every chosen partition, and in the `open/` of
-        those whose open sessions count (one scan), with `_table`, the table of the row's
+    def scan(self, schema: str, tables: list, open_tables: list) -> DataFrame:
+        """The rows of `tables` in every chosen partition, and of `open_tables` in the `open/`
+        of those whose open sessions count (one scan), with `_table`, the table of the row's
         file, and `_path`, the file."""
-        schema = ", ".join(
-            [f"`{k}` {type}" for k, type in UNION_KEYS]
-            + [f"`{c}` bigint" for c, _ in UNION_COUNTS]
-            + ["visitors_hll binary"]
-            + [f"`{c}` binary" for c in UNION_BINARY]
-        )
 
         def scan(paths: list, tables: list) -> DataFrame:
             # Every file of those tables under the paths (`open/` included: a partition's
@@ -1446,11 +1479,21 @@ class Rollup:
             )
 
         in_open = F.col("_path").rlike(f"/{OPEN_DIR}/[^/]*$")
-        rows = scan([p.qualified for p in self.partitions], list(TABLES)).where(~in_open)
+        rows = scan([p.qualified for p in self.partitions], tables).where(~in_open)
         counted = [join(p.qualified, OPEN_DIR) for p in self.partitions if p.open_counted]
-        if counted:
-            rows = rows.unionByName(scan(counted, [t.name for t in STATE_TABLES if t.open]))
+        if counted and open_tables:
+            rows = rows.unionByName(scan(counted, open_tables))
         return rows
+
+    def read(self) -> DataFrame:
+        """The rows of every state table (see `scan`)."""
+        schema = ", ".join(
+            [f"`{k}` {type}" for k, type in UNION_KEYS]
+            + [f"`{c}` bigint" for c, _ in UNION_COUNTS]
+            + ["visitors_hll binary"]
+            + [f"`{c}` binary" for c in UNION_BINARY]
+        )
+        return self.scan(schema, list(TABLES), [t.name for t in STATE_TABLES if t.open])
 
     def merge_all(self) -> DataFrame:
         """One row per table and key: the counts added up, the estimate of the sketches'
@@ -1494,9 +1537,11 @@ class Rollup:
     def summary_row(self) -> DataFrame:
         """The merged `summary`: what the runs read and their hits from the state's `summary`,
         the sessions from `totals`, computed as `analyze` computes them (src/state/merge.rs
-        `summary`); `returning_visitors` is null (see RETURNING_NOTE)."""
+        `summary`); with the history, its visitors and returning visitors counted from it,
+        else the visitors estimated and `returning_visitors` null (see RETURNING_NOTE)."""
         read = lambda c: self.read_totals.get(c) or 0  # noqa: E731
         total = lambda c: self.totals.get(c) or 0  # noqa: E731
+        h = self.history
         sessions = total("sessions")
 
         def rate(num: int) -> Optional[float]:
@@ -1519,8 +1564,8 @@ class Rollup:
             "bot_hits": read("bot_hits"),
             "bot_bytes": read("bot_bytes"),
             "page_views": total("page_views"),
-            "visitors": total("visitors"),
-            "returning_visitors": None,
+            "visitors": total("visitors") if h is None else h.visitor_count,
+            "returning_visitors": None if h is None else h.returning,
             "sessions": sessions,
             "bounces": total("bounces"),
             "bounce_rate": rate(total("bounces")),
@@ -1565,7 +1610,9 @@ class Rollup:
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(write, jobs))
 
-    def summary(self, skipped: list, since: Optional[str], until: Optional[str]) -> dict:
+    def summary(
+        self, skipped: list, since: Optional[str], until: Optional[str], no_history: bool
+    ) -> dict:
         """What accesslens writes as `accesslens.merged` metadata, its other metadata
         (`inputs`, `time_range`, `definitions`, `estimates`), and the skipped partitions."""
         inputs = sorted({i for p in self.partitions for i in p.inputs})
@@ -1615,8 +1662,164 @@ class Rollup:
             "inputs": [f for f, _ in inputs],
             "time_range": {"first": rfc3339(first), "last": rfc3339(last)},
             "definitions": definitions,
-            "estimates": {"visitors": ESTIMATE_NOTE, "returning_visitors": RETURNING_NOTE},
+            "estimates": {
+                "visitors": ESTIMATE_NOTE,
+                **(
+                    {"exact": HISTORY_NOTE}
+                    if self.history is not None
+                    else {"returning_visitors": NO_HISTORY_NOTE if no_history else RETURNING_NOTE}
+                ),
+            },
         }
+
+
+def unsigned_hex(column: str) -> "F.Column":
+    """A 64-bit hash as accesslens writes it: 16 lowercase hex digits of its unsigned value
+    (whose order is the unsigned order)."""
+    return F.lpad(F.lower(F.hex(column)), 16, "0")
+
+
+class History:
+    """The tables of a visitor's whole history, computed from every session of the period
+    (`visits`) and every visitor's hits (`visitor_hits`) as src/state/history.rs `merge`
+    computes them: each visitor's sessions numbered in time order, who a visitor is from its
+    earliest hit, ties by user agent and address. Nothing is estimated."""
+
+    def __init__(self, r: Rollup):
+        visits = r.scan(VISITS_SCHEMA, ["visits"], ["visits"])
+        hits = r.scan(VISITOR_HITS_SCHEMA, ["visitor_hits"], [])
+        # A visitor's hits summed over dates and runs.
+        seen = hits.groupBy("visitor").agg(
+            F.sum("hits").alias("hits"),
+            F.sum("bytes").alias("bytes"),
+            F.min("first_ms").alias("first_ms"),
+            F.max("last_ms").alias("last_ms"),
+            F.min(F.struct("first_ms", "user_agent", "ip", "browser", "os", "device")).alias(
+                "who"
+            ),
+        )
+        by_start = Window.partitionBy("visitor").orderBy("start_ms", "same_start")
+        previous_end = F.lag("end_ms").over(by_start)
+        numbered = (
+            visits.drop("_path", "_table")
+            .withColumn("session_number", F.row_number().over(by_start).cast("long"))
+            .withColumn(
+                "days_since_last_visit",
+                F.when(
+                    previous_end.isNotNull(),
+                    F.floor(F.greatest(F.col("start_ms") - previous_end, F.lit(0)) / DAY_MS),
+                ).cast("long"),
+            )
+        )
+        self.sessions = numbered.join(seen, "visitor", "left")
+        per_visitor = numbered.groupBy("visitor").agg(
+            F.count(F.lit(1)).alias("sessions"),
+            F.sum("page_views").alias("page_views"),
+            F.min("start_ms").alias("first_start_ms"),
+            # The visitor's last session: its end, and its days since the one before.
+            F.max(F.struct("start_ms", "same_start", "end_ms", "days_since_last_visit")).alias(
+                "last"
+            ),
+            # Local days with a session start.
+            F.countDistinct(index("(start_ms + utc_offset_min * 60000)", DAY_MS)).alias(
+                "active_days"
+            ),
+        )
+        self.visitors = per_visitor.join(seen, "visitor", "left").cache()
+        counts = self.visitors.agg(
+            F.count(F.lit(1)).alias("visitors"),
+            F.sum(F.when(F.col("sessions") > 1, 1).otherwise(0)).alias("returning"),
+        ).first()
+        self.visitor_count = counts["visitors"]
+        self.returning = counts["returning"] or 0
+
+    def who(self, name: str) -> "F.Column":
+        """What is known of the visitor (its address, user agent and what they classify as),
+        empty for a visitor without hits in `visitor_hits`."""
+        return required(F.col(f"who.{name}"), "").alias(name)
+
+    def sessions_table(self) -> DataFrame:
+        """`sessions`: one row per session, in time order (start, visitor hash, same-start
+        number)."""
+        s = self.sessions
+        same_start = F.when(F.col("same_start") > 0, F.concat(F.lit("-"), F.col("same_start")))
+        duration_ms = F.col("end_ms") - F.col("start_ms")
+        return s.orderBy("start_ms", unsigned_hex("visitor"), "same_start").select(
+            required(
+                F.concat(
+                    unsigned_hex("visitor"),
+                    F.lit("-"),
+                    F.col("start_ms").cast("string"),
+                    F.coalesce(same_start, F.lit("")),
+                ),
+                "",
+            ).alias("session_id"),
+            required(F.col("visitor"), 0).alias("visitor"),
+            self.who("ip"),
+            F.timestamp_millis(required(F.col("start_ms"), 0)).alias("start"),
+            F.timestamp_millis(required(F.col("end_ms"), 0)).alias("end"),
+            required(duration_ms / 1000.0, 0.0).alias("duration_s"),
+            required(F.col("page_views"), 0).alias("page_views"),
+            required(F.col("page_views") == 1, False).alias("bounce"),
+            required(
+                (duration_ms > 10_000) | (F.col("page_views") >= 2) | F.col("goal").isNotNull(),
+                False,
+            ).alias("engaged"),
+            required(F.col("entry_page"), "").alias("entry_page"),
+            required(F.col("exit_page"), "").alias("exit_page"),
+            "referrer",
+            "referrer_host",
+            "referrer_internal",
+            *[required(F.col(c), "").alias(c) for c in ("channel", "source", "medium")],
+            "campaign",
+            "term",
+            "content",
+            "search_engine",
+            "keyword",
+            required(F.col("goal").isNotNull(), False).alias("converted"),
+            "goal",
+            money("value_micro").alias("value"),
+            self.who("browser"),
+            self.who("os"),
+            self.who("device"),
+            "resolution",
+            "color_depth",
+            required(F.col("session_number"), 0).alias("session_number"),
+            required(F.col("session_number") > 1, False).alias("returning"),
+            "days_since_last_visit",
+        )
+
+    def visitors_table(self) -> DataFrame:
+        """`visitors`: one row per visitor with a session, most page views first (then
+        sessions, hits, address, user agent, hash)."""
+        v = self.visitors
+        return v.orderBy(
+            F.col("page_views").desc(),
+            F.col("sessions").desc(),
+            F.coalesce("hits", F.lit(0)).desc(),
+            F.coalesce("who.ip", F.lit("")),
+            F.coalesce("who.user_agent", F.lit("")),
+            "visitor",
+        ).select(
+            required(F.col("visitor"), 0).alias("visitor"),
+            *[self.who(c) for c in ("ip", "user_agent", "browser", "os", "device")],
+            required(F.col("sessions"), 0).alias("sessions"),
+            required(F.col("page_views"), 0).alias("page_views"),
+            required(F.col("hits"), 0).alias("hits"),
+            required(F.col("bytes"), 0).alias("bytes"),
+            F.timestamp_millis(F.coalesce("first_ms", "first_start_ms", F.lit(0))).alias(
+                "first_seen"
+            ),
+            F.timestamp_millis(F.coalesce("last_ms", "last.end_ms", F.lit(0))).alias("last_seen"),
+            required(F.col("sessions") > 1, False).alias("returning"),
+            required(F.col("active_days"), 0).alias("active_days"),
+            F.col("last.days_since_last_visit").alias("days_since_previous_visit"),
+        )
+
+    def write(self, out: str) -> None:
+        tables = {"visitors": self.visitors_table, "sessions": self.sessions_table}
+        for name in HISTORY_TABLES:
+            tables[name]().write.mode("overwrite").parquet(join(out, name))
 
 
 def merge_states(spark: SparkSession, args) -> None:
@@ -1643,20 +1846,31 @@ def merge_states(spark: SparkSession, args) -> None:
     coalesce_cached = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
     before = spark.conf.get(coalesce_cached, None)
     spark.conf.set(coalesce_cached, "true")
+    # The history takes every partition's visits: one without them (an older layout) leaves
+    # it out, and is named.
+    without_history = next(
+        (p for p in partitions if p.layout < HISTORY_MIN_LAYOUT and not args.no_history), None
+    )
     rollup = None
     try:
         rollup = Rollup(spark, store, partitions)
+        if not args.no_history and without_history is None:
+            rollup.history = History(rollup)
         rollup.write(args.out)
+        if rollup.history is not None:
+            rollup.history.write(args.out)
     finally:
         # The next roll-up in the same session reads other partitions, or the same again.
         if rollup is not None:
             rollup.all.unpersist()
+            if rollup.history is not None:
+                rollup.history.visitors.unpersist()
         if before is None:
             spark.conf.unset(coalesce_cached)
         else:
             spark.conf.set(coalesce_cached, before)
     # Last: its presence says every table is in place.
-    summary = rollup.summary(skipped, args.since, args.until)
+    summary = rollup.summary(skipped, args.since, args.until, args.no_history)
     store.write_text(join(args.out, "_merged.json"), json.dumps(summary, indent=2) + "\n")
     if args.quiet:
         return
@@ -1665,11 +1879,22 @@ def merge_states(spark: SparkSession, args) -> None:
             f"accesslens: {p.dir}: skipped: a newer partition of the same inputs counts",
             file=sys.stderr,
         )
+    if without_history is not None:
+        print(
+            f"accesslens: {without_history.dir}: an older state without visits: "
+            f"{' and '.join(HISTORY_TABLES)} are not written; run `accesslens analyze --state` "
+            "again over its inputs to have them",
+            file=sys.stderr,
+        )
     n = len(partitions)
+    visitors = (
+        f"about {rollup.visitors} visitors (estimated)"
+        if rollup.history is None
+        else f"{rollup.history.visitor_count} visitors"
+    )
     print(
         f"merged {n} partition{'' if n == 1 else 's'} ({summary['first_date']} to "
-        f"{summary['last_date']}): {rollup.sessions} sessions, about {rollup.visitors} "
-        f"visitors (estimated) -> {args.out}"
+        f"{summary['last_date']}): {rollup.sessions} sessions, {visitors} -> {args.out}"
     )
 
 
@@ -1735,8 +1960,9 @@ def merge_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-history",
         action="store_true",
-        help="as `accesslens merge --no-history`; this job never writes the tables of a "
-        "visitor's whole history, so it changes nothing here",
+        help="as `accesslens merge --no-history`: leave out the tables of a visitor's whole "
+        "history (visitors, sessions) and the summary's exact visitors, which read every "
+        "session of the period",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
