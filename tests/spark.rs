@@ -429,7 +429,8 @@ struct Rollup {
     dir: PathBuf,
     /// A day of generated traffic cut at midnight: 10-10 (`day1`), then 10-11 (`day2`),
     /// which continued day 1's open sessions (`--continue-from`) and left its own open, not
-    /// continued; a second server's 10-11 and a 10-12, each in a run of its own.
+    /// continued; a second server's 10-11, a 10-12, two visitors of 10-09 and one of them
+    /// again on 10-11, each in a run of its own.
     state: PathBuf,
     /// Day 1 again, later: the same inputs, so the newer partition counts, once (and is the
     /// one day 2 continued: the same run).
@@ -478,6 +479,21 @@ impl Rollup {
             .as_bytes(),
         );
 
+        // Two visitors of 10-09 (+09:00), one of whom comes back on 10-11 (in a run of its
+        // own): a cohort with days none of it came back on, and a return after whole days.
+        let page_view = |ip: &str, day: u32| {
+            format!(
+                "{ip} - - [{day:02}/Oct/2026:12:00:00 +0900] \"GET / HTTP/1.1\" 200 512 \"-\" \
+                 \"{SAFARI_IPHONE}\"\n"
+            )
+        };
+        let early = write_file(
+            dir,
+            "early.log",
+            (page_view("203.0.113.7", 9) + &page_view("203.0.113.8", 9)).as_bytes(),
+        );
+        let back = write_file(dir, "back.log", page_view("203.0.113.7", 11).as_bytes());
+
         let analyze_state = |files: &[&PathBuf], state: &Path, extra: &[&str]| {
             let inputs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
             let args = [&GENERATED_SITE_ARGS[..], &["--state", text(state)], extra].concat();
@@ -489,6 +505,8 @@ impl Rollup {
         analyze_state(&[&day2], &state, &continuing);
         analyze_state(&[&server2], &state, &[]);
         analyze_state(&[&day3], &state, &[]);
+        analyze_state(&[&early], &state, &[]);
+        analyze_state(&[&back], &state, &[]);
         let copy = dir.join("copy");
         analyze_state(&[&day1], &copy, &[]);
 
@@ -593,13 +611,20 @@ impl Rollup {
         let spark_out = self.out("spark");
         // Every table `accesslens merge` counts, with the same columns, types, rows and
         // totals, visitor estimates included: both union the same sketches and estimate
-        // from the union's registers alone; and the `visitors` and `sessions` of the
-        // visitors' whole history, row for row, with the summary's exact visitors and
-        // returning visitors. (Not yet in the job: the other history tables, and the user
-        // agents' hits `accesslens merge` counts from `visitor_hits`.)
+        // from the union's registers alone; and the tables of the visitors' whole history,
+        // row for row, with the summary's exact visitors and returning visitors. (Not yet in
+        // the job: `attribution`, `paths`, `transitions`, and the user agents' hits
+        // `accesslens merge` counts from `visitor_hits`.)
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
         args.extend(COUNTED_TABLES);
-        args.extend(["visitors", "sessions"]);
+        args.extend([
+            "visitors",
+            "sessions",
+            "visitor_types",
+            "visit_frequency",
+            "visit_recency",
+            "retention",
+        ]);
         assert_same_tables(&args);
         // The same summary line and the same skipped partition: the older 10-10.
         let said = |s: &str, out: &Path| s.replace(text(out), "OUT");
@@ -608,7 +633,7 @@ impl Rollup {
             said(&self.rust_said, &self.rust_out)
         );
         assert!(
-            self.rust_said.contains("(2026-10-10 to 2026-10-11)")
+            self.rust_said.contains("(2026-10-09 to 2026-10-11)")
                 && self
                     .rust_said
                     .contains(&format!("{}/date=2026-10-10/", text(&self.state)))

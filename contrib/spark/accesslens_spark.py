@@ -460,14 +460,26 @@ VISITOR_HITS_SCHEMA = (
 )
 
 # The history tables this job writes, in accesslens's order (`merged_tables`).
-HISTORY_TABLES = ("visitors", "sessions")
+HISTORY_TABLES = (
+    "visitors",
+    "sessions",
+    "visitor_types",
+    "visit_frequency",
+    "visit_recency",
+    "retention",
+)
 
 # What is exact in the job's roll-up of partitions that keep their visits (accesslens's
 # `HISTORY_NOTE` names more tables: the job does not compute the others yet).
 HISTORY_NOTE = (
-    "the summary's visitors and returning_visitors, and the visitors and sessions tables, are "
-    "computed from every session of the period (the partitions' visits), not estimated"
+    "the summary's visitors and returning_visitors, and the visitors, sessions, visitor_types, "
+    "visit_frequency, visit_recency and retention tables, are computed from every session of "
+    "the period (the partitions' visits), not estimated"
 )
+
+# Sessions per visitor, bucketed: each bucket's label and lower bound (src/aggregate/
+# loyalty.rs `FREQUENCY_BUCKETS`).
+FREQUENCY_BUCKETS = (("1", 1), ("2", 2), ("3-5", 3), ("6-10", 6), ("11+", 11))
 
 LONG_MAX, LONG_MIN = 2**63 - 1, -(2**63)
 
@@ -1711,6 +1723,9 @@ class History:
                 ).cast("long"),
             )
         )
+        # Read by `sessions` and the loyalty tables.
+        numbered = numbered.cache()
+        self.numbered = numbered
         self.sessions = numbered.join(seen, "visitor", "left")
         per_visitor = numbered.groupBy("visitor").agg(
             F.count(F.lit(1)).alias("sessions"),
@@ -1729,9 +1744,11 @@ class History:
         counts = self.visitors.agg(
             F.count(F.lit(1)).alias("visitors"),
             F.sum(F.when(F.col("sessions") > 1, 1).otherwise(0)).alias("returning"),
+            F.sum("sessions").alias("sessions"),
         ).first()
         self.visitor_count = counts["visitors"]
         self.returning = counts["returning"] or 0
+        self.session_count = counts["sessions"] or 0
 
     def who(self, name: str) -> "F.Column":
         """What is known of the visitor (its address, user agent and what they classify as),
@@ -1816,8 +1833,155 @@ class History:
             F.col("last.days_since_last_visit").alias("days_since_previous_visit"),
         )
 
+    @staticmethod
+    def sums() -> list:
+        """A group of sessions' metrics, as `metric_columns` reads them; each visitor
+        counted once per group (accesslens's `Keyed`)."""
+        duration_ms = F.col("end_ms") - F.col("start_ms")
+        engaged = (duration_ms > 10_000) | (F.col("page_views") >= 2) | F.col("goal").isNotNull()
+        count = lambda c: F.sum(c.cast("long"))  # noqa: E731
+        return [
+            F.count(F.lit(1)).alias("sessions"),
+            F.countDistinct("visitor").alias("visitors"),
+            F.sum("page_views").alias("page_views"),
+            count(F.col("page_views") == 1).alias("bounces"),
+            count(engaged).alias("engaged_sessions"),
+            F.sum(F.greatest(duration_ms, F.lit(0))).alias("duration_ms"),
+            count(F.col("goal").isNotNull()).alias("conversions"),
+            F.sum("value_micro").alias("value_micro"),
+        ]
+
+    SUMS = (
+        "sessions",
+        "visitors",
+        "page_views",
+        "bounces",
+        "engaged_sessions",
+        "duration_ms",
+        "conversions",
+        "value_micro",
+    )
+
+    def keyed(self, rows: DataFrame, keys: list, key: str, order: str) -> DataFrame:
+        """The sums of `rows` grouped by `key`, one row per key of `keys` (tuples of the
+        key's columns, with `order` last), zeros where no session has it."""
+        spark = rows.sparkSession
+        names = [key, *[f"_k{i}" for i in range(len(keys[0]) - 2)], order]
+        wanted = spark.createDataFrame(keys, names)
+        sums = rows.groupBy(key).agg(*self.sums())
+        joined = wanted.join(sums, key, "left")
+        return joined.select(
+            *[c for c in names], *[required(F.col(c), 0).alias(c) for c in self.SUMS]
+        )
+
+    def visitor_types_table(self) -> DataFrame:
+        """`visitor_types`: `new` (a visitor's first session) and `returning` (a later one),
+        both rows whenever there is a session."""
+        rows = self.numbered.withColumn("_returning", F.col("session_number") > 1)
+        t = self.keyed(rows, [(False, "new", 0), (True, "returning", 1)], "_returning", "_order")
+        return self.loyalty(
+            t.withColumnRenamed("_k0", "visitor_type"),
+            [required(F.col("visitor_type"), "").alias("visitor_type")],
+            ratio("sessions", F.lit(self.session_count)),
+        )
+
+    def visit_frequency_table(self) -> DataFrame:
+        """`visit_frequency`: each visitor's sessions under the bucket of its session count,
+        all five buckets whenever there is a session."""
+        bucket = F.lit(0)
+        for i, (_, least) in enumerate(FREQUENCY_BUCKETS[1:], start=1):
+            bucket = F.when(F.col("_count") >= least, i).otherwise(bucket)
+        counts = self.visitors.select("visitor", F.col("sessions").alias("_count"))
+        rows = self.numbered.join(counts, "visitor").withColumn("_bucket", bucket)
+        keys = [(i, label, least, i) for i, (label, least) in enumerate(FREQUENCY_BUCKETS)]
+        t = self.keyed(rows, keys, "_bucket", "_order")
+        return self.loyalty(
+            t.withColumnRenamed("_k0", "sessions_per_visitor").withColumnRenamed(
+                "_k1", "min_sessions"
+            ),
+            [
+                required(F.col("sessions_per_visitor"), "").alias("sessions_per_visitor"),
+                required(F.col("min_sessions").cast("long"), 0).alias("min_sessions"),
+            ],
+            ratio("visitors", F.lit(self.visitor_count)),
+        )
+
+    def visit_recency_table(self) -> DataFrame:
+        """`visit_recency`: returning sessions by whole days since the visitor's previous
+        session ended, fewest days first."""
+        returning = self.numbered.where(F.col("days_since_last_visit").isNotNull())
+        t = returning.groupBy("days_since_last_visit").agg(*self.sums())
+        returning_sessions = self.session_count - self.visitor_count
+        return (
+            t.coalesce(1)
+            .sortWithinPartitions("days_since_last_visit")
+            .select(
+                required(F.col("days_since_last_visit"), 0).alias("days_since_last_visit"),
+                ratio("sessions", F.lit(returning_sessions)).alias("share"),
+                *[required(F.col(c), 0).alias(c) for c in self.SUMS],
+            )
+            .select("days_since_last_visit", "share", *metric_columns())
+        )
+
+    def loyalty(self, t: DataFrame, keys: list, share: "F.Column") -> DataFrame:
+        """A loyalty table's rows in their order, its keys, share and session metrics; none
+        when the period has no session."""
+        rows = t.where(F.lit(self.session_count > 0)).coalesce(1).sortWithinPartitions("_order")
+        names = [k for k in t.columns if not k.startswith("_") and k not in self.SUMS]
+        return rows.select(*keys, share.alias("share"), *self.SUMS).select(
+            *names, "share", *metric_columns()
+        )
+
+    def retention_table(self) -> DataFrame:
+        """`retention`: per cohort (the local day of a visitor's first session) and day after
+        it, up to the period's last day with a session start, the cohort's visitors with a
+        session starting that day."""
+        day = index("(start_ms + utc_offset_min * 60000)", DAY_MS)
+        days = self.numbered.select("visitor", "start_ms", "same_start", day.alias("_day"))
+        first = days.groupBy("visitor").agg(
+            F.min(F.struct("start_ms", "same_start", "_day"))["_day"].alias("cohort")
+        )
+        active = (
+            days.join(first, "visitor")
+            .select("visitor", "cohort", F.greatest(F.col("_day") - F.col("cohort"), F.lit(0)))
+            .toDF("visitor", "cohort", "day")
+            .distinct()
+            .groupBy("cohort", "day")
+            .agg(F.count(F.lit(1)).alias("visitors"))
+        )
+        last = days.agg(F.max("_day")).first()[0]
+        cohorts = active.where(F.col("day") == 0).select(
+            "cohort", F.col("visitors").alias("cohort_visitors")
+        )
+        span = F.greatest(F.lit(last) - F.col("cohort"), F.lit(0))
+        grid = cohorts.select(
+            "cohort",
+            "cohort_visitors",
+            F.explode(F.sequence(F.lit(0).cast("long"), span)).alias("day"),
+        )
+        return (
+            grid.join(active, ["cohort", "day"], "left")
+            .coalesce(1)
+            .sortWithinPartitions("cohort", "day")
+            .select(
+                F.date_from_unix_date(required(F.col("cohort"), 0).cast("int")).alias("cohort"),
+                required(F.col("day"), 0).alias("day"),
+                required(F.col("cohort_visitors"), 0).alias("cohort_visitors"),
+                # A day none of the cohort came back on: 0 visitors, a rate of 0.
+                required(F.col("visitors"), 0).alias("visitors"),
+            )
+            .withColumn("return_rate", ratio("visitors", "cohort_visitors"))
+        )
+
     def write(self, out: str) -> None:
-        tables = {"visitors": self.visitors_table, "sessions": self.sessions_table}
+        tables = {
+            "visitors": self.visitors_table,
+            "sessions": self.sessions_table,
+            "visitor_types": self.visitor_types_table,
+            "visit_frequency": self.visit_frequency_table,
+            "visit_recency": self.visit_recency_table,
+            "retention": self.retention_table,
+        }
         for name in HISTORY_TABLES:
             tables[name]().write.mode("overwrite").parquet(join(out, name))
 
@@ -1865,6 +2029,7 @@ def merge_states(spark: SparkSession, args) -> None:
             rollup.all.unpersist()
             if rollup.history is not None:
                 rollup.history.visitors.unpersist()
+                rollup.history.numbered.unpersist()
         if before is None:
             spark.conf.unset(coalesce_cached)
         else:
