@@ -612,9 +612,9 @@ impl Rollup {
         // Every table `accesslens merge` counts, with the same columns, types, rows and
         // totals, visitor estimates included: both union the same sketches and estimate
         // from the union's registers alone; and the tables of the visitors' whole history,
-        // row for row, with the summary's exact visitors and returning visitors. (Not yet in
-        // the job: `attribution`, `paths`, `transitions`, and the user agents' hits
-        // `accesslens merge` counts from `visitor_hits`.)
+        // row for row, with the summary's exact visitors and returning visitors and the user
+        // agents' hits counted from `visitor_hits`. (Not yet in the job: `attribution`,
+        // `paths`, `transitions`.)
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
         args.extend(COUNTED_TABLES);
         args.extend([

@@ -455,9 +455,18 @@ VISITS_SCHEMA = (
 
 # The columns of `visitor_hits` (src/state/history.rs `visitor_hits_table`) the job reads.
 VISITOR_HITS_SCHEMA = (
-    "visitor bigint, ip string, user_agent string, browser string, os string, device string, "
-    "hits bigint, bytes bigint, first_ms bigint, last_ms bigint"
+    "visitor bigint, ip string, user_agent string, browser string, browser_version string, "
+    "os string, os_version string, device string, hits bigint, bytes bigint, first_ms bigint, "
+    "last_ms bigint"
 )
+
+# The tables whose `hits` the history counts exactly, and the `visitor_hits` columns of their
+# keys.
+AGENT_KEYS = {
+    "browsers": (("browser", "browser"), ("browser_version", "version")),
+    "operating_systems": (("os", "os"), ("os_version", "version")),
+    "devices": (("device", "device"),),
+}
 
 # The history tables this job writes, in accesslens's order (`merged_tables`).
 HISTORY_TABLES = (
@@ -652,6 +661,16 @@ def audience_table(r: "Rollup", t: StateTable) -> DataFrame:
     rows = r.merged(t.name).select(
         *key_columns(t), r.share("sessions").alias("share"), *metric_columns(), *hits
     )
+    if r.history is not None and t.name in AGENT_KEYS:
+        # The visitors' hits counted from `visitor_hits` (src/state/merge.rs `set_hits`): a
+        # row keeps its sessions and takes those hits, and goes when it has neither.
+        agent_hits = r.history.agent_hits(t.name)
+        rows = (
+            rows.join(agent_hits, t.key_names, "left")
+            .withColumn("hits", required(F.col("_agent_hits"), 0))
+            .where((F.col("sessions") > 0) | (F.col("hits") > 0))
+            .select(*rows.columns)
+        )
     return in_order(rows, "sessions", *t.key_names)
 
 
@@ -1706,9 +1725,18 @@ class History:
             F.sum("bytes").alias("bytes"),
             F.min("first_ms").alias("first_ms"),
             F.max("last_ms").alias("last_ms"),
-            F.min(F.struct("first_ms", "user_agent", "ip", "browser", "os", "device")).alias(
-                "who"
-            ),
+            F.min(
+                F.struct(
+                    "first_ms",
+                    "user_agent",
+                    "ip",
+                    "browser",
+                    "browser_version",
+                    "os",
+                    "os_version",
+                    "device",
+                )
+            ).alias("who"),
         )
         by_start = Window.partitionBy("visitor").orderBy("start_ms", "same_start")
         previous_end = F.lag("end_ms").over(by_start)
@@ -1749,6 +1777,16 @@ class History:
         self.visitor_count = counts["visitors"]
         self.returning = counts["returning"] or 0
         self.session_count = counts["sessions"] or 0
+
+    def agent_hits(self, table: str) -> DataFrame:
+        """The hits of the visitors with a session per key of `table` (browsers, operating
+        systems, devices): each visitor's hits of every date, those of runs where it had no
+        page view too, under what its user agent classifies as (empty for a visitor without
+        hits in `visitor_hits`)."""
+        keys = AGENT_KEYS[table]
+        return self.visitors.groupBy(
+            *[required(F.col(f"who.{c}"), "").alias(name) for c, name in keys]
+        ).agg(required(F.sum("hits"), 0).alias("_agent_hits"))
 
     def who(self, name: str) -> "F.Column":
         """What is known of the visitor (its address, user agent and what they classify as),
