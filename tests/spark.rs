@@ -613,13 +613,14 @@ impl Rollup {
         // totals, visitor estimates included: both union the same sketches and estimate
         // from the union's registers alone; and the tables of the visitors' whole history,
         // row for row, with the summary's exact visitors and returning visitors and the user
-        // agents' hits counted from `visitor_hits`. (Not yet in the job: `attribution`,
-        // `paths`, `transitions`.)
+        // agents' hits counted from `visitor_hits`. (Not yet in the job: `paths` and
+        // `transitions`.)
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
         args.extend(COUNTED_TABLES);
         args.extend([
             "visitors",
             "sessions",
+            "attribution",
             "visitor_types",
             "visit_frequency",
             "visit_recency",

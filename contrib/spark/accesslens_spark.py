@@ -472,6 +472,7 @@ AGENT_KEYS = {
 HISTORY_TABLES = (
     "visitors",
     "sessions",
+    "attribution",
     "visitor_types",
     "visit_frequency",
     "visit_recency",
@@ -482,9 +483,23 @@ HISTORY_TABLES = (
 # `HISTORY_NOTE` names more tables: the job does not compute the others yet).
 HISTORY_NOTE = (
     "the summary's visitors and returning_visitors, and the visitors, sessions, visitor_types, "
-    "visit_frequency, visit_recency and retention tables, are computed from every session of "
-    "the period (the partitions' visits), not estimated"
+    "visit_frequency, visit_recency, retention and attribution tables, are computed from every "
+    "session of the period (the partitions' visits), not estimated"
 )
+
+# The attribution models, in accesslens's order (src/aggregate/attribution.rs `Model`), and
+# the lookback when the partitions do not say theirs.
+MODELS = (
+    "last_non_direct_click",
+    "first_click",
+    "last_click",
+    "linear",
+    "position_based",
+    "time_decay",
+)
+DEFAULT_LOOKBACK_MS = 30 * 86_400_000
+# One conversion, in billionths: credit is counted in whole billionths, as accesslens does.
+WHOLE = 1_000_000_000
 
 # Sessions per visitor, bucketed: each bucket's label and lower bound (src/aggregate/
 # loyalty.rs `FREQUENCY_BUCKETS`).
@@ -1704,6 +1719,25 @@ class Rollup:
         }
 
 
+def lookback_ms(partitions: list) -> int:
+    """The attribution lookback the partitions were analyzed with: all must agree
+    (src/state/merge.rs `attribution_rules`)."""
+    key = "attribution_lookback_ms"
+
+    def lookback(p: Partition):
+        return p.definitions.get(key) if isinstance(p.definitions, dict) else None
+
+    first = partitions[0]
+    other = next((p for p in partitions[1:] if lookback(p) != lookback(first)), None)
+    if other is not None:
+        raise JobError(
+            f"{first.dir} and {other.dir} were written with different {key}; merge states "
+            "written with the same settings"
+        )
+    value = lookback(first)
+    return value if isinstance(value, int) else DEFAULT_LOOKBACK_MS
+
+
 def unsigned_hex(column: str) -> "F.Column":
     """A 64-bit hash as accesslens writes it: 16 lowercase hex digits of its unsigned value
     (whose order is the unsigned order)."""
@@ -1717,6 +1751,7 @@ class History:
     earliest hit, ties by user agent and address. Nothing is estimated."""
 
     def __init__(self, r: Rollup):
+        self.lookback_ms = lookback_ms(r.partitions)
         visits = r.scan(VISITS_SCHEMA, ["visits"], ["visits"])
         hits = r.scan(VISITOR_HITS_SCHEMA, ["visitor_hits"], [])
         # A visitor's hits summed over dates and runs.
@@ -2011,10 +2046,111 @@ class History:
             .withColumn("return_rate", ratio("visitors", "cohort_visitors"))
         )
 
+    def attribution_table(self) -> DataFrame:
+        """`attribution`: each conversion's credit split over its touchpoints (the visitor's
+        sessions up to it that started within the lookback before it, in time order) by
+        each model, in whole billionths with the rounding remainder on the last touchpoint
+        with credit, summed per model and channel (src/aggregate/attribution.rs)."""
+        sessions = self.numbered.select(
+            "visitor", "session_number", "start_ms", "channel", "goal", "value_micro"
+        )
+        conversions = sessions.where(F.col("goal").isNotNull()).select(
+            "visitor",
+            F.col("session_number").alias("_number"),
+            F.col("start_ms").alias("_start"),
+            F.col("value_micro").alias("_value"),
+        )
+        touches = (
+            conversions.join(sessions.drop("goal", "value_micro"), "visitor")
+            .where(
+                (F.col("session_number") <= F.col("_number"))
+                & (F.col("start_ms") >= F.col("_start") - F.lit(self.lookback_ms))
+            )
+            .groupBy("visitor", "_number", "_start", "_value")
+            .agg(
+                F.array_sort(F.collect_list(F.struct("session_number", "start_ms", "channel")))
+                .alias("t")
+            )
+        )
+        # Each model's weights, then its shares in billionths (src/aggregate/attribution.rs
+        # `Model::shares`), as SQL over the touchpoints `t` (n of them, the last converting).
+        n = "size(t)"
+        each = f"sequence(0, {n} - 1)"
+        last_not_direct = (
+            f"coalesce(array_max(filter({each}, i -> t[i].channel != 'Direct')), {n} - 1)"
+        )
+        weights = {
+            "last_non_direct_click": f"transform({each}, i -> if(i = {last_not_direct}, 1D, 0D))",
+            "first_click": f"transform({each}, i -> if(i = 0, 1D, 0D))",
+            "last_click": f"transform({each}, i -> if(i = {n} - 1, 1D, 0D))",
+            "linear": f"transform({each}, i -> 1D)",
+            "position_based": (
+                f"transform({each}, i -> case when {n} = 1 then 1D when {n} = 2 then 0.5D "
+                f"when i = 0 or i = {n} - 1 then 0.4D else 0.2D / ({n} - 2) end)"
+            ),
+            "time_decay": (
+                f"transform({each}, i -> pow(0.5D, cast(_start - t[i].start_ms as double) / "
+                f"{7 * DAY_MS}D))"
+            ),
+        }
+        credited = []
+        for order, model in enumerate(MODELS):
+            w = weights[model]
+            floors = (
+                f"transform({w}, x -> cast(floor(x / aggregate({w}, 0D, (a, y) -> a + y) * "
+                f"{WHOLE}D) as bigint))"
+            )
+            given = "aggregate(_floors, 0L, (a, y) -> a + y)"
+            last = f"coalesce(array_max(filter({each}, i -> _floors[i] > 0)), {n} - 1)"
+            # Each touchpoint's channel and share, the remainder on the last one with credit.
+            credit = (
+                f"transform({each}, i -> named_struct('channel', t[i].channel, 'share', "
+                f"_floors[i] + if(i = {last}, {WHOLE}L - {given}, 0L)))"
+            )
+            credited.append(
+                touches.withColumn("_floors", F.expr(floors))
+                .select(
+                    F.lit(order).alias("_model"), "_value", F.explode(F.expr(credit)).alias("_c")
+                )
+                .select(
+                    "_model",
+                    F.col("_c.channel").alias("channel"),
+                    F.col("_c.share").alias("_share"),
+                    "_value",
+                )
+            )
+        rows = credited[0]
+        for more in credited[1:]:
+            rows = rows.unionByName(more)
+        credit = (
+            rows.where(F.col("_share") > 0)
+            .groupBy("_model", "channel")
+            .agg(
+                F.sum("_share").alias("_conversions"),
+                F.sum(F.col("_value").cast("decimal(38,0)") * F.col("_share")).alias("_value"),
+            )
+        )
+        channels = F.array(*[F.lit(c) for c in CHANNEL_ORDER])
+        channel_order = F.array_position(channels, F.col("channel"))
+        model_names = F.array(*[F.lit(m) for m in MODELS])
+        return (
+            credit.coalesce(1)
+            .sortWithinPartitions("_model", F.col("_conversions").desc(), channel_order)
+            .select(
+                required(F.element_at(model_names, F.col("_model") + 1), "").alias("model"),
+                required(F.col("channel"), "").alias("channel"),
+                required(F.col("_conversions") / float(WHOLE), 0.0).alias("conversions"),
+                required(F.col("_value").cast("double") / (float(WHOLE) * 1e6), 0.0).alias(
+                    "value"
+                ),
+            )
+        )
+
     def write(self, out: str) -> None:
         tables = {
             "visitors": self.visitors_table,
             "sessions": self.sessions_table,
+            "attribution": self.attribution_table,
             "visitor_types": self.visitor_types_table,
             "visit_frequency": self.visit_frequency_table,
             "visit_recency": self.visit_recency_table,
