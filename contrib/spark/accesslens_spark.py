@@ -478,13 +478,31 @@ HISTORY_TABLES = (
     "visit_recency",
     "retention",
 )
+# ... and those of the journeys, from layout 5 on, whose visits keep their page views
+# (src/state/mod.rs `JOURNEYS_MIN_LAYOUT`).
+JOURNEY_TABLES = ("paths", "transitions")
+JOURNEYS_MIN_LAYOUT = 5
+
+# The columns of `visits` the journeys read: each session's key, what its metrics take, and
+# its page views' paths in order.
+JOURNEY_SCHEMA = (
+    "visitor bigint, same_start bigint, start_ms bigint, end_ms bigint, page_views bigint, "
+    "goal string, value_micro bigint, pages array<string>"
+)
+
+# The journeys' settings when the partitions do not say theirs (src/aggregate/journeys.rs
+# `JourneyRules::default`), the deepest path offered, and the names of pages not named and
+# the steps' separator.
+DEFAULT_PATH_DEPTH, DEFAULT_PATH_PAGES, MAX_PATH_DEPTH = 3, 1000, 8
+OTHER_PAGE = "(other)"
+STEP_SEPARATOR = " → "
 
 # What is exact in the job's roll-up of partitions that keep their visits (accesslens's
 # `HISTORY_NOTE` names more tables: the job does not compute the others yet).
 HISTORY_NOTE = (
     "the summary's visitors and returning_visitors, and the visitors, sessions, visitor_types, "
-    "visit_frequency, visit_recency, retention and attribution tables, are computed from every "
-    "session of the period (the partitions' visits), not estimated"
+    "visit_frequency, visit_recency, retention, attribution, paths and transitions tables, are "
+    "computed from every session of the period (the partitions' visits), not estimated"
 )
 
 # The attribution models, in accesslens's order (src/aggregate/attribution.rs `Model`), and
@@ -1738,6 +1756,33 @@ def lookback_ms(partitions: list) -> int:
     return value if isinstance(value, int) else DEFAULT_LOOKBACK_MS
 
 
+def journey_rules(partitions: list, args) -> tuple:
+    """The journeys' depth and pages named: those asked for, else those the partitions agree
+    on (src/state/merge.rs `journey_rules`)."""
+
+    def agreed(key: str, flag: str, asked: Optional[int], default: int) -> int:
+        if asked is not None:
+            return asked
+
+        def value(p: Partition):
+            v = p.definitions.get(key) if isinstance(p.definitions, dict) else None
+            return v if isinstance(v, int) and v >= 0 else None
+
+        first = partitions[0]
+        other = next((p for p in partitions[1:] if value(p) != value(first)), None)
+        if other is not None:
+            raise JobError(
+                f"{first.dir} and {other.dir} were analyzed with different {key}: give merge "
+                f"--{flag} N to choose the merged paths' and transitions'"
+            )
+        return default if value(first) is None else value(first)
+
+    return (
+        agreed("path_depth", "path-depth", args.path_depth, DEFAULT_PATH_DEPTH),
+        agreed("path_pages", "path-pages", args.path_pages, DEFAULT_PATH_PAGES),
+    )
+
+
 def unsigned_hex(column: str) -> "F.Column":
     """A 64-bit hash as accesslens writes it: 16 lowercase hex digits of its unsigned value
     (whose order is the unsigned order)."""
@@ -1750,7 +1795,10 @@ class History:
     computes them: each visitor's sessions numbered in time order, who a visitor is from its
     earliest hit, ties by user agent and address. Nothing is estimated."""
 
-    def __init__(self, r: Rollup):
+    def __init__(self, r: Rollup, journeys: Optional[tuple]):
+        """`journeys`: the paths' depth and pages named, or None for no `paths` and
+        `transitions`."""
+        self.rollup, self.journey_rules = r, journeys
         self.lookback_ms = lookback_ms(r.partitions)
         visits = r.scan(VISITS_SCHEMA, ["visits"], ["visits"])
         hits = r.scan(VISITOR_HITS_SCHEMA, ["visitor_hits"], [])
@@ -2146,6 +2194,88 @@ class History:
             )
         )
 
+    def journeys(self, r: Rollup, depth: int, max_pages: int) -> tuple:
+        """`paths` and `transitions` (src/aggregate/journeys.rs): the pages named are the
+        period's `max_pages` most viewed (ties by path), every other one `(other)`; a
+        session's path is its first `depth` pages, and its steps go from the entrance
+        through its pages to the exit."""
+        visits = r.scan(JOURNEY_SCHEMA, ["visits"], ["visits"]).drop("_path", "_table")
+        session = ["visitor", "start_ms", "same_start"]
+        views = visits.select(*session, F.posexplode("pages").alias("pos", "path"))
+        by_views = Window.orderBy(F.col("views").desc(), F.col("path"))
+        named = (
+            views.groupBy("path")
+            .agg(F.count(F.lit(1)).alias("views"))
+            .withColumn("_rank", F.row_number().over(by_views))
+            .where(F.col("_rank") <= max_pages)
+            .select("path", F.lit(True).alias("_named"))
+        )
+        steps = views.join(named, "path", "left").select(
+            *session,
+            "pos",
+            F.when(F.col("_named"), F.col("path")).otherwise(F.lit(OTHER_PAGE)).alias("page"),
+        )
+
+        # Transitions: each page view from the one before it (null: the entrance), and the
+        # last one to the exit (null).
+        by_pos = Window.partitionBy(*session).orderBy("pos")
+        moves = steps.select(
+            F.lag("page").over(by_pos).alias("from_page"),
+            F.col("page").alias("to_page"),
+            F.lead("page").over(by_pos).isNull().alias("_last"),
+        ).cache()
+        exits = moves.where("_last").select(
+            F.col("to_page").alias("from_page"), F.lit(None).cast("string").alias("to_page")
+        )
+        pairs = (
+            moves.select("from_page", "to_page")
+            .unionByName(exits)
+            .groupBy("from_page", "to_page")
+            .agg(F.count(F.lit(1)).alias("transitions"))
+        )
+        outgoing = F.sum("transitions").over(Window.partitionBy("from_page"))
+        transitions = (
+            pairs.withColumn("_out", outgoing)
+            .coalesce(1)
+            .sortWithinPartitions(
+                F.col("transitions").desc(),
+                F.col("from_page").asc_nulls_first(),
+                F.col("to_page").asc_nulls_first(),
+            )
+            .select(
+                "from_page",
+                "to_page",
+                required(F.col("transitions"), 0).alias("transitions"),
+                ratio("transitions", "_out").alias("share"),
+            )
+        )
+
+        # Paths: a session's first pages, with its metrics.
+        first = (
+            steps.where(F.col("pos") < depth)
+            .groupBy(*session)
+            .agg(F.array_sort(F.collect_list(F.struct("pos", "page"))).alias("_first"))
+            .select(*session, F.col("_first.page").alias("_key"))
+        )
+        keyed = visits.join(first, session).groupBy("_key")
+        paths = (
+            keyed.agg(
+                *self.sums(), F.sum((F.col("page_views") <= depth).cast("long")).alias("exits")
+            )
+            .coalesce(1)
+            .sortWithinPartitions(F.col("sessions").desc(), F.col("_key"))
+            .select(
+                required(F.array_join("_key", STEP_SEPARATOR), "").alias("path"),
+                required(F.size("_key").cast("long"), 0).alias("steps"),
+                required(F.col("_key")[0], "").alias("entry_page"),
+                required(F.col("exits"), 0).alias("exits"),
+                ratio("sessions", F.lit(self.session_count)).alias("share"),
+                *[required(F.col(c), 0).alias(c) for c in self.SUMS],
+            )
+            .select("path", "steps", "entry_page", "exits", "share", *metric_columns())
+        )
+        return paths, transitions, moves
+
     def write(self, out: str) -> None:
         tables = {
             "visitors": self.visitors_table,
@@ -2158,6 +2288,11 @@ class History:
         }
         for name in HISTORY_TABLES:
             tables[name]().write.mode("overwrite").parquet(join(out, name))
+        if self.journey_rules is not None:
+            paths, transitions, moves = self.journeys(self.rollup, *self.journey_rules)
+            paths.write.mode("overwrite").parquet(join(out, "paths"))
+            transitions.write.mode("overwrite").parquet(join(out, "transitions"))
+            moves.unpersist()
 
 
 def merge_states(spark: SparkSession, args) -> None:
@@ -2189,11 +2324,17 @@ def merge_states(spark: SparkSession, args) -> None:
     without_history = next(
         (p for p in partitions if p.layout < HISTORY_MIN_LAYOUT and not args.no_history), None
     )
+    history = not args.no_history and without_history is None
+    # The journeys take every visit's page views (layout 5).
+    without_journeys = next(
+        (p for p in partitions if p.layout < JOURNEYS_MIN_LAYOUT and history), None
+    )
+    journeys = journey_rules(partitions, args) if history and without_journeys is None else None
     rollup = None
     try:
         rollup = Rollup(spark, store, partitions)
-        if not args.no_history and without_history is None:
-            rollup.history = History(rollup)
+        if history:
+            rollup.history = History(rollup, journeys)
         rollup.write(args.out)
         if rollup.history is not None:
             rollup.history.write(args.out)
@@ -2220,9 +2361,17 @@ def merge_states(spark: SparkSession, args) -> None:
         )
     if without_history is not None:
         print(
-            f"accesslens: {without_history.dir}: an older state without visits: "
-            f"{' and '.join(HISTORY_TABLES)} are not written; run `accesslens analyze --state` "
-            "again over its inputs to have them",
+            f"accesslens: {without_history.dir}: an older state without visits: visitors, "
+            "sessions, visitor_types, visit_frequency, visit_recency, retention and attribution "
+            "are not written; run `accesslens analyze --state` again over its inputs to have "
+            "them",
+            file=sys.stderr,
+        )
+    if without_journeys is not None:
+        print(
+            f"accesslens: {without_journeys.dir}: a state whose visits lack their page views: "
+            "paths and transitions are not written; run `accesslens analyze --state` again "
+            "over its inputs to have them",
             file=sys.stderr,
         )
     n = len(partitions)
@@ -2300,11 +2449,32 @@ def merge_parser() -> argparse.ArgumentParser:
         "--no-history",
         action="store_true",
         help="as `accesslens merge --no-history`: leave out the tables of a visitor's whole "
-        "history (visitors, sessions) and the summary's exact visitors, which read every "
-        "session of the period",
+        "history (visitors, sessions, attribution, the loyalty tables, paths, transitions) and "
+        "the summary's exact visitors, which read every session of the period",
+    )
+    parser.add_argument(
+        "--path-depth",
+        type=path_depth_arg,
+        metavar="N",
+        help=f"page views per sequence in the merged paths table, 1 to {MAX_PATH_DEPTH} "
+        "(default: the partitions' own)",
+    )
+    parser.add_argument(
+        "--path-pages",
+        type=int,
+        metavar="N",
+        help="pages named in the merged paths and transitions: the N most viewed of the period "
+        "(default: the partitions' own)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+def path_depth_arg(text: str) -> int:
+    depth = int(text)
+    if not 1 <= depth <= MAX_PATH_DEPTH:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 to {MAX_PATH_DEPTH}")
+    return depth
 
 
 def run(argv: list, spark: Optional[SparkSession] = None) -> None:
