@@ -497,8 +497,8 @@ DEFAULT_PATH_DEPTH, DEFAULT_PATH_PAGES, MAX_PATH_DEPTH = 3, 1000, 8
 OTHER_PAGE = "(other)"
 STEP_SEPARATOR = " → "
 
-# What is exact in the job's roll-up of partitions that keep their visits (accesslens's
-# `HISTORY_NOTE` names more tables: the job does not compute the others yet).
+# What is exact in a roll-up of partitions that keep their visits (accesslens's
+# `HISTORY_NOTE`).
 HISTORY_NOTE = (
     "the summary's visitors and returning_visitors, and the visitors, sessions, visitor_types, "
     "visit_frequency, visit_recency, retention, attribution, paths and transitions tables, are "
@@ -2290,8 +2290,8 @@ class History:
             tables[name]().write.mode("overwrite").parquet(join(out, name))
         if self.journey_rules is not None:
             paths, transitions, moves = self.journeys(self.rollup, *self.journey_rules)
-            paths.write.mode("overwrite").parquet(join(out, "paths"))
-            transitions.write.mode("overwrite").parquet(join(out, "transitions"))
+            for name, table in zip(JOURNEY_TABLES, (paths, transitions)):
+                table.write.mode("overwrite").parquet(join(out, name))
             moves.unpersist()
 
 
@@ -2461,7 +2461,7 @@ def merge_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--path-pages",
-        type=int,
+        type=path_pages_arg,
         metavar="N",
         help="pages named in the merged paths and transitions: the N most viewed of the period "
         "(default: the partitions' own)",
@@ -2475,6 +2475,13 @@ def path_depth_arg(text: str) -> int:
     if not 1 <= depth <= MAX_PATH_DEPTH:
         raise argparse.ArgumentTypeError(f"{text!r}: must be 1 to {MAX_PATH_DEPTH}")
     return depth
+
+
+def path_pages_arg(text: str) -> int:
+    pages = int(text)
+    if pages < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a count of pages, 0 or more")
+    return pages
 
 
 def run(argv: list, spark: Optional[SparkSession] = None) -> None:
