@@ -28,8 +28,8 @@ use accesslens::synth::SynthOptions;
 use serde_json::{Value, json};
 
 use crate::util::{
-    COUNTED_TABLES, FIREFOX_WIN, GENERATED_SITE_ARGS, SAFARI_IPHONE, analyze, duckdb_rows,
-    files_under, run, server_logs, write_file,
+    COUNTED_TABLES, FIREFOX_WIN, GENERATED_SITE_ARGS, HISTORY_TABLES, SAFARI_IPHONE, analyze,
+    duckdb_rows, files_under, run, server_logs, write_file,
 };
 
 /// The tables the job writes.
@@ -618,17 +618,7 @@ impl Rollup {
         // agents' hits counted from `visitor_hits`.
         let mut args = vec!["--merged", text(&self.rust_out), text(&spark_out)];
         args.extend(COUNTED_TABLES);
-        args.extend([
-            "visitors",
-            "sessions",
-            "attribution",
-            "visitor_types",
-            "visit_frequency",
-            "visit_recency",
-            "retention",
-            "paths",
-            "transitions",
-        ]);
+        args.extend(HISTORY_TABLES);
         assert_same_tables(&args);
         // The same summary line and the same skipped partition: the older 10-10.
         let said = |s: &str, out: &Path| s.replace(text(out), "OUT");

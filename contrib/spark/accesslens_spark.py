@@ -1972,16 +1972,8 @@ class History:
             F.sum("value_micro").alias("value_micro"),
         ]
 
-    SUMS = (
-        "sessions",
-        "visitors",
-        "page_views",
-        "bounces",
-        "engaged_sessions",
-        "duration_ms",
-        "conversions",
-        "value_micro",
-    )
+    # The columns of `sums`: a state table's session counts and the visitors.
+    SUMS = ("visitors", *[c for c, _ in SESSION_COUNTS])
 
     def keyed(self, rows: DataFrame, keys: list, key: str, order: str) -> DataFrame:
         """The sums of `rows` grouped by `key`, one row per key of `keys` (tuples of the
