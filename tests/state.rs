@@ -86,7 +86,17 @@ fn rows(out: &Path, table: &str, with_visitors: bool) -> Vec<Vec<String>> {
 
 /// Every merged table of `b` equals `a`'s, row for row and in order.
 fn assert_same_tables(a: &Path, b: &Path, with_visitors: bool) {
-    for table in merged_tables() {
+    assert_tables_equal(a, b, merged_tables(), with_visitors);
+}
+
+/// Each of `tables` in `b` equals `a`'s, row for row and in order.
+fn assert_tables_equal<'t>(
+    a: &Path,
+    b: &Path,
+    tables: impl IntoIterator<Item = &'t str>,
+    with_visitors: bool,
+) {
+    for table in tables {
         assert_eq!(
             rows(a, table, with_visitors),
             rows(b, table, with_visitors),
@@ -625,13 +635,8 @@ fn merged_visitor_estimates_stay_within_the_stated_error() {
     }
     assert_eq!(merged_median(&merged), summary_median(&all));
     // Visitors counted from every session are exact.
-    for table in ["summary", "visitor_types", "visit_frequency", "retention"] {
-        assert_eq!(
-            rows(&all, table, true),
-            rows(&merged, table, true),
-            "{table}"
-        );
-    }
+    let exact = ["summary", "visitor_types", "visit_frequency", "retention"];
+    assert_tables_equal(&all, &merged, exact, true);
 
     let mut large = 0;
     // Every table with an estimated visitors column (those of a visitor's history and the
@@ -959,13 +964,7 @@ fn merged_paths_name_the_most_viewed_pages_of_the_period() {
     let inputs = all_days();
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     analyze(&inputs, &all, &[&SHOP_ARGS[..], &settings].concat());
-    for table in ["paths", "transitions"] {
-        assert_eq!(
-            rows(&all, table, true),
-            rows(&merged, table, true),
-            "{table}"
-        );
-    }
+    assert_tables_equal(&all, &merged, ["paths", "transitions"], true);
     // Only / is named (7 page views; /shop has 5). A went / → /shop twice: one visitor.
     assert_eq!(
         duckdb_rows(
@@ -996,13 +995,7 @@ fn merged_paths_name_the_most_viewed_pages_of_the_period() {
     merge(&[&mixed], &out, &["--path-pages", "1000"]);
     let default = dir.path().join("default");
     merge(&[&state], &default, &[]);
-    for table in ["paths", "transitions"] {
-        assert_eq!(
-            rows(&default, table, true),
-            rows(&out, table, true),
-            "{table}"
-        );
-    }
+    assert_tables_equal(&default, &out, ["paths", "transitions"], true);
 }
 
 /// A partition of layout 4 (visits without their page views) merges with the visitor
@@ -1069,16 +1062,13 @@ fn a_merge_without_the_history_writes_the_counted_tables_alone() {
     // The user-agent tables' hits are summed from each date's own counts, as in a state
     // without visits: here, where every visitor has a page view on each date it is seen,
     // they are the same.
-    for table in crate::util::COUNTED_TABLES
-        .into_iter()
-        .filter(|&t| t != "summary")
-    {
-        assert_eq!(
-            rows(&full, table, true),
-            rows(&counted, table, true),
-            "table {table}"
-        );
-    }
+    let counted_tables = crate::util::COUNTED_TABLES.into_iter();
+    assert_tables_equal(
+        &full,
+        &counted,
+        counted_tables.filter(|&t| t != "summary"),
+        true,
+    );
     assert_eq!(
         duckdb_rows(
             &counted,
