@@ -120,6 +120,14 @@ impl<'a> Cursor<'a> {
         Ok(Some(key))
     }
 
+    /// Moves past the `}` that closes the object the cursor is in, the members left
+    /// passed over by their brackets only (as [`skip`] passes over a value).
+    ///
+    /// [`skip`]: Cursor::skip
+    pub fn close_object(&mut self) -> Result<(), BadJson> {
+        self.skip_nested(1)
+    }
+
     /// Whether the value here is an object (the cursor is on a value: after [`next_key`]).
     ///
     /// [`next_key`]: Cursor::next_key
@@ -140,7 +148,7 @@ impl<'a> Cursor<'a> {
 
     /// Reads the value here and moves past it; an object or array is passed over by
     /// bracket depth and handed out whole.
-    #[inline]
+    #[inline(always)]
     pub fn value(&mut self) -> Result<Value<'a>, BadJson> {
         let start = self.pos;
         match self.peek().ok_or(BadJson)? {
@@ -171,7 +179,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Moves past the value here.
-    #[inline]
+    #[inline(always)]
     pub fn skip(&mut self) -> Result<(), BadJson> {
         match self.peek().ok_or(BadJson)? {
             b'"' => self.string().map(drop),

@@ -89,7 +89,7 @@ fn bad(_: BadJson) -> Malformed {
 }
 
 /// The text of the string or scalar at the cursor; empty for an object or array.
-#[inline]
+#[inline(always)]
 fn text<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Malformed> {
     Ok(c.text().map_err(bad)?.unwrap_or_default())
 }
@@ -142,7 +142,8 @@ fn caddy_headers<'a>(c: &mut Cursor<'a>, f: &mut Fields<'a>) -> Result<(), Malfo
 }
 
 /// Caddy logs the TLS version as Go's number (772 is TLS 1.3). A `tls` object whose members
-/// do not read is passed over (only its brackets must balance).
+/// do not read is passed over (only its brackets must balance), and so are the members
+/// after `version`.
 fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
     let start = c.clone();
     let mut version = None;
@@ -150,7 +151,7 @@ fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
         c.open_object()?;
         let mut first = true;
         while let Some(key) = c.next_key(&mut first)? {
-            if key == b"version" && version.is_none() {
+            if key == b"version" {
                 *version = Some(match c.text()? {
                     Some(b"769") => b"TLSv1.0",
                     Some(b"770") => b"TLSv1.1",
@@ -158,6 +159,7 @@ fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
                     Some(b"772") => b"TLSv1.3",
                     _ => b"",
                 });
+                return c.close_object();
             } else {
                 c.skip()?;
             }
