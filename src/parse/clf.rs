@@ -25,14 +25,16 @@ pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malforme
 /// common or combined line. Exactly three fields must sit between the host and the `[`, so
 /// a plain common or combined line is not taken for one with a virtual host.
 pub(super) fn parse_vhost(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
-    let host_end = memchr(b' ', line).ok_or(Malformed::NoVirtualHost)?;
+    // The host and the three fields after it are a few dozen bytes: plain byte loops read
+    // them in fewer steps than memchr's calls (each sets up a vector search).
+    let host_end = (line.iter().position(|&b| b == b' ')).ok_or(Malformed::NoVirtualHost)?;
     if host_end == 0 {
         return Err(Malformed::NoVirtualHost);
     }
     let rest = &line[host_end + 1..];
-    let open = memchr(b'[', rest).ok_or(Malformed::NoTimestamp)?;
+    let open = (rest.iter().position(|&b| b == b'[')).ok_or(Malformed::NoTimestamp)?;
     let middle = rest[..open].trim_ascii_end();
-    if memchr::memchr_iter(b' ', middle).count() != 2 {
+    if middle.iter().filter(|&&b| b == b' ').count() != 2 {
         return Err(Malformed::NoVirtualHost);
     }
     let (mut parsed, _) = parse_fields(rest, combined)?;
@@ -71,11 +73,12 @@ pub(super) fn ends_after_size(line: &[u8], vhost: bool) -> bool {
 
 /// `host:port` → `host` (a name or IPv4 address; a bare IPv6 address is left whole).
 pub(super) fn strip_port(host: &[u8]) -> &[u8] {
-    match memchr::memrchr(b':', host) {
+    // A host name is short: byte loops, not memchr's calls.
+    match host.iter().rposition(|&b| b == b':') {
         Some(i)
             if i + 1 < host.len()
                 && host[i + 1..].iter().all(u8::is_ascii_digit)
-                && memchr(b':', &host[..i]).is_none() =>
+                && !host[..i].contains(&b':') =>
         {
             &host[..i]
         }
