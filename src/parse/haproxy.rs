@@ -15,7 +15,7 @@
 //! http-request capture req.hdr(User-Agent) len 256
 //! ```
 
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr_iter};
 
 use super::aws::three_digits;
 use super::clf::dash_is_empty;
@@ -26,10 +26,13 @@ use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 pub(super) fn parse(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     match parse_from(line) {
         // Behind a syslog prefix (`Oct 10 13:55:36 host haproxy[812]: `): start after it.
-        Err(Malformed::HaproxyNoFrontend) => match memmem::find(line, b": ") {
-            Some(i) => parse_from(&line[i + 2..]),
-            None => Err(Malformed::HaproxyNoFrontend),
-        },
+        // (`memmem::find` would build its searcher again for every line.)
+        Err(Malformed::HaproxyNoFrontend) => {
+            match memchr_iter(b':', line).find(|&i| line.get(i + 1) == Some(&b' ')) {
+                Some(i) => parse_from(&line[i + 2..]),
+                None => Err(Malformed::HaproxyNoFrontend),
+            }
+        }
         other => other,
     }
 }
