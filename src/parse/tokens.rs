@@ -114,6 +114,7 @@ fn closing_quote(field: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn find_byte_finds_what_a_byte_search_finds_at_every_length_and_place() {
@@ -129,14 +130,13 @@ mod tests {
                         }
                     }
                     let want = field.iter().position(|&b| b == needle);
-                    assert_eq!(super::find_byte(needle, &field), want, "{field:?}");
+                    assert_eq!(find_byte(needle, &field), want, "{field:?}");
                     checked += 1;
                 }
             }
         }
         assert!(checked > 6_000, "{checked}");
     }
-    use super::*;
 
     #[test]
     fn plain_quoted_and_bracketed_fields() {
