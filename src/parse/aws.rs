@@ -156,13 +156,25 @@ fn without_port(field: &[u8]) -> &[u8] {
         .unwrap_or(host)
 }
 
-/// The host of an absolute request target (`GET https://shop.example:443/x HTTP/1.1`).
+/// The host of an absolute request target (`GET https://shop.example:443/x HTTP/1.1`);
+/// empty for a target in origin form, even one with a URL in its query
+/// (`GET /go?to=http://elsewhere/ HTTP/1.1`).
 fn target_host(request: &[u8]) -> &[u8] {
-    let Some(at) = memchr::memmem::find(request, b"://") else {
+    let Some(space) = request.iter().position(|&b| b == b' ') else {
         return b"";
     };
-    let after = &request[at + 3..];
-    let end = memchr::memchr3(b'/', b' ', b'?', after).unwrap_or(after.len());
+    let target = &request[space + 1..];
+    let scheme = target
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let Some(after) = target[scheme..].strip_prefix(b"://").filter(|_| scheme > 0) else {
+        return b"";
+    };
+    let end = after
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b' '))
+        .unwrap_or(after.len());
     strip_port(&after[..end])
 }
 
@@ -183,4 +195,35 @@ pub(super) fn size(field: &[u8]) -> Result<u64, Malformed> {
         return Err(Malformed::BadBytes);
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_host;
+
+    #[test]
+    fn target_host_reads_absolute_targets_only() {
+        let cases: [(&[u8], &[u8]); 9] = [
+            (
+                b"GET https://shop.example:443/x?id=3 HTTP/1.1",
+                b"shop.example",
+            ),
+            (b"GET http://shop.example/ HTTP/1.1", b"shop.example"),
+            (b"GET wss://live.example:443 HTTP/1.1", b"live.example"),
+            (b"GET http://shop.example?q=1 HTTP/1.1", b"shop.example"),
+            (b"GET http://[2001:db8::1]:80/x HTTP/1.1", b"2001:db8::1"),
+            (b"GET /go?to=http://elsewhere.example/ HTTP/1.1", b""),
+            (b"GET ://nohost/ HTTP/1.1", b""),
+            (b"GET", b""),
+            (b"", b""),
+        ];
+        for (request, host) in cases {
+            assert_eq!(
+                target_host(request),
+                host,
+                "{}",
+                String::from_utf8_lossy(request)
+            );
+        }
+    }
 }

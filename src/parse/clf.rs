@@ -71,8 +71,15 @@ pub(super) fn ends_after_size(line: &[u8], vhost: bool) -> bool {
         .is_ok_and(|(_, end)| rest.get(end..).unwrap_or_default().trim_ascii().is_empty())
 }
 
-/// `host:port` → `host` (a name or IPv4 address; a bare IPv6 address is left whole).
+/// `host:port` → `host` (a name or IPv4 address; `[IPv6]:port` → the address without
+/// brackets; a bare IPv6 address is left whole).
 pub(super) fn strip_port(host: &[u8]) -> &[u8] {
+    // `[2001:db8::1]:443` → `2001:db8::1`, as clients are kept.
+    if let Some(inside) = host.strip_prefix(b"[")
+        && let Some(end) = inside.iter().position(|&b| b == b']')
+    {
+        return &inside[..end];
+    }
     // A host name is short: byte loops, not memchr's calls.
     match host.iter().rposition(|&b| b == b':') {
         Some(i)
@@ -472,6 +479,23 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(line)
             );
+        }
+    }
+
+    #[test]
+    fn ports_are_stripped_from_hosts() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            (b"www.example.com:8080", b"www.example.com"),
+            (b"www.example.com", b"www.example.com"),
+            (b"www.example.com:", b"www.example.com:"),
+            (b"192.0.2.1:443", b"192.0.2.1"),
+            (b"[2001:db8::1]:443", b"2001:db8::1"),
+            (b"[2001:db8::1]", b"2001:db8::1"),
+            (b"2001:db8::1", b"2001:db8::1"),
+            (b"[", b"["),
+        ];
+        for (host, want) in cases {
+            assert_eq!(strip_port(host), want, "{}", String::from_utf8_lossy(host));
         }
     }
 
