@@ -15,7 +15,7 @@
 //! http-request capture req.hdr(User-Agent) len 256
 //! ```
 
-use memchr::{memchr, memchr_iter};
+use memchr::{memchr, memchr_iter, memchr2};
 
 use super::aws::three_digits;
 use super::clf::dash_is_empty;
@@ -65,14 +65,16 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     t.skip(5).ok_or(Malformed::MissingFields)?;
 
     let mut rest = t.rest();
-    let mut captured: &[u8] = b"";
-    let mut blocks = 0;
+    // HAProxy writes captured request headers before response headers: the first block is
+    // read as the request's (a configuration capturing response headers only is misread).
+    let mut headers: (&[u8], &[u8]) = (b"", b"");
+    if let Some(block) = rest.strip_prefix(b"{") {
+        let (referrer, agent, end) = first_two_values(block).ok_or(Malformed::MissingFields)?;
+        headers = (referrer, agent);
+        rest = block[end + 1..].trim_ascii_start();
+    }
     while let Some(block) = rest.strip_prefix(b"{") {
         let end = memchr(b'}', block).ok_or(Malformed::MissingFields)?;
-        if blocks == 0 {
-            captured = &block[..end];
-        }
-        blocks += 1;
         rest = block[end + 1..].trim_ascii_start();
     }
     let request = Tokens::new(rest)
@@ -83,11 +85,8 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut parsed = LogLine::new(client, time, Request::Line(request), status);
     parsed.bytes = bytes;
     parsed.response_time_us = response_time_us;
-    // HAProxy writes captured request headers before response headers: the first block is
-    // read as the request's (a configuration capturing response headers only is misread).
-    let mut values = captured.split(|&b| b == b'|');
-    parsed.referrer = dash_is_empty(values.next().unwrap_or_default());
-    parsed.user_agent = dash_is_empty(values.next().unwrap_or_default());
+    parsed.referrer = dash_is_empty(headers.0);
+    parsed.user_agent = dash_is_empty(headers.1);
     Ok(parsed)
 }
 
@@ -103,26 +102,120 @@ fn accept_date(date: &[u8]) -> Result<super::LogTime, Malformed> {
     parse_clf_time(&buf[..len + 6]).map_err(|_| Malformed::BadTimestamp)
 }
 
-/// `TR/Tw/Tc/Tr/Ta` → `Ta` in microseconds (`-1`, an aborted phase, gives none).
+/// A referrer, a user agent and where their block ends.
+type Values<'a> = (&'a [u8], &'a [u8], usize);
+
+/// The first two `|`-separated values of a captured-headers block (`block` starts after its
+/// `{`) and the index of its closing `}`, in one pass: the user agent, long, is searched
+/// once by memchr.
+fn first_two_values(block: &[u8]) -> Option<Values<'_>> {
+    let first = memchr2(b'|', b'}', block)?;
+    if block[first] == b'}' {
+        return Some((&block[..first], b"", first));
+    }
+    let from = first + 1;
+    let second = from + memchr2(b'|', b'}', &block[from..])?;
+    let end = match block[second] {
+        b'}' => second,
+        _ => second + 1 + memchr(b'}', &block[second + 1..])?,
+    };
+    Some((&block[..first], &block[from..second], end))
+}
+
+/// `TR/Tw/Tc/Tr/Ta` → `Ta` in microseconds (`-1`, an aborted phase, gives none). Each timer
+/// is digits after an optional `+` (a total logged with `option logasap`) and `-`: checked
+/// in one pass, each byte against the one before it.
 fn total_time(timers: &[u8]) -> Result<u32, Malformed> {
-    let mut count = 0;
-    let mut last: &[u8] = b"";
-    for part in timers.split(|&b| b == b'/') {
-        let digits = part.strip_prefix(b"+").unwrap_or(part);
-        let digits = digits.strip_prefix(b"-").unwrap_or(digits);
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    let mut count = 1;
+    let mut last = 0;
+    // A timer starts after a `/`: the field starts as if after one.
+    let mut prev = b'/';
+    for (i, &b) in timers.iter().enumerate() {
+        let fits = match b {
+            b'0'..=b'9' => true,
+            b'/' => {
+                count += 1;
+                last = i + 1;
+                prev.is_ascii_digit()
+            }
+            b'+' => prev == b'/',
+            // After a `+`, that `+` began the timer.
+            b'-' => prev == b'/' || prev == b'+',
+            _ => false,
+        };
+        if !fits {
             return Err(Malformed::HaproxyBadTimers);
         }
-        count += 1;
-        last = part;
+        prev = b;
     }
-    if count != 5 {
+    if count != 5 || !prev.is_ascii_digit() {
         return Err(Malformed::HaproxyBadTimers);
     }
+    let last = &timers[last..];
     if last.starts_with(b"-") {
         return Ok(NO_RESPONSE_TIME);
     }
     let ms = last.strip_prefix(b"+").unwrap_or(last);
     let (ms, _) = super::clf::number_field(ms, 0);
     Ok(ms.saturating_mul(1000).min(u64::from(NO_RESPONSE_TIME - 1)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers_give_the_last_one_or_say_why_not() {
+        let bad = Err(Malformed::HaproxyBadTimers);
+        let cases: [(&[u8], Result<u32, Malformed>); 16] = [
+            (b"0/0/1/12/13", Ok(13_000)),
+            (b"10/0/30/69/109", Ok(109_000)),
+            (b"0/0/1/12/+13", Ok(13_000)),
+            (b"-1/-1/-1/-1/+5", Ok(5_000)),
+            (b"0/0/1/12/-1", Ok(NO_RESPONSE_TIME)),
+            (b"0/0/1/12/99999999999999", Ok(NO_RESPONSE_TIME - 1)),
+            (b"+-1/0/0/0/7", Ok(7_000)),
+            (b"0/0/1/12", bad),
+            (b"0/0/1/12/13/14", bad),
+            (b"0//1/12/13", bad),
+            (b"0/0/1/12/", bad),
+            (b"/0/0/1/12", bad),
+            (b"0/0/1/12/1x", bad),
+            (b"0/0/-+1/12/13", bad),
+            (b"0/0/1/12/-", bad),
+            (b"", bad),
+        ];
+        for (timers, want) in cases {
+            assert_eq!(
+                total_time(timers),
+                want,
+                "{}",
+                String::from_utf8_lossy(timers)
+            );
+        }
+    }
+
+    #[test]
+    fn captured_headers_give_the_first_two_values() {
+        let cases: [(&[u8], Option<Values<'_>>); 7] = [
+            (
+                b"https://ref/|Mozilla/5.0} \"GET",
+                Some((b"https://ref/", b"Mozilla/5.0", 24)),
+            ),
+            (b"|curl/8.5.0}", Some((b"", b"curl/8.5.0", 11))),
+            (b"ref|agent|en-US|x} ", Some((b"ref", b"agent", 17))),
+            (b"ref}", Some((b"ref", b"", 3))),
+            (b"}", Some((b"", b"", 0))),
+            (b"ref|agent", None),
+            (b"ref|agent|more", None),
+        ];
+        for (block, want) in cases {
+            assert_eq!(
+                first_two_values(block),
+                want,
+                "{}",
+                String::from_utf8_lossy(block)
+            );
+        }
+    }
 }
