@@ -9,16 +9,18 @@
 //! come back mid-file with other fields (IIS starts a new header when its settings change or
 //! a server restarts). Its names are compiled once into a [`W3cLayout`], a list of what each
 //! column is, so a data line is one walk over its separators. Fields are separated by spaces
-//! (runs of spaces count as one) or, when the line has a tab, by tabs (CloudFront); a field
-//! may be quoted (`"a b"`). `-` is absent. `date` and `time` are UTC (the W3C draft says so;
-//! IIS's `date-local`/`time-local` are taken as UTC too, for want of an offset).
+//! (runs of spaces count as one) or, when the line's first separator is a tab, by tabs
+//! (CloudFront); a field may be quoted (`"a b"`). `-` is absent. `date` and `time` are UTC
+//! (the W3C draft says so; IIS's `date-local`/`time-local` are taken as UTC too, for want of
+//! an offset).
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
 use super::time::parse_w3c_date_time;
+use super::tokens::find_byte;
 use super::{Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
 
 /// What a W3C column holds, as far as accesslens reads it.
@@ -91,7 +93,8 @@ pub struct W3cLayout {
     columns: Vec<Field>,
     /// Columns up to the last one read: a line may stop after it.
     needed: usize,
-    /// Tabs only (CloudFront), or tabs when the line has one and spaces otherwise.
+    /// Tabs only (CloudFront), or tabs when the line's first separator is one and spaces
+    /// otherwise.
     tabs_only: bool,
     coding: TextCoding,
 }
@@ -149,7 +152,10 @@ impl W3cLayout {
     ) -> Result<LogLine<'a>, Malformed> {
         let mut slots: [&[u8]; KINDS] = [b""; KINDS];
         let mut ua_quoted = false;
-        let tabs = self.tabs_only || memchr(b'\t', line).is_some();
+        // The first separator tells: a tab, and the line is tab-separated. (Not "a tab
+        // anywhere": that would search the whole line, and misread a space-separated line
+        // whose user agent holds a tab.)
+        let tabs = self.tabs_only || memchr2(b' ', b'\t', line).is_some_and(|i| line[i] == b'\t');
         let mut rest = line;
         let mut column = 0;
         while column < self.needed {
@@ -254,7 +260,7 @@ fn next_field(rest: &[u8], tabs: bool) -> Option<(&[u8], bool, &[u8])> {
         }
         return None;
     }
-    match memchr(sep, rest) {
+    match find_byte(sep, rest) {
         Some(i) => Some((&rest[..i], false, &rest[i + 1..])),
         // The last field; with tabs, an empty line has no field at all.
         None if tabs && rest.is_empty() => None,
@@ -323,5 +329,32 @@ mod tests {
         // CloudFront writes the header's spaces as %20.
         assert_eq!(logged_cookie_value(b"a=1;%20sid=B", b"sid"), b"B");
         assert_eq!(logged_cookie_value(b"xsid=1; sid=C", b"sid"), b"C");
+    }
+
+    #[test]
+    fn the_first_separator_says_tabs_or_spaces() {
+        let layout = W3cLayout::from_fields_line(
+            b"#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)",
+            Format::W3c,
+        )
+        .unwrap();
+        let tabs = layout
+            .parse(b"2026-10-10\t13:55:36\t203.0.113.7\tGET\t/a b\t200\tMozilla/5.0 (X11)")
+            .unwrap();
+        let Request::Parts { target, .. } = tabs.request else {
+            panic!("{:?}", tabs.request)
+        };
+        assert_eq!(
+            (target, tabs.user_agent),
+            (&b"/a b"[..], &b"Mozilla/5.0 (X11)"[..])
+        );
+        // A tab inside a space-separated line's last field does not make it tab-separated.
+        let spaces = layout
+            .parse(b"2026-10-10 13:55:36 203.0.113.7 GET /a 200 Mozilla/5.0+\t(X11)")
+            .unwrap();
+        assert_eq!(
+            (spaces.status, spaces.user_agent),
+            (200, &b"Mozilla/5.0+\t(X11)"[..])
+        );
     }
 }
