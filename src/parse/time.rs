@@ -254,18 +254,32 @@ impl TimeRange {
     }
 }
 
-/// `yyyy-mm-dd` → days since 1970-01-01.
+thread_local! {
+    /// The last `yyyy-mm-dd` a thread read and its day number, as [`LAST_DATE`] for CLF
+    /// dates.
+    static LAST_YMD: Cell<([u8; 10], i64)> = const { Cell::new((*b"1970-01-01", 0)) };
+}
+
+/// `yyyy-mm-dd` → days since 1970-01-01, remembering the last date this thread read.
+#[inline]
 fn parse_ymd(s: &[u8]) -> Result<i64, BadTime> {
-    if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
+    let date: [u8; 10] = s.try_into().map_err(|_| BadTime)?;
+    let (last, days) = LAST_YMD.with(Cell::get);
+    if last == date {
+        return Ok(days);
+    }
+    if date[4] != b'-' || date[7] != b'-' {
         return Err(BadTime);
     }
-    let year = four_digits(&s[..4])?;
-    let month = two_digits(s[5], s[6])?;
-    let day = two_digits(s[8], s[9])?;
+    let year = four_digits(&date[..4])?;
+    let month = two_digits(date[5], date[6])?;
+    let day = two_digits(date[8], date[9])?;
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return Err(BadTime);
     }
-    Ok(days_from_civil(i64::from(year), month, day))
+    let days = days_from_civil(i64::from(year), month, day);
+    LAST_YMD.with(|cell| cell.set((date, days)));
+    Ok(days)
 }
 
 /// `HH:MM:SS[.f…]` at the start of `s` → (second of day, milliseconds, the rest of `s`).
@@ -418,6 +432,23 @@ mod tests {
             );
             assert_eq!(ms("01/Jan/1970:00:00:00 +0000"), Ok(0));
             assert_eq!(ms("10/Oct/2026:24:00:00 +0000"), Err(BadTime));
+        }
+        let iso = |s: &str| parse_iso8601(s.as_bytes()).map(|t| t.utc_ms);
+        let w3c = |d: &str, t: &str| parse_w3c_date_time(d.as_bytes(), t.as_bytes());
+        for _ in 0..2 {
+            assert_eq!(iso("2026-10-10T00:00:01Z"), Ok(day(2026, 10, 10) + 1000));
+            assert_eq!(iso("2026-10-10T00:00:02Z"), Ok(day(2026, 10, 10) + 2000));
+            assert_eq!(iso("2023-02-29T00:00:00Z"), Err(BadTime));
+            assert_eq!(iso("2024-02-29T00:00:00Z"), Ok(day(2024, 2, 29)));
+            assert_eq!(iso("2026-13-01T00:00:00Z"), Err(BadTime));
+            assert_eq!(iso("1970-01-01T00:00:00Z"), Ok(0));
+            assert_eq!(w3c("1970-01-01", "00:00:03").map(|t| t.utc_ms), Ok(3000));
+            assert_eq!(w3c("1970/01/01", "00:00:03"), Err(BadTime));
+            assert_eq!(w3c("2026-10-1", "00:00:03"), Err(BadTime));
+            assert_eq!(
+                w3c("2026-10-10", "00:00:03").map(|t| t.utc_ms),
+                Ok(day(2026, 10, 10) + 3000)
+            );
         }
     }
 
