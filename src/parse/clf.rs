@@ -14,6 +14,7 @@
 use memchr::memchr;
 
 use super::time::parse_clf_time;
+use super::tokens::find_byte;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 #[inline]
@@ -25,17 +26,20 @@ pub(super) fn parse(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malforme
 /// common or combined line. Exactly three fields must sit between the host and the `[`, so
 /// a plain common or combined line is not taken for one with a virtual host.
 pub(super) fn parse_vhost(line: &[u8], combined: bool) -> Result<LogLine<'_>, Malformed> {
-    // The host and the three fields after it are a few dozen bytes: plain byte loops read
-    // them in fewer steps than memchr's calls (each sets up a vector search).
-    let host_end = (line.iter().position(|&b| b == b' ')).ok_or(Malformed::NoVirtualHost)?;
+    let host_end = find_byte(b' ', line).ok_or(Malformed::NoVirtualHost)?;
     if host_end == 0 {
         return Err(Malformed::NoVirtualHost);
     }
     let rest = &line[host_end + 1..];
-    let open = (rest.iter().position(|&b| b == b'[')).ok_or(Malformed::NoTimestamp)?;
-    let middle = rest[..open].trim_ascii_end();
-    if middle.iter().filter(|&&b| b == b' ').count() != 2 {
-        return Err(Malformed::NoVirtualHost);
+    // The usual `client - - [` has its three fields; other lines are counted. Byte loops:
+    // these are a few dozen bytes, where memchr's calls cost more than the search.
+    let usual = find_byte(b' ', rest).is_some_and(|c| c > 0 && rest[c..].starts_with(b" - - ["));
+    if !usual {
+        let open = (rest.iter().position(|&b| b == b'[')).ok_or(Malformed::NoTimestamp)?;
+        let middle = rest[..open].trim_ascii_end();
+        if middle.iter().filter(|&&b| b == b' ').count() != 2 {
+            return Err(Malformed::NoVirtualHost);
+        }
     }
     let (mut parsed, _) = parse_fields(rest, combined)?;
     parsed.vhost = strip_port(&line[..host_end]);
@@ -131,12 +135,12 @@ fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Mal
     // `%l %u` sit between the client and the `[`: take the user, skip the ident. Most lines
     // have neither (`- -`) and a timestamp of 26 bytes: those places are looked at first,
     // and searched for only when they do not hold (the result is the same either way).
-    let open = if line[client_end..].starts_with(b" - - [") {
-        client_end + 5
+    let (open, user) = if line[client_end..].starts_with(b" - - [") {
+        (client_end + 5, &b""[..])
     } else {
-        client_end + memchr(b'[', &line[client_end..]).ok_or(Malformed::NoTimestamp)?
+        let open = client_end + memchr(b'[', &line[client_end..]).ok_or(Malformed::NoTimestamp)?;
+        (open, user_field(&line[client_end + 1..open]))
     };
-    let user = user_field(&line[client_end + 1..open]);
     let close = match line.get(open + 27) {
         Some(b']') => open + 27,
         _ => open + memchr(b']', &line[open..]).ok_or(Malformed::NoTimestamp)?,
