@@ -31,8 +31,8 @@ pub(super) fn parse_vhost(line: &[u8], combined: bool) -> Result<LogLine<'_>, Ma
         return Err(Malformed::NoVirtualHost);
     }
     let rest = &line[host_end + 1..];
-    // The usual `client - - [` has its three fields; other lines are counted. Byte loops:
-    // these are a few dozen bytes, where memchr's calls cost more than the search.
+    // The usual `client - - [` has the three fields; otherwise the spaces before the `[` are
+    // counted (byte loops: a few dozen bytes, where memchr's calls cost more than a search).
     let usual = find_byte(b' ', rest).is_some_and(|c| c > 0 && rest[c..].starts_with(b" - - ["));
     if !usual {
         let open = (rest.iter().position(|&b| b == b'[')).ok_or(Malformed::NoTimestamp)?;
