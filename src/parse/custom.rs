@@ -28,6 +28,7 @@ use memchr::memchr;
 
 use super::clf::{dash_is_empty, is_escaped, number_field, quoted_end, seconds_to_us, strip_port};
 use super::time::{LogTime, parse_clf_time, parse_epoch_seconds, parse_iso8601};
+use super::tokens;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 /// The syntax a format string is written in.
@@ -738,30 +739,11 @@ fn shortcut(item: &Item, last: bool) -> Shortcut {
     Shortcut::None
 }
 
-/// Index of the first `byte` in `hay` from `from`: eight bytes at a time for the first few
-/// words (most unquoted fields are short, where a call to memchr costs more than the
-/// search), then memchr.
+/// Index of the first `byte` in `hay` from `from` on ([`tokens::find_byte`]'s short-field
+/// search).
 #[inline(always)]
 fn find_byte(hay: &[u8], from: usize, byte: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES.wrapping_mul(u64::from(byte));
-    let mut i = from;
-    let stop = from.saturating_add(32);
-    while i < stop {
-        let Some(word) = hay.get(i..i + 8) else {
-            break;
-        };
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ pattern;
-        // The lowest byte of `x` that is zero sets the lowest high bit here (bytes above it
-        // may be set too, by the borrow, but the lowest one is exact).
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr(byte, hay.get(i..)?).map(|at| i + at)
+    tokens::find_byte(byte, hay.get(from..)?).map(|at| from + at)
 }
 
 /// `hay.starts_with(lit)` for the few bytes a format's literals have: a loop the compiler
