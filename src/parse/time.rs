@@ -9,6 +9,7 @@
 //! proleptic Gregorian year this format can hold.
 
 use std::cell::Cell;
+use std::thread::LocalKey;
 
 /// A point in time as logged: UTC milliseconds and the offset of the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,28 +71,44 @@ pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
 }
 
 thread_local! {
-    /// The last `dd/Mon/yyyy` a thread read and its day number. A log's lines share their
-    /// date for hours on end, so most lines skip the calendar arithmetic.
-    static LAST_DATE: Cell<([u8; 11], i64)> = const { Cell::new(([0; 11], 0)) };
+    /// The last `dd/Mon/yyyy` a thread read and its day number.
+    static LAST_DATE: Cell<([u8; 11], i64)> = const { Cell::new((*b"01/Jan/1970", 0)) };
+    /// The last `yyyy-mm-dd` a thread read and its day number.
+    static LAST_YMD: Cell<([u8; 10], i64)> = const { Cell::new((*b"1970-01-01", 0)) };
 }
 
-/// `dd/Mon/yyyy` → days since 1970-01-01, remembering the last date this thread read.
-#[inline]
-fn clf_days(date: &[u8]) -> Result<i64, BadTime> {
-    let date: [u8; 11] = date.try_into().map_err(|_| BadTime)?;
-    let (last, days) = LAST_DATE.with(Cell::get);
+/// A date of `N` bytes → days since 1970-01-01 by `read` (which checks it), remembering the
+/// last date this thread read in `cache`: a log's lines share their date for hours on end,
+/// so most lines skip the checks and the calendar arithmetic. Each cache starts at a valid
+/// date, so a look-up never answers for text `read` would refuse.
+#[inline(always)]
+fn remembered_days<const N: usize>(
+    cache: &'static LocalKey<Cell<([u8; N], i64)>>,
+    date: &[u8],
+    read: impl FnOnce(&[u8; N]) -> Result<i64, BadTime>,
+) -> Result<i64, BadTime> {
+    let date: [u8; N] = date.try_into().map_err(|_| BadTime)?;
+    let (last, days) = cache.with(Cell::get);
     if last == date {
         return Ok(days);
     }
-    let day = two_digits(date[0], date[1])?;
-    let month = month_number(&date[3..6])?;
-    let year = four_digits(&date[7..11])?;
-    if day == 0 || day > days_in_month(year, month) {
-        return Err(BadTime);
-    }
-    let days = days_from_civil(i64::from(year), month, day);
-    LAST_DATE.with(|cell| cell.set((date, days)));
+    let days = read(&date)?;
+    cache.with(|cell| cell.set((date, days)));
     Ok(days)
+}
+
+/// `dd/Mon/yyyy` → days since 1970-01-01.
+#[inline]
+fn clf_days(date: &[u8]) -> Result<i64, BadTime> {
+    remembered_days(&LAST_DATE, date, |date| {
+        let day = two_digits(date[0], date[1])?;
+        let month = month_number(&date[3..6])?;
+        let year = four_digits(&date[7..11])?;
+        if day == 0 || day > days_in_month(year, month) {
+            return Err(BadTime);
+        }
+        Ok(days_from_civil(i64::from(year), month, day))
+    })
 }
 
 /// Parses ISO 8601 / RFC 3339 as logs write it: `yyyy-mm-ddTHH:MM:SS[.f…](Z|±hh:mm)`.
@@ -254,32 +271,21 @@ impl TimeRange {
     }
 }
 
-thread_local! {
-    /// The last `yyyy-mm-dd` a thread read and its day number, as [`LAST_DATE`] for CLF
-    /// dates.
-    static LAST_YMD: Cell<([u8; 10], i64)> = const { Cell::new((*b"1970-01-01", 0)) };
-}
-
-/// `yyyy-mm-dd` → days since 1970-01-01, remembering the last date this thread read.
+/// `yyyy-mm-dd` → days since 1970-01-01.
 #[inline]
 fn parse_ymd(s: &[u8]) -> Result<i64, BadTime> {
-    let date: [u8; 10] = s.try_into().map_err(|_| BadTime)?;
-    let (last, days) = LAST_YMD.with(Cell::get);
-    if last == date {
-        return Ok(days);
-    }
-    if date[4] != b'-' || date[7] != b'-' {
-        return Err(BadTime);
-    }
-    let year = four_digits(&date[..4])?;
-    let month = two_digits(date[5], date[6])?;
-    let day = two_digits(date[8], date[9])?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return Err(BadTime);
-    }
-    let days = days_from_civil(i64::from(year), month, day);
-    LAST_YMD.with(|cell| cell.set((date, days)));
-    Ok(days)
+    remembered_days(&LAST_YMD, s, |date| {
+        if date[4] != b'-' || date[7] != b'-' {
+            return Err(BadTime);
+        }
+        let year = four_digits(&date[..4])?;
+        let month = two_digits(date[5], date[6])?;
+        let day = two_digits(date[8], date[9])?;
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return Err(BadTime);
+        }
+        Ok(days_from_civil(i64::from(year), month, day))
+    })
 }
 
 /// `HH:MM:SS[.f…]` at the start of `s` → (second of day, milliseconds, the rest of `s`).
