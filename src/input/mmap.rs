@@ -1,5 +1,5 @@
 //! Memory-mapping a byte range of a file: the crate's main `unsafe` (the other is the
-//! call into a SIMD step of the JSON scanner, in `src/parse/quotes.rs`, which reads no
+//! call into a SIMD step of the JSON scanner, in `src/parse/simd.rs`, which reads no
 //! memory through pointers).
 //!
 //! # Safety contract

@@ -13,7 +13,7 @@
 //! [`members`] iterates an object's members with the same rules, for callers that want
 //! every member of a small object.
 
-use super::quotes::quote_or_backslash;
+use super::simd::quote_or_backslash;
 
 /// The input is not the JSON this scanner reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ mod fixture_tests;
 mod haproxy;
 pub mod json;
 mod jsonlog;
-mod quotes;
+mod simd;
 pub mod time;
 mod tokens;
 mod w3c;

@@ -151,4 +151,65 @@ mod tests {
         assert_eq!(Tokens::new(br#""open"#).next(), None);
         assert_eq!(Tokens::new(b"[open").next(), None);
     }
+
+    #[test]
+    fn fields_come_back_as_written_at_every_length() {
+        // Lines built from known fields (plain, quoted with escapes and spaces inside,
+        // bracketed with spaces inside; empty plain fields from doubled spaces), long enough
+        // to cross the 64-byte steps: each comes back as written, then nothing; `rest` is the
+        // line after the fields read.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..20_000 {
+            let mut fields: Vec<Vec<u8>> = Vec::new();
+            let mut starts = Vec::new();
+            let mut line = Vec::new();
+            let count = next(12) + 1;
+            for i in 0..count {
+                if i > 0 {
+                    line.push(b' ');
+                }
+                starts.push(line.len());
+                let len = [next(3), next(12), next(70)][next(3) as usize];
+                let kind = next(4);
+                let pieces: &[&[u8]] = match kind {
+                    0 => &[b"a", b" ", br#"\""#, br"\\", b"["],
+                    1 => &[b"b", b" ", b"[", b"\""],
+                    _ => &[b"c", b"\"", b"]", b"0"],
+                };
+                let mut value = Vec::new();
+                while (value.len() as u64) < len {
+                    value.extend_from_slice(pieces[next(pieces.len() as u64) as usize]);
+                }
+                match kind {
+                    0 => line.extend([&b"\""[..], &value, b"\""].concat()),
+                    1 => line.extend([&b"["[..], &value, b"]"].concat()),
+                    _ => {
+                        if value.first().is_some_and(|b| matches!(b, b'"' | b'[')) {
+                            value[0] = b'c';
+                        }
+                        // An empty plain field at the end is the end of the line.
+                        if i == count - 1 && value.is_empty() {
+                            value.push(b'c');
+                        }
+                        line.extend_from_slice(&value);
+                    }
+                }
+                fields.push(value);
+            }
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let mut t = Tokens::new(&line);
+            for (i, field) in fields.iter().enumerate() {
+                assert_eq!(&line[starts[i]..], t.rest(), "{text}");
+                assert_eq!(t.next(), Some(&field[..]), "field {i}: {text}");
+            }
+            assert_eq!(t.next(), None, "{text}");
+            assert_eq!(t.rest(), b"");
+        }
+    }
 }

@@ -19,8 +19,8 @@
 use memchr::{memchr, memchr2};
 
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
+use super::simd::Marks;
 use super::time::parse_w3c_date_time;
-use super::tokens::find_byte;
 use super::{Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
 
 /// What a W3C column holds, as far as accesslens reads it.
@@ -156,17 +156,43 @@ impl W3cLayout {
         // anywhere": that would search the whole line, and misread a space-separated line
         // whose user agent holds a tab.)
         let tabs = self.tabs_only || memchr2(b' ', b'\t', line).is_some_and(|i| line[i] == b'\t');
-        let mut rest = line;
-        let mut column = 0;
-        while column < self.needed {
-            let (value, quoted, next) = next_field(rest, tabs).ok_or(Malformed::FieldCount)?;
-            let field = self.columns[column];
-            slots[field as usize] = dash_is_empty(value);
-            if field == Field::UserAgent {
-                ua_quoted = quoted;
+        let sep = if tabs { b'\t' } else { b' ' };
+        // Every separator of the line, found in one pass; `mark` is the next one at or after
+        // `pos`, the start of the next field. (A quote matters only where a field starts.)
+        let mut marks = Marks::new(line, sep);
+        let mut mark = marks.next();
+        let mut pos = 0;
+        for &field in &self.columns[..self.needed] {
+            if !tabs {
+                // Runs of spaces are one separator.
+                while mark == Some(pos) {
+                    pos += 1;
+                    mark = marks.next();
+                }
             }
-            rest = next;
-            column += 1;
+            let value = match line.get(pos) {
+                None => return Err(Malformed::FieldCount),
+                Some(b'"') => {
+                    let (value, next) =
+                        quoted_field(line, pos, sep).ok_or(Malformed::FieldCount)?;
+                    if field == Field::UserAgent {
+                        ua_quoted = true;
+                    }
+                    pos = next;
+                    marks.seek(pos);
+                    mark = marks.next();
+                    value
+                }
+                Some(_) => {
+                    // The field ends at the next separator; a quote inside it is a byte.
+                    let end = mark.unwrap_or(line.len());
+                    let value = &line[pos..end];
+                    pos = end + 1;
+                    mark = marks.next();
+                    value
+                }
+            };
+            slots[field as usize] = dash_is_empty(value);
         }
         let slot = |f: Field| slots[f as usize];
 
@@ -232,40 +258,19 @@ fn logged_cookie_value<'a>(header: &'a [u8], name: &[u8]) -> &'a [u8] {
     b""
 }
 
-/// The next field of `rest`: (value without quotes, whether it was quoted, what follows).
-#[inline]
-fn next_field(rest: &[u8], tabs: bool) -> Option<(&[u8], bool, &[u8])> {
-    let rest = if tabs {
-        rest
-    } else {
-        let skip = rest.iter().take_while(|&&b| b == b' ').count();
-        &rest[skip..]
-    };
-    if rest.is_empty() && !tabs {
-        return None;
-    }
-    let sep = if tabs { b'\t' } else { b' ' };
-    if let [b'"', inner @ ..] = rest {
-        // A quoted field ends at a quote followed by the separator or the end of the line.
-        let mut from = 0;
-        while let Some(i) = memchr(b'"', &inner[from..]) {
-            let quote = from + i;
-            match inner.get(quote + 1) {
-                None => return Some((&inner[..quote], true, &inner[quote + 1..])),
-                Some(&b) if b == sep => {
-                    return Some((&inner[..quote], true, &inner[quote + 2..]));
-                }
-                _ => from = quote + 1,
-            }
+/// The quoted field that opens at `line[open]`: its value without the quotes and where the
+/// field after it starts. It ends at a quote followed by `sep` or the end of the line.
+fn quoted_field(line: &[u8], open: usize, sep: u8) -> Option<(&[u8], usize)> {
+    let mut from = open + 1;
+    while let Some(i) = memchr(b'"', &line[from..]) {
+        let quote = from + i;
+        match line.get(quote + 1) {
+            None => return Some((&line[open + 1..quote], quote + 1)),
+            Some(&b) if b == sep => return Some((&line[open + 1..quote], quote + 2)),
+            _ => from = quote + 1,
         }
-        return None;
     }
-    match find_byte(sep, rest) {
-        Some(i) => Some((&rest[..i], false, &rest[i + 1..])),
-        // The last field; with tabs, an empty line has no field at all.
-        None if tabs && rest.is_empty() => None,
-        None => Some((rest, false, &rest[rest.len()..])),
-    }
+    None
 }
 
 fn size(field: &[u8]) -> Result<u64, Malformed> {
@@ -356,5 +361,107 @@ mod tests {
             (spaces.status, spaces.user_agent),
             (200, &b"Mozilla/5.0+\t(X11)"[..])
         );
+    }
+
+    #[test]
+    fn fields_are_split_as_written_at_every_length() {
+        // Lines built from known field values (quoted or not, with quotes and high bytes
+        // inside, long enough to cross the 64-byte steps), joined by runs of spaces or by
+        // tabs: each value must come back as it went in.
+        let layout = W3cLayout::from_fields_line(
+            b"#Fields: date time c-ip cs-username cs-method cs-uri-stem cs-uri-query sc-status \
+              sc-bytes cs(User-Agent) cs(Referer) cs-host",
+            Format::W3c,
+        )
+        .unwrap();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for round in 0..20_000 {
+            let tabs = round % 3 == 0;
+            let sep: &[u8] = if tabs { b"\t" } else { b" " };
+            let mut values: Vec<Vec<u8>> = Vec::new();
+            let mut line = b"2026-10-10".to_vec();
+            line.extend_from_slice(sep);
+            line.extend_from_slice(b"13:55:36");
+            for column in 0..10 {
+                let len = [next(4), next(20), next(90)][next(3) as usize] as usize;
+                let quoted = next(4) == 0;
+                let mut value = Vec::new();
+                while value.len() < len {
+                    let byte = match next(12) {
+                        0 => b'"',
+                        1 => 0xc3,
+                        2 if quoted || tabs => b' ',
+                        3 if quoted || !tabs => b'\t',
+                        n => b'a' + n as u8,
+                    };
+                    value.push(byte);
+                    if byte == b'"' {
+                        // A quote followed by a letter ends no field.
+                        value.push(b'q');
+                    }
+                }
+                if !quoted && value.first() == Some(&b'"') {
+                    value[0] = b'x';
+                }
+                // The client is needed; the status and size must be numbers.
+                match column {
+                    0 if value.is_empty() => value.push(b'c'),
+                    5 => value = b"404".to_vec(),
+                    6 => value = b"17".to_vec(),
+                    _ => {}
+                }
+                line.extend_from_slice(if tabs {
+                    sep
+                } else {
+                    [&b" "[..], b"  ", b"   "][next(3) as usize]
+                });
+                match (quoted, value.is_empty()) {
+                    (true, _) => line.extend([&b"\""[..], &value, b"\""].concat()),
+                    (false, true) => line.push(b'-'),
+                    (false, false) => line.extend_from_slice(&value),
+                }
+                values.push(value);
+            }
+            let hit = layout
+                .parse(&line)
+                .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&line)));
+            let Request::Parts {
+                method,
+                target,
+                query,
+                ..
+            } = hit.request
+            else {
+                panic!("{:?}", hit.request)
+            };
+            let want = |i: usize| dash_is_empty(&values[i]).to_vec();
+            let got = [
+                hit.client,
+                hit.user,
+                method,
+                target,
+                query,
+                b"404",
+                b"17",
+                hit.user_agent,
+                hit.referrer,
+                hit.vhost,
+            ];
+            for (i, got) in got.iter().enumerate() {
+                assert_eq!(
+                    got.to_vec(),
+                    want(i),
+                    "column {i}: {}",
+                    String::from_utf8_lossy(&line)
+                );
+            }
+            assert_eq!((hit.status, hit.bytes), (404, 17));
+        }
     }
 }
