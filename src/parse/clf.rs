@@ -99,6 +99,27 @@ pub(super) fn strip_port(host: &[u8]) -> &[u8] {
 
 /// Decimal seconds (`0.012`, `3`) → microseconds, saturating below [`NO_RESPONSE_TIME`].
 pub(super) fn seconds_to_us(field: &[u8]) -> Option<u32> {
+    // The usual shape first: one digit of seconds and up to nine decimals (nginx and ALB
+    // write three, ELB six, Caddy up to nine), without the general path's checks for long
+    // numbers. Decimals past the sixth are checked, not counted.
+    if let [second, b'.', decimals @ ..] = field
+        && second.is_ascii_digit()
+        && (1..=9).contains(&decimals.len())
+    {
+        let kept = decimals.len().min(6);
+        let mut value = u32::from(second - b'0');
+        for &b in &decimals[..kept] {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value = value * 10 + u32::from(digit);
+        }
+        if !decimals[kept..].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        return Some(value * POWERS_OF_TEN[6 - kept] as u32);
+    }
     let (whole, int_len) = number_field(field, 0);
     if int_len == 0 {
         return None;
@@ -291,6 +312,23 @@ mod tests {
     #[test]
     fn decimal_seconds_become_microseconds() {
         let us = |text: &str| seconds_to_us(text.as_bytes());
+        // The usual shapes (one digit, one to nine decimals), every digit at every place,
+        // against the value written out; a byte next to the digits anywhere makes it
+        // unreadable.
+        for decimals in 1..=9 {
+            for place in 0..=decimals {
+                for b in *b"/0123456789:" {
+                    let mut text: Vec<u8> = format!("7.{}", &"358241609"[..decimals]).into();
+                    text[if place == 0 { 0 } else { place + 1 }] = b;
+                    let text = String::from_utf8(text).unwrap();
+                    // Microseconds as text: the decimals cut or padded to six places.
+                    let micros = format!("{:0<6.6}", &text[2..]);
+                    let want = (b.is_ascii_digit())
+                        .then(|| format!("{}{micros}", &text[..1]).parse::<u32>().unwrap());
+                    assert_eq!(us(&text), want, "{text}");
+                }
+            }
+        }
         assert_eq!(us("0.012"), Some(12_000));
         assert_eq!(us("3"), Some(3_000_000));
         assert_eq!(us("1.5"), Some(1_500_000));
