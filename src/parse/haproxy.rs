@@ -19,7 +19,7 @@ use memchr::{memchr, memchr_iter, memchr2};
 
 use super::aws::three_digits;
 use super::clf::dash_is_empty;
-use super::time::parse_clf_time;
+use super::time::parse_clf_time_utc;
 use super::tokens::Tokens;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
@@ -92,14 +92,7 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
 
 /// `10/Oct/2026:13:55:36.120`, no zone: read as UTC.
 fn accept_date(date: &[u8]) -> Result<super::LogTime, Malformed> {
-    let mut buf = [0u8; 40];
-    let len = date.len();
-    if len > buf.len() - 6 {
-        return Err(Malformed::BadTimestamp);
-    }
-    buf[..len].copy_from_slice(date);
-    buf[len..len + 6].copy_from_slice(b" +0000");
-    parse_clf_time(&buf[..len + 6]).map_err(|_| Malformed::BadTimestamp)
+    parse_clf_time_utc(date).map_err(|_| Malformed::BadTimestamp)
 }
 
 /// A referrer, a user agent and where their block ends.

@@ -26,8 +26,40 @@ pub struct BadTime;
 
 /// Parses `dd/Mon/yyyy:HH:MM:SS[.fff] ±hhmm` (the text between `[` and `]`).
 pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
+    let (local_ms, rest) = clf_clock(s)?;
+    let offset_min = match rest {
+        [b' ', sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            let hours = two_digits(*h1, *h2)?;
+            let minutes = two_digits(*m1, *m2)?;
+            if hours > 23 || minutes > 59 {
+                return Err(BadTime);
+            }
+            let magnitude = (hours * 60 + minutes) as i16;
+            if *sign == b'-' { -magnitude } else { magnitude }
+        }
+        _ => return Err(BadTime),
+    };
+    let utc_ms = local_ms - i64::from(offset_min) * 60_000;
+    Ok(LogTime { utc_ms, offset_min })
+}
+
+/// Parses `dd/Mon/yyyy:HH:MM:SS[.fff]` with no zone (HAProxy's accept date), as UTC.
+pub(super) fn parse_clf_time_utc(s: &[u8]) -> Result<LogTime, BadTime> {
+    match clf_clock(s)? {
+        (utc_ms, []) => Ok(LogTime {
+            utc_ms,
+            offset_min: 0,
+        }),
+        _ => Err(BadTime),
+    }
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS[.fff]` as milliseconds since 1970 on the log's clock, and what
+/// follows it.
+#[inline(always)]
+fn clf_clock(s: &[u8]) -> Result<(i64, &[u8]), BadTime> {
     // Fixed part: "10/Oct/2026:13:55:36" is 20 bytes.
-    if s.len() < 26 || s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' {
+    if s.len() < 20 || s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' {
         return Err(BadTime);
     }
     if s[17] != b':' {
@@ -53,21 +85,8 @@ pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
         }
         rest = &tail[digits..];
     }
-    let offset_min = match rest {
-        [b' ', sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
-            let hours = two_digits(*h1, *h2)?;
-            let minutes = two_digits(*m1, *m2)?;
-            if hours > 23 || minutes > 59 {
-                return Err(BadTime);
-            }
-            let magnitude = (hours * 60 + minutes) as i16;
-            if *sign == b'-' { -magnitude } else { magnitude }
-        }
-        _ => return Err(BadTime),
-    };
     let local_s = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
-    let utc_ms = (local_s - i64::from(offset_min) * 60) * 1000 + i64::from(millis);
-    Ok(LogTime { utc_ms, offset_min })
+    Ok((local_s * 1000 + i64::from(millis), rest))
 }
 
 thread_local! {
@@ -572,6 +591,29 @@ mod tests {
             utc("10/Oct/2026:13:55:36.5 +0000") - utc("10/Oct/2026:13:55:36 +0000"),
             500
         );
+    }
+
+    #[test]
+    fn a_clf_time_without_zone_is_utc() {
+        let zoneless = |s: &str| parse_clf_time_utc(s.as_bytes());
+        for (with_zone, without) in [
+            ("10/Oct/2026:13:55:36.120 +0000", "10/Oct/2026:13:55:36.120"),
+            ("29/Feb/2028:23:59:60 +0000", "29/Feb/2028:23:59:60"),
+            ("01/Jan/1970:00:00:00.5 +0000", "01/Jan/1970:00:00:00.5"),
+        ] {
+            let want = parse_clf_time(with_zone.as_bytes()).unwrap();
+            assert_eq!(zoneless(without), Ok(want), "{without}");
+        }
+        assert_eq!(zoneless("10/Oct/2026:13:55:36.120").unwrap().offset_min, 0);
+        for bad in [
+            "10/Oct/2026:13:55:36 +0100",
+            "10/Oct/2026:13:55:36.",
+            "10/Oct/2026:13:55:3",
+            "10/Oct/2026:24:55:36",
+            "10/Oct/2026:13:55:36x",
+        ] {
+            assert_eq!(zoneless(bad), Err(BadTime), "{bad}");
+        }
     }
 
     #[test]
