@@ -567,6 +567,19 @@ pub fn is_blank(line: &[u8]) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c'))
 }
 
+/// A fixed sequence of numbers (xorshift64 from `seed`), each below the bound it is asked
+/// for: test lines that are varied but the same on every run.
+#[cfg(test)]
+pub(crate) fn numbers(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    }
+}
+
 /// `base` and every line one edit away from it: each byte removed, and each byte replaced
 /// by or preceded by each of `specials`. For tests that compare a fast reading of lines
 /// with a plain one.

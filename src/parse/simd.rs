@@ -376,18 +376,12 @@ mod tests {
         // Lines of every length up to 200 from a fixed generator (separators, NULs, high
         // bytes, runs), read from every start: at block edges, in the last bytes, on short
         // lines.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::parse::numbers(0x2545_f491_4f6c_dd1d);
         let mut checked = 0;
         for len in 0..200 {
             for density in [2, 9, 70] {
                 let line: Vec<u8> = (0..len)
-                    .map(|_| match next() % density {
+                    .map(|_| match next(density) {
                         0 => b'\t',
                         1 => 0,
                         2 => 0x80 | b'\t',
@@ -444,17 +438,11 @@ mod tests {
     fn finds_what_a_byte_search_finds_on_mixed_lines() {
         // Runs of quotes, backslashes and other bytes (high bytes too) from a fixed
         // generator, searched from every start.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::parse::numbers(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2_000 {
-            let len = (next() % 300) as usize;
+            let len = next(300) as usize;
             let line: Vec<u8> = (0..len)
-                .map(|_| match next() % 40 {
+                .map(|_| match next(40) {
                     0 => b'"',
                     1 => b'\\',
                     2 => 0x80 | b'"',

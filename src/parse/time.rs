@@ -28,19 +28,27 @@ pub struct BadTime;
 pub fn parse_clf_time(s: &[u8]) -> Result<LogTime, BadTime> {
     let (local_ms, rest) = clf_clock(s)?;
     let offset_min = match rest {
-        [b' ', sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
-            let hours = two_digits(*h1, *h2)?;
-            let minutes = two_digits(*m1, *m2)?;
-            if hours > 23 || minutes > 59 {
-                return Err(BadTime);
-            }
-            let magnitude = (hours * 60 + minutes) as i16;
-            if *sign == b'-' { -magnitude } else { magnitude }
-        }
+        [b' ', sign, h1, h2, m1, m2] => zone_offset(*sign, [*h1, *h2, *m1, *m2])?,
         _ => return Err(BadTime),
     };
     let utc_ms = local_ms - i64::from(offset_min) * 60_000;
     Ok(LogTime { utc_ms, offset_min })
+}
+
+/// `+hhmm` or `-hhmm` (the sign and four digits) → minutes east of UTC.
+#[inline(always)]
+fn zone_offset(sign: u8, [h1, h2, m1, m2]: [u8; 4]) -> Result<i16, BadTime> {
+    let hours = two_digits(h1, h2)?;
+    let minutes = two_digits(m1, m2)?;
+    if hours > 23 || minutes > 59 {
+        return Err(BadTime);
+    }
+    let magnitude = (hours * 60 + minutes) as i16;
+    match sign {
+        b'+' => Ok(magnitude),
+        b'-' => Ok(-magnitude),
+        _ => Err(BadTime),
+    }
 }
 
 /// Parses `dd/Mon/yyyy:HH:MM:SS[.fff]` with no zone (HAProxy's accept date), as UTC.
@@ -140,14 +148,8 @@ pub fn parse_iso8601(s: &[u8]) -> Result<LogTime, BadTime> {
     let (second_of_day, millis, rest) = parse_hms(&s[11..])?;
     let offset_min = match rest {
         [] | [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
-            let hours = two_digits(*h1, *h2)?;
-            let minutes = two_digits(*m1, *m2)?;
-            if hours > 23 || minutes > 59 {
-                return Err(BadTime);
-            }
-            let magnitude = (hours * 60 + minutes) as i16;
-            if *sign == b'-' { -magnitude } else { magnitude }
+        [sign, h1, h2, b':', m1, m2] | [sign, h1, h2, m1, m2] => {
+            zone_offset(*sign, [*h1, *h2, *m1, *m2])?
         }
         _ => return Err(BadTime),
     };

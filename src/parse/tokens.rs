@@ -158,13 +158,7 @@ mod tests {
         // bracketed with spaces inside; empty plain fields from doubled spaces), long enough
         // to cross the 64-byte steps: each comes back as written, then nothing; `rest` is the
         // line after the fields read.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::parse::numbers(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let mut fields: Vec<Vec<u8>> = Vec::new();
             let mut starts = Vec::new();

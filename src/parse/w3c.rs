@@ -374,13 +374,7 @@ mod tests {
             Format::W3c,
         )
         .unwrap();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::parse::numbers(0x9e37_79b9_7f4a_7c15);
         for round in 0..20_000 {
             let tabs = round % 3 == 0;
             let sep: &[u8] = if tabs { b"\t" } else { b" " };
