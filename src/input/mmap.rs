@@ -1,6 +1,6 @@
 //! Memory-mapping a byte range of a file: the crate's main `unsafe` (the other is the
-//! call into a SIMD step of the JSON scanner, in `src/parse/simd.rs`, which reads no
-//! memory through pointers).
+//! calls into the SIMD steps of the JSON and W3C scanners, in `src/parse/simd.rs`, which
+//! read no memory through pointers).
 //!
 //! # Safety contract
 //!
