@@ -140,7 +140,7 @@ fn first(mask: Mask) -> usize {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod imp {
     use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
     };
 
     /// One bit a byte.
@@ -158,9 +158,7 @@ mod imp {
     #[target_feature(enable = "sse2")]
     #[inline]
     fn sse2_step(chunk: &[u8; 16], a: u8, b: u8) -> Mask {
-        let lo = i64::from_le_bytes(chunk[..8].try_into().expect("eight bytes"));
-        let hi = i64::from_le_bytes(chunk[8..].try_into().expect("eight bytes"));
-        let bytes = _mm_set_epi64x(hi, lo);
+        let bytes = vector(chunk);
         let is_a = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(a as i8));
         let is_b = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b as i8));
         _mm_movemask_epi8(_mm_or_si128(is_a, is_b)) as Mask
@@ -177,22 +175,30 @@ mod imp {
     #[inline]
     fn sse2_block(bytes: &[u8; 64], byte: u8) -> u64 {
         let needle = _mm_set1_epi8(byte as i8);
-        let part = |at: usize| {
-            let word =
-                |at: usize| i64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-            let chunk = _mm_set_epi64x(word(at + 8), word(at));
-            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)) as u16) << at
-        };
-        part(0) | part(16) | part(32) | part(48)
+        let mut mask = 0;
+        for (i, chunk) in bytes.as_chunks::<16>().0.iter().enumerate() {
+            let found = _mm_movemask_epi8(_mm_cmpeq_epi8(vector(chunk), needle)) as u16;
+            mask |= u64::from(found) << (16 * i);
+        }
+        mask
+    }
+
+    /// The sixteen bytes in a register, from two integer loads (no pointers).
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn vector(chunk: &[u8; 16]) -> __m128i {
+        let lo = i64::from_le_bytes(chunk[..8].try_into().expect("eight bytes"));
+        let hi = i64::from_le_bytes(chunk[8..].try_into().expect("eight bytes"));
+        _mm_set_epi64x(hi, lo)
     }
 }
 
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod imp {
     use std::arch::aarch64::{
-        vandq_u8, vceqq_u8, vcombine_u8, vcreate_u8, vdupq_n_u8, vget_lane_u64, vgetq_lane_u64,
-        vorrq_u8, vpaddq_u8, vreinterpret_u64_u8, vreinterpretq_u16_u8, vreinterpretq_u64_u8,
-        vshrn_n_u16,
+        uint8x16_t, vandq_u8, vceqq_u8, vcombine_u8, vcreate_u8, vdupq_n_u8, vget_lane_u64,
+        vgetq_lane_u64, vorrq_u8, vpaddq_u8, vreinterpret_u64_u8, vreinterpretq_u16_u8,
+        vreinterpretq_u64_u8, vshrn_n_u16,
     };
 
     /// Four bits a byte (NEON has no byte mask; narrowing each 16-bit lane by four keeps
@@ -211,9 +217,7 @@ mod imp {
     #[target_feature(enable = "neon")]
     #[inline]
     fn neon_step(chunk: &[u8; 16], a: u8, b: u8) -> Mask {
-        let lo = u64::from_le_bytes(chunk[..8].try_into().expect("eight bytes"));
-        let hi = u64::from_le_bytes(chunk[8..].try_into().expect("eight bytes"));
-        let bytes = vcombine_u8(vcreate_u8(lo), vcreate_u8(hi));
+        let bytes = vector(chunk);
         let is_a = vceqq_u8(bytes, vdupq_n_u8(a));
         let is_b = vceqq_u8(bytes, vdupq_n_u8(b));
         let found = vorrq_u8(is_a, is_b);
@@ -238,16 +242,23 @@ mod imp {
             vcreate_u8(0x8040_2010_0804_0201),
             vcreate_u8(0x8040_2010_0804_0201),
         );
-        let part = |at: usize| {
-            let word =
-                |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-            let chunk = vcombine_u8(vcreate_u8(word(at)), vcreate_u8(word(at + 8)));
-            vandq_u8(vceqq_u8(chunk, vdupq_n_u8(byte)), weights)
+        let [c0, c1, c2, c3] = bytes.as_chunks::<16>().0 else {
+            unreachable!("64 bytes are four chunks of sixteen")
         };
-        let low = vpaddq_u8(part(0), part(16));
-        let high = vpaddq_u8(part(32), part(48));
-        let quads = vpaddq_u8(low, high);
+        let needle = vdupq_n_u8(byte);
+        let [p0, p1, p2, p3] =
+            [c0, c1, c2, c3].map(|chunk| vandq_u8(vceqq_u8(vector(chunk), needle), weights));
+        let quads = vpaddq_u8(vpaddq_u8(p0, p1), vpaddq_u8(p2, p3));
         vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(quads, quads)))
+    }
+
+    /// The sixteen bytes in a register, from two integer loads (no pointers).
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn vector(chunk: &[u8; 16]) -> uint8x16_t {
+        let lo = u64::from_le_bytes(chunk[..8].try_into().expect("eight bytes"));
+        let hi = u64::from_le_bytes(chunk[8..].try_into().expect("eight bytes"));
+        vcombine_u8(vcreate_u8(lo), vcreate_u8(hi))
     }
 }
 

@@ -156,8 +156,8 @@ mod tests {
     fn fields_come_back_as_written_at_every_length() {
         // Lines built from known fields (plain, quoted with escapes and spaces inside,
         // bracketed with spaces inside; empty plain fields from doubled spaces), long enough
-        // to cross the 64-byte steps: each comes back as written, then nothing; `rest` is the
-        // line after the fields read.
+        // that plain fields pass the eight-byte search's hand-off to memchr: each comes back
+        // as written, then nothing; `rest` is the line after the fields read.
         let mut next = crate::parse::numbers(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let mut fields: Vec<Vec<u8>> = Vec::new();
