@@ -15,32 +15,47 @@
 //! http-request capture req.hdr(User-Agent) len 256
 //! ```
 
-use memchr::{memchr, memchr_iter, memchr2};
+use memchr::{memchr, memchr2};
 
 use super::aws::three_digits;
 use super::clf::dash_is_empty;
 use super::time::parse_clf_time_utc;
-use super::tokens::Tokens;
+use super::tokens::{Tokens, find_byte};
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 pub(super) fn parse(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
-    match parse_from(line) {
-        // Behind a syslog prefix (`Oct 10 13:55:36 host haproxy[812]: `): start after it.
-        // (`memmem::find` would build its searcher again for every line.)
-        Err(Malformed::HaproxyNoFrontend) => {
-            match memchr_iter(b':', line).find(|&i| line.get(i + 1) == Some(&b' ')) {
-                Some(i) => parse_from(&line[i + 2..]),
-                None => Err(Malformed::HaproxyNoFrontend),
-            }
+    // A syslog prefix (`Oct 10 13:55:36 host haproxy[812]: `) starts with a month's three
+    // letters and a space, where a client's `address:port` cannot be three bytes: such a
+    // line goes straight to the search for the prefix's end.
+    if line.get(3) != Some(&b' ') {
+        match parse_from(line) {
+            Err(Malformed::HaproxyNoFrontend) => {}
+            other => return other,
         }
-        other => other,
+    }
+    let after = after_prefix(line).ok_or(Malformed::HaproxyNoFrontend)?;
+    parse_from(&line[after..])
+}
+
+/// Where the line starts after a syslog prefix: after its first `: `.
+fn after_prefix(line: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let colon = from + find_byte(b':', &line[from..])?;
+        if line.get(colon + 1) == Some(&b' ') {
+            return Some(colon + 2);
+        }
+        from = colon + 1;
     }
 }
 
 fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut t = Tokens::new(line);
     let client = t.next().ok_or(Malformed::HaproxyNoFrontend)?;
-    let colon = memchr::memrchr(b':', client).ok_or(Malformed::HaproxyNoFrontend)?;
+    let colon = client
+        .iter()
+        .rposition(|&b| b == b':')
+        .ok_or(Malformed::HaproxyNoFrontend)?;
     let port = &client[colon + 1..];
     if colon == 0 || port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
         return Err(Malformed::HaproxyNoFrontend);
@@ -53,7 +68,7 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let time = accept_date(date)?;
     t.skip(1).ok_or(Malformed::HaproxyNoFrontend)?;
     let backend = t.next().ok_or(Malformed::HaproxyNoFrontend)?;
-    if memchr(b'/', backend).is_none() {
+    if !backend.contains(&b'/') {
         return Err(Malformed::HaproxyNoFrontend);
     }
     let timers = t.next().ok_or(Malformed::HaproxyBadTimers)?;
@@ -185,6 +200,34 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(timers)
             );
+        }
+    }
+
+    #[test]
+    fn any_syslog_prefix_is_passed_over() {
+        const LINE: &str = "203.0.113.7:51234 [10/Oct/2026:13:55:36.120] www~ app/web1 \
+                            0/0/1/12/13 200 5120 - - ---- 3/3/0/0/0 0/0 \"GET /a HTTP/1.1\"";
+        fn read(line: &str) -> Result<(&[u8], i64, u16, u64), Malformed> {
+            parse(line.as_bytes()).map(|l| (l.client, l.time.utc_ms, l.status, l.bytes))
+        }
+        let want = read(LINE).expect("the line without a prefix reads");
+        assert_eq!((want.0, want.2, want.3), (&b"203.0.113.7"[..], 200, 5120));
+        for prefix in [
+            "Oct 10 13:55:36 lb1 haproxy[812]: ",
+            "Oct  1 03:05:06 lb1 haproxy[812]: ",
+            "<134>Oct 10 13:55:36 lb1 haproxy[812]: ",
+            "2026-10-10T13:55:36+00:00 lb1 haproxy[812]: ",
+            "<134>1 2026-10-10T13:55:36.120Z lb1 haproxy 812 - - : ",
+        ] {
+            assert_eq!(read(&format!("{prefix}{LINE}")), Ok(want), "{prefix:?}");
+        }
+        for line in [
+            "Oct 10 13:55:36 lb1 haproxy[812] no colon",
+            "Oct",
+            "",
+            "a: b",
+        ] {
+            assert_eq!(read(line), Err(Malformed::HaproxyNoFrontend), "{line:?}");
         }
     }
 

@@ -16,7 +16,7 @@ impl<'a> Tokens<'a> {
 
     /// The next field without its quotes or brackets; `None` at the end of the line or when
     /// a quote or bracket is not closed.
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::should_implement_trait)]
     pub(super) fn next(&mut self) -> Option<&'a [u8]> {
         let rest = self.rest;
@@ -27,7 +27,7 @@ impl<'a> Tokens<'a> {
                 Some(&rest[1..end])
             }
             b'[' => {
-                let end = memchr(b']', rest)?;
+                let end = find_byte(b']', rest)?;
                 if !matches!(rest.get(end + 1), None | Some(b' ')) {
                     return None;
                 }
