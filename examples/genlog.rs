@@ -6,16 +6,19 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use accesslens::parse::Format;
 use accesslens::synth::{SynthOptions, SynthStats, generate, generate_split};
 
 const USAGE: &str = "usage: cargo run --release --example genlog -- [OPTIONS] > FILE
 
 options: --lines N (100000)  --seed N (7)  --start YYYY-MM-DD (2026-10-10, UTC midnight)
          --tz-offset-min N (540)  --malformed-per-mille N (1)  --disorder-ms N (0)
-         --servers N --out-prefix PATH
+         --servers N --out-prefix PATH  --format NAME (combined)
 
-Writes a synthetic combined-format access log to standard output, or with --servers N to
-PATH.1.log ... PATH.N.log as N load-balanced servers would.";
+Writes a synthetic access log to standard output, or with --servers N to PATH.1.log ...
+PATH.N.log as N load-balanced servers would. --format writes the same requests in the
+layout of any preset (combined, common, vcombined, vcommon, nginx, w3c, elb, alb,
+cloudfront, s3, caddy, traefik, haproxy).";
 
 const BUFFER: usize = 1 << 20;
 
@@ -127,6 +130,13 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
                 servers = Some(n);
             }
             "--out-prefix" => out_prefix = Some(value()?),
+            "--format" => {
+                let name = value()?;
+                opts.format = Format::ALL
+                    .into_iter()
+                    .find(|f| f.name() == name)
+                    .ok_or_else(|| format!("--format: no preset named {name:?}"))?;
+            }
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }

@@ -29,6 +29,10 @@ use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 
+use crate::parse::Format;
+
+mod layout;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct SynthOptions {
@@ -45,6 +49,9 @@ pub struct SynthOptions {
     /// Largest delay, in milliseconds, between a request's timestamp and the moment its line
     /// is written (servers log at response completion); default 0, strict time order.
     pub disorder_ms: i64,
+    /// The layout the lines are written in; default combined. Any preset writes the same
+    /// requests (see [`layout`]); `Format::Custom` writes combined.
+    pub format: Format,
 }
 
 impl Default for SynthOptions {
@@ -56,6 +63,7 @@ impl Default for SynthOptions {
             tz_offset_min: 540,
             malformed_per_mille: 1,
             disorder_ms: 0,
+            format: Format::Combined,
         }
     }
 }
@@ -74,6 +82,7 @@ pub struct SynthStats {
 /// as in [`generate_split`]. Output is buffered here; the writer is flushed at the end.
 pub fn generate<W: Write>(opts: &SynthOptions, out: W) -> io::Result<SynthStats> {
     let mut sinks = [Sink::new(out)];
+    sinks[0].header(opts.format)?;
     run(opts, &mut sinks)?;
     let [sink] = sinks;
     sink.finish()
@@ -98,6 +107,9 @@ pub fn generate_split<W: Write>(
         ));
     }
     let mut sinks: Vec<Sink<&mut W>> = outs.iter_mut().map(Sink::new).collect();
+    for sink in &mut sinks {
+        sink.header(opts.format)?;
+    }
     run(opts, &mut sinks)?;
     sinks.into_iter().map(Sink::finish).collect()
 }
@@ -1475,6 +1487,9 @@ struct Sim {
     clock: Clock,
     line: Vec<u8>,
     target: String,
+    /// The layout written, and the line in it when that is not combined.
+    format: Format,
+    other: Vec<u8>,
 }
 
 impl Sim {
@@ -1512,6 +1527,8 @@ impl Sim {
             clock: Clock::new(opts.tz_offset_min),
             line: Vec::with_capacity(512),
             target: String::with_capacity(256),
+            format: opts.format,
+            other: Vec::with_capacity(1024),
         };
         sim.schedule(opts.start_ms, What::NewVisitor);
         let first_bot = opts.start_ms + (sim.rng.exponential() * sim.bot_gap_ms) as i64;
@@ -1545,7 +1562,10 @@ impl Sim {
         self.written += 1;
         let malformed = self.rng.below(1000) < self.malformed_per_mille;
         if malformed {
+            // The combined line broken, whatever the layout: the same draws in every one.
             self.corrupt();
+        } else if !matches!(self.format, Format::Combined | Format::Custom) {
+            std::mem::swap(&mut self.line, &mut self.other);
         }
         Some((self.now, malformed))
     }
@@ -2541,6 +2561,10 @@ impl Sim {
         line.extend_from_slice(b"\" \"");
         line.extend_from_slice(hit.ua.as_bytes());
         line.extend_from_slice(b"\"\n");
+        if !matches!(self.format, Format::Combined | Format::Custom) {
+            let clf = *self.clock.text(self.now);
+            layout::write(self.format, hit, self.now, &clf, &mut self.other);
+        }
     }
 
     /// Turns the line just written into a malformed one.
@@ -2794,6 +2818,15 @@ impl<W: Write> Sink<W> {
             seq: 0,
             spare: Vec::new(),
         }
+    }
+
+    /// Writes the lines a log of `format` starts with (W3C's `#Fields:`), counted in bytes
+    /// but not in lines.
+    fn header(&mut self, format: Format) -> io::Result<()> {
+        let header = layout::header(format);
+        self.out.write_all(header)?;
+        self.stats.bytes += header.len() as u64;
+        Ok(())
     }
 
     /// Takes a line stamped `at` that the server writes `delay` ms later.

@@ -256,3 +256,60 @@ fn a_file_no_format_reads_fails_naming_it() {
     );
     assert!(!out.join("summary.parquet").exists());
 }
+
+/// The generator's requests written in every preset's layout (`SynthOptions::format`) give
+/// the reports of the same requests in combined, as far as the layout carries the fields:
+/// the same hits and malformed lines in all; the same sessions, page views and browsers
+/// where a user agent is logged; the same channels where a referrer is logged too (Classic
+/// ELB and ALB log none, `common` neither).
+#[test]
+fn every_layout_of_the_same_requests_gives_the_same_reports() {
+    use accesslens::parse::Format;
+    use accesslens::synth::{SynthOptions, generate};
+
+    let dir = tempfile::tempdir().unwrap();
+    let queries = [
+        "select hits, malformed from '{out}/inputs.parquet'",
+        "select sum(sessions), sum(page_views), sum(bounces) from '{out}/channels.parquet'",
+        "select browser, sum(sessions), sum(hits) from '{out}/browsers.parquet' group by 1 order by 1",
+        "select channel, sessions, page_views, bounces from '{out}/channels.parquet' order by 1",
+    ];
+    let report = |format: Format, shown: usize| {
+        let mut log = Vec::new();
+        let opts = SynthOptions {
+            lines: 3_000,
+            seed: 11,
+            format,
+            ..SynthOptions::default()
+        };
+        generate(&opts, &mut log).unwrap();
+        let path = write_file(dir.path(), &format!("{}.log", format.name()), &log);
+        let out = dir.path().join(format!("out-{}", format.name()));
+        analyze(&[&path], &out, &["--format", format.name()]);
+        queries[..shown]
+            .iter()
+            .map(|sql| duckdb_rows(&out, sql))
+            .collect::<Vec<_>>()
+    };
+    let combined = report(Format::Combined, queries.len());
+    assert_eq!(combined[0], [["2997", "3"]], "the generator's 1 in 1,000");
+    assert!(
+        combined[1][0][0].parse::<u64>().unwrap() > 100,
+        "{combined:?}"
+    );
+    for format in Format::ALL {
+        let shown = match format {
+            Format::Combined => continue,
+            Format::Common | Format::VCommon => 1,
+            Format::Elb | Format::Alb => 3,
+            _ => queries.len(),
+        };
+        assert_eq!(
+            report(format, shown),
+            combined[..shown],
+            "{}: {:?}",
+            format.name(),
+            &queries[..shown]
+        );
+    }
+}
