@@ -50,7 +50,7 @@ pub struct SynthOptions {
     /// is written (servers log at response completion); default 0, strict time order.
     pub disorder_ms: i64,
     /// The layout the lines are written in; default combined. Any preset writes the same
-    /// requests (see [`layout`]); `Format::Custom` writes combined.
+    /// requests, in what that server logs of them; `Format::Custom` writes combined.
     pub format: Format,
 }
 
@@ -2569,6 +2569,7 @@ impl Sim {
 
     /// Turns the line just written into a malformed one.
     fn corrupt(&mut self) {
+        let agents = !matches!(self.format, Format::Common | Format::VCommon);
         let line = &mut self.line;
         let r = &mut self.rng;
         let body = line.len() - 1; // without the newline
@@ -2579,11 +2580,15 @@ impl Sim {
         match r.below(6) {
             // Cut before the request is complete.
             0 | 1 => line.truncate(r.range(1, request_close as i64 - 1) as usize),
-            // Cut inside the user agent: the last quote is never closed.
-            2 => line.truncate(
-                r.range(ua_open as i64 + 1, ua_close as i64 - 1)
-                    .max(ua_open as i64 + 1) as usize,
-            ),
+            // Cut inside the user agent: the last quote is never closed. A layout without
+            // user agents would read that as a whole line: its request is cut instead (the
+            // same draw, so the traffic after it is the same in every layout).
+            2 => {
+                let cut = r
+                    .range(ua_open as i64 + 1, ua_close as i64 - 1)
+                    .max(ua_open as i64 + 1) as usize;
+                line.truncate(if agents { cut } else { request_close });
+            }
             // Garbage: binary bytes, invalid UTF-8 included.
             3 => {
                 line.clear();

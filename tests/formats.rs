@@ -259,57 +259,76 @@ fn a_file_no_format_reads_fails_naming_it() {
 
 /// The generator's requests written in every preset's layout (`SynthOptions::format`) give
 /// the reports of the same requests in combined, as far as the layout carries the fields:
-/// the same hits and malformed lines in all; the same sessions, page views and browsers
-/// where a user agent is logged; the same channels where a referrer is logged too (Classic
-/// ELB and ALB log none, `common` neither).
+/// the same hits, malformed lines, statuses and bytes in all; the same sessions (and their
+/// UTC hours), page views, pages and browsers where a user agent is logged, and the same
+/// user agents where it is logged as written (W3C writes its spaces as `+`); the same
+/// channels where a referrer is logged too (Classic ELB and ALB log none).
 #[test]
 fn every_layout_of_the_same_requests_gives_the_same_reports() {
     use accesslens::parse::Format;
     use accesslens::synth::{SynthOptions, generate};
 
-    let dir = tempfile::tempdir().unwrap();
-    let queries = [
+    const ALL_TRAFFIC: &[&str] = &[
         "select hits, malformed from '{out}/inputs.parquet'",
-        "select sum(sessions), sum(page_views), sum(bounces) from '{out}/channels.parquet'",
-        "select browser, sum(sessions), sum(hits) from '{out}/browsers.parquet' group by 1 order by 1",
-        "select channel, sessions, page_views, bounces from '{out}/channels.parquet' order by 1",
+        "select status, hits, bytes from '{out}/status_codes.parquet' order by 1",
     ];
-    let report = |format: Format, shown: usize| {
+    const SESSIONS: &[&str] = &[
+        "select sum(sessions), sum(page_views), sum(bounces) from '{out}/channels.parquet'",
+        "select date_trunc('hour', start), count(*), sum(page_views) \
+         from '{out}/sessions.parquet' group by 1 order by 1",
+        "select path, hits, page_views, entries, exits from '{out}/pages.parquet' order by 1",
+        "select browser, sum(sessions), sum(hits) from '{out}/browsers.parquet' group by 1 order by 1",
+    ];
+    const AGENTS: &[&str] = &[
+        "select user_agent, count(*), sum(hits), sum(bytes) from '{out}/visitors.parquet' \
+         group by 1 order by 1",
+    ];
+    const CHANNELS: &[&str] =
+        &["select channel, sessions, page_views, bounces from '{out}/channels.parquet' order by 1"];
+
+    let dir = tempfile::tempdir().unwrap();
+    let opts = |format| SynthOptions {
+        lines: 3_000,
+        seed: 11,
+        // Enough broken lines for every way the generator breaks one.
+        malformed_per_mille: 30,
+        format,
+        ..SynthOptions::default()
+    };
+    let report = |format: Format, queries: &[&str]| {
         let mut log = Vec::new();
-        let opts = SynthOptions {
-            lines: 3_000,
-            seed: 11,
-            format,
-            ..SynthOptions::default()
-        };
-        generate(&opts, &mut log).unwrap();
+        let stats = generate(&opts(format), &mut log).unwrap();
         let path = write_file(dir.path(), &format!("{}.log", format.name()), &log);
         let out = dir.path().join(format!("out-{}", format.name()));
         analyze(&[&path], &out, &["--format", format.name()]);
-        queries[..shown]
-            .iter()
-            .map(|sql| duckdb_rows(&out, sql))
-            .collect::<Vec<_>>()
+        let rows: Vec<_> = queries.iter().map(|sql| duckdb_rows(&out, sql)).collect();
+        (stats, rows)
     };
-    let combined = report(Format::Combined, queries.len());
-    assert_eq!(combined[0], [["2997", "3"]], "the generator's 1 in 1,000");
+    let all: Vec<&str> = [ALL_TRAFFIC, SESSIONS, AGENTS, CHANNELS].concat();
+    let (stats, combined) = report(Format::Combined, &all);
+    assert!(stats.malformed > 50, "{stats:?}");
+    let hits = (stats.lines - stats.malformed).to_string();
+    assert_eq!(combined[0], [[hits, stats.malformed.to_string()]]);
     assert!(
-        combined[1][0][0].parse::<u64>().unwrap() > 100,
+        combined[2][0][0].parse::<u64>().unwrap() > 100,
         "{combined:?}"
     );
     for format in Format::ALL {
-        let shown = match format {
+        let queries: Vec<&str> = match format {
             Format::Combined => continue,
-            Format::Common | Format::VCommon => 1,
-            Format::Elb | Format::Alb => 3,
-            _ => queries.len(),
+            Format::Common | Format::VCommon => ALL_TRAFFIC.to_vec(),
+            Format::Elb | Format::Alb => [ALL_TRAFFIC, SESSIONS, AGENTS].concat(),
+            Format::W3c => [ALL_TRAFFIC, SESSIONS, CHANNELS].concat(),
+            _ => all.clone(),
         };
-        assert_eq!(
-            report(format, shown),
-            combined[..shown],
-            "{}: {:?}",
-            format.name(),
-            &queries[..shown]
-        );
+        let (layout_stats, rows) = report(format, &queries);
+        assert_eq!(layout_stats.malformed, stats.malformed, "{}", format.name());
+        let want: Vec<_> = queries
+            .iter()
+            .map(|q| combined[all.iter().position(|a| a == q).unwrap()].clone())
+            .collect();
+        for ((got, want), sql) in rows.iter().zip(&want).zip(&queries) {
+            assert_eq!(got, want, "{}: {sql}", format.name());
+        }
     }
 }

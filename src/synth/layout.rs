@@ -86,7 +86,11 @@ pub(super) fn write(format: Format, hit: &Hit<'_>, ms: i64, clf: &[u8; 26], out:
             t.date(),
             t.time(),
             w3c_text(path),
-            if query.is_empty() { "-" } else { query },
+            if query.is_empty() {
+                "-".to_owned()
+            } else {
+                w3c_text(query)
+            },
             w3c_text(&agent.replace(' ', "+")),
             w3c_text(referrer),
             us / 1000,
@@ -154,9 +158,15 @@ pub(super) fn write(format: Format, hit: &Hit<'_>, ms: i64, clf: &[u8; 26], out:
                     headers.push_str(&format!(",\"request_{name}\":\"{}\"", json(value)));
                 }
             }
+            // Go writes an IPv6 address with its port in brackets.
+            let addr = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.clone()
+            };
             writeln!(
                 w,
-                r#"{{"ClientAddr":"{ip}:51234","ClientHost":"{ip}","ClientPort":"51234","ClientUsername":"-","DownstreamContentSize":{bytes},"DownstreamStatus":{status},"Duration":{},"OriginContentSize":{bytes},"OriginDuration":{},"OriginStatus":{status},"Overhead":345678,"RequestHost":"www.example.com","RequestMethod":"{method}","RequestPath":"{}","RequestProtocol":"{proto}","RequestScheme":"https","RetryAttempts":0,"RouterName":"web@docker","StartUTC":"{}","entryPointName":"websecure","level":"info","msg":""{headers}}}"#,
+                r#"{{"ClientAddr":"{addr}:51234","ClientHost":"{ip}","ClientPort":"51234","ClientUsername":"-","DownstreamContentSize":{bytes},"DownstreamStatus":{status},"Duration":{},"OriginContentSize":{bytes},"OriginDuration":{},"OriginStatus":{status},"Overhead":345678,"RequestHost":"www.example.com","RequestMethod":"{method}","RequestPath":"{}","RequestProtocol":"{proto}","RequestScheme":"https","RetryAttempts":0,"RouterName":"web@docker","StartUTC":"{}","entryPointName":"websecure","level":"info","msg":""{headers}}}"#,
                 us * 1000,
                 us * 900,
                 json(target),
@@ -182,9 +192,28 @@ fn size_or_dash(bytes: Option<u64>) -> String {
     bytes.map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
-/// A JSON string's body: quotes and backslashes escaped.
+/// A JSON string's body. The generator's text is as a combined line holds it (`\"` and
+/// `\\` escaped, as in JSON): escapes are kept, and a lone quote or backslash escaped.
 fn json(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next @ ('"' | '\\')) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                next => {
+                    out.push_str("\\\\");
+                    out.extend(next);
+                }
+            },
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A W3C field: no spaces or tabs (`-` stays `-`).
