@@ -96,6 +96,39 @@ fn detection_is_reported_unless_quiet() {
 }
 
 #[test]
+fn a_log_without_user_agents_says_why_it_has_no_visitors() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = b"203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 512\n\
+203.0.113.7 - - [10/Oct/2026:13:55:40 +0000] \"GET /shop HTTP/1.1\" 200 1024\n\
+198.51.100.2 - - [10/Oct/2026:13:56:00 +0000] \"GET / HTTP/1.1\" 200 512\n";
+    let said = "warning: no hit has a user agent";
+    let run_on = |name: &str, log: &[u8]| {
+        let path = write_file(dir.path(), name, log);
+        let out = dir.path().join(format!("out-{name}"));
+        let output = analyze(&[&path], &out, &[]);
+        let summary = duckdb_rows(
+            &out,
+            "select hits, bot_hits, sessions from '{out}/summary.parquet'",
+        );
+        (
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            summary,
+        )
+    };
+    let (stderr, summary) = run_on("common.log", common);
+    assert!(stderr.contains(said), "{stderr}");
+    assert_eq!(summary, [["3", "3", "0"]]);
+    // One line with a user agent: that visitor is reported, and nothing is said.
+    let mut mixed = common.to_vec();
+    mixed.extend_from_slice(
+        b"192.0.2.9 - - [10/Oct/2026:13:57:00 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0\"\n",
+    );
+    let (stderr, summary) = run_on("mixed.log", &mixed);
+    assert!(!stderr.contains(said), "{stderr}");
+    assert_eq!(summary, [["4", "3", "1"]]);
+}
+
+#[test]
 fn requests_in_parts_and_encoded_agents_reach_the_reports() {
     let dir = tempfile::tempdir().unwrap();
     for (name, page, agent) in [

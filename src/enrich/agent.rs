@@ -93,13 +93,16 @@ pub fn bot_kind(name: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
+/// The bot name of hits without a user agent.
+pub const NO_AGENT: &str = "(no user agent)";
+
 /// Classifies one user agent (already unescaped display text).
 pub fn classify(agent: &str) -> AgentInfo {
     let trimmed = agent.trim();
     let lower = trimmed.to_ascii_lowercase();
     let mut bot = if trimmed.is_empty() {
         Some(Bot {
-            name: "(no user agent)".into(),
+            name: NO_AGENT.into(),
             kind: "unknown",
         })
     } else {
