@@ -306,18 +306,21 @@ fn ingest_one(
         // The `#Fields:` line each chunk starts under: the last one of the chunks before it
         // (each chunk searched on its own thread), else the one the windows before left.
         let mut starts: Vec<Option<&[u8]>> = Vec::with_capacity(chunks.len());
-        let mut current = fields.as_deref();
+        // The window's own last `#Fields:` line, carried to the next window.
+        let mut window_last = None;
         if format.is_w3c() {
             let lasts: Vec<Option<&[u8]>> =
                 chunks.par_iter().map(|c| last_fields_line(c)).collect();
+            let mut current = fields.as_deref();
             for last in lasts {
                 starts.push(current);
-                current = last.or(current);
+                if last.is_some() {
+                    (current, window_last) = (last, last);
+                }
             }
         } else {
             starts.resize(chunks.len(), None);
         }
-        let window_fields = current.filter(|_| format.is_w3c()).map(<[u8]>::to_vec);
         let parsed: Vec<ChunkStats> = chunks
             .par_iter()
             .zip(&starts)
@@ -330,8 +333,8 @@ fn ingest_one(
                 parse_chunk(chunk, index, parser, options, dicts, shards)
             })
             .collect();
-        if window_fields.is_some() {
-            fields = window_fields;
+        if let Some(last) = window_last {
+            fields = Some(last.to_vec());
         }
         for chunk in parsed {
             for (line, reason, text) in chunk.samples {
