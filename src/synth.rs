@@ -1564,7 +1564,7 @@ impl Sim {
         if malformed {
             // The combined line broken, whatever the layout: the same draws in every one.
             self.corrupt();
-        } else if !matches!(self.format, Format::Combined | Format::Custom) {
+        } else if !layout::is_combined(self.format) {
             std::mem::swap(&mut self.line, &mut self.other);
         }
         Some((self.now, malformed))
@@ -2561,7 +2561,7 @@ impl Sim {
         line.extend_from_slice(b"\" \"");
         line.extend_from_slice(hit.ua.as_bytes());
         line.extend_from_slice(b"\"\n");
-        if !matches!(self.format, Format::Combined | Format::Custom) {
+        if !layout::is_combined(self.format) {
             let clf = *self.clock.text(self.now);
             layout::write(self.format, hit, self.now, &clf, &mut self.other);
         }

@@ -16,6 +16,12 @@ use std::io::Write as _;
 use super::{Hit, MONTHS, civil_from_days, write_ip};
 use crate::parse::Format;
 
+/// Whether `format` is written as the generator's own combined line (`Format::Custom` is:
+/// it has no layout of its own).
+pub(super) fn is_combined(format: Format) -> bool {
+    matches!(format, Format::Combined | Format::Custom)
+}
+
 /// The lines a log of `format` starts with: the `#Fields:` directive of the W3C layouts.
 pub(super) fn header(format: Format) -> &'static [u8] {
     match format {
@@ -56,7 +62,7 @@ pub(super) fn write(format: Format, hit: &Hit<'_>, ms: i64, clf: &[u8; 26], out:
     let (referrer, agent) = (hit.referrer, hit.ua);
     let w = out;
     let written = match format {
-        Format::Combined | Format::Custom => unreachable!("the generator's own line"),
+        Format::Combined | Format::Custom => unreachable!("the generator's own line: is_combined"),
         Format::Common => writeln!(
             w,
             "{ip} - - [{clf}] \"{method} {target} {proto}\" {status} {}",
