@@ -151,24 +151,6 @@ fn analyze(args: accesslens::cli::AnalyzeArgs) -> ExitCode {
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
-    let summary = &outcome.reports.summary;
-    let without_agent: u64 = outcome
-        .reports
-        .robots
-        .iter()
-        .filter(|r| r.bot == accesslens::enrich::agent::NO_AGENT)
-        .map(|r| r.hits)
-        .sum();
-    if summary.hits > 0 && without_agent == summary.hits {
-        // A common-format log (which detection reads as combined) lands here: say why every
-        // report of visitors is empty.
-        eprintln!(
-            "warning: no hit has a user agent (a common-format log has none), and a hit \
-             without one counts as a bot: there are no visitors, sessions or channels to \
-             report; log the User-Agent and Referer headers (Apache's or nginx's combined \
-             format) to get them"
-        );
-    }
     if !config.quiet {
         for said in &outcome.continued {
             eprintln!("accesslens: {said}");

@@ -36,7 +36,8 @@ pub struct Outcome {
     pub state_stale: Vec<String>,
     /// What `--continue-from` continued, one line per earlier run.
     pub continued: Vec<String>,
-    /// What the user should know about `--continue-from`.
+    /// What the user should know about the run: about `--continue-from`, and a log in which
+    /// no hit has a user agent.
     pub warnings: Vec<String>,
     pub elapsed: Duration,
 }
@@ -241,6 +242,8 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     progress.finish();
     trace.stage("write");
 
+    let mut warnings = continuation.warnings;
+    warnings.extend(no_agent_warning(&reports));
     Ok(Outcome {
         reports,
         files: ingested.files,
@@ -250,8 +253,25 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
         state_dropped: committed.dropped,
         state_stale: committed.stale,
         continued: continuation.said,
-        warnings: continuation.warnings,
+        warnings,
         elapsed: started.elapsed(),
+    })
+}
+
+/// When every hit lacks a user agent (a common-format log, which detection reads as
+/// combined), every hit is a bot: says why the reports of visitors are empty.
+fn no_agent_warning(reports: &Reports) -> Option<String> {
+    let without_agent: u64 = reports
+        .robots
+        .iter()
+        .filter(|r| r.bot == crate::enrich::agent::NO_AGENT)
+        .map(|r| r.hits)
+        .sum();
+    (reports.summary.hits > 0 && without_agent == reports.summary.hits).then(|| {
+        "no hit has a user agent (a common-format log has none), and a hit without one \
+         counts as a bot: there are no visitors, sessions or channels to report; log the \
+         User-Agent and Referer headers (Apache's or nginx's combined format) to get them"
+            .to_owned()
     })
 }
 
