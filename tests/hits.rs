@@ -134,3 +134,68 @@ fn hit_buckets_must_be_a_power_of_two() {
         "{stderr}"
     );
 }
+
+#[test]
+fn hosts_and_response_times_are_kept_as_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    // An Apache format with the canonical server name and port (%V:%p is logged as one
+    // field here) and the time taken in microseconds (%D); "-" where nothing was logged.
+    let log = write_file(
+        dir.path(),
+        "vhosts.log",
+        format!(
+            "shop.example:443 10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 10 \"-\" \"{CHROME_MAC}\" 1500\n\
+             blog.example 10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /b HTTP/1.1\" 200 10 \"-\" \"{CHROME_MAC}\" 250000\n\
+             - 10.0.0.2 - - [10/Oct/2026:10:00:02 +0000] \"GET /a HTTP/1.1\" 200 10 \"-\" \"{CHROME_MAC}\" -\n\
+             SHOP.example 10.0.0.2 - - [10/Oct/2026:10:00:03 +0000] \"GET /a HTTP/1.1\" 404 10 \"-\" \"{CHROME_MAC}\" 7\n"
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("out");
+    analyze(
+        &[&log],
+        &out,
+        &[
+            "--emit",
+            "hits",
+            "--log-format",
+            r#"%V %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#,
+        ],
+    );
+    let rows = duckdb_rows(
+        &out,
+        &format!("select host, path, response_time_us from {HITS} order by ts"),
+    );
+    let want = [
+        ["shop.example", "/a", "1500"],
+        ["blog.example", "/b", "250000"],
+        ["NULL", "/a", "NULL"],
+        ["shop.example", "/a", "7"],
+    ];
+    assert_eq!(rows, want.map(|r| r.map(str::to_owned).to_vec()));
+    assert_eq!(
+        duckdb_value(
+            &out,
+            &format!("select typeof(response_time_us) || ' ' || typeof(host) from {HITS} limit 1")
+        ),
+        "BIGINT VARCHAR"
+    );
+
+    // nginx's preset: $request_time in seconds, $upstream_response_time not the answer's.
+    let nginx = write_file(
+        dir.path(),
+        "nginx.log",
+        format!(
+            "10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" 0.012 0.010\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /x HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" 1.5 -\n"
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("nginx");
+    analyze(&[&nginx], &out, &["--emit", "hits", "--format", "nginx"]);
+    let rows = duckdb_rows(
+        &out,
+        &format!("select count(host), list(response_time_us order by ts) from {HITS}"),
+    );
+    assert_eq!(rows, [["0", "[12000, 1500000]"]]);
+}

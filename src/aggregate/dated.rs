@@ -424,6 +424,7 @@ mod tests {
             referrer: 0,
             status: 200,
             offset_min,
+            ..Hit::default()
         }
     }
 

@@ -2,7 +2,7 @@
 //! each distinct value.
 //!
 //! While chunks are parsed, every line's request, referrer, user agent and client are
-//! interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 32 bytes. After
+//! interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
 //! all input is read, [`Lookups::build`] classifies each *distinct* value once: requests into
 //! method/path/kind, referrers into host/internal, user agents into browser/OS/device/bot,
 //! visitor keys into their XXH64 hash. Later stages look these up by id.
@@ -39,7 +39,7 @@ pub use site_search::SiteSearch;
 /// Shared, immutable text: report rows hold these without copying the string.
 pub type Text = Arc<str>;
 
-/// One parsed line, with ids into the run's dictionaries (32 bytes).
+/// One parsed line, with ids into the run's dictionaries (40 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
     /// UTC milliseconds.
@@ -48,9 +48,36 @@ pub struct Hit {
     pub visitor: u32,
     pub request: u32,
     pub referrer: u32,
+    /// Time taken to answer, in microseconds; [`NO_RESPONSE_TIME`] when not logged.
+    pub response_us: u32,
+    /// The virtual host (an id into [`Dictionaries::vhosts`]); [`NO_VHOST`] when the format
+    /// logs none or the line's is empty.
+    pub vhost: u32,
     pub status: u16,
     /// The logged UTC offset in minutes.
     pub offset_min: i16,
+}
+
+pub use crate::parse::NO_RESPONSE_TIME;
+
+/// The `vhost` of a hit without one.
+pub const NO_VHOST: u32 = u32::MAX;
+
+impl Default for Hit {
+    /// A hit at the epoch with every id 0 and neither response time nor virtual host.
+    fn default() -> Self {
+        Hit {
+            ts_ms: 0,
+            bytes: 0,
+            visitor: 0,
+            request: 0,
+            referrer: 0,
+            response_us: NO_RESPONSE_TIME,
+            vhost: NO_VHOST,
+            status: 0,
+            offset_min: 0,
+        }
+    }
 }
 
 /// The seed of the visitor hash: the same as Spark's `xxhash64`, so any engine buckets a
@@ -214,6 +241,8 @@ pub struct Dictionaries {
     pub clients: Interner,
     /// User names or cookie values that identify visitors (`--visitor-key user`, `cookie:`).
     pub idents: Interner,
+    /// Virtual hosts, where the format logs them.
+    pub vhosts: Interner,
     pub visitors: VisitorTable,
 }
 
@@ -226,6 +255,7 @@ pub struct SharedDictionaries {
     agents: Mutex<Interner>,
     clients: Mutex<Interner>,
     idents: Mutex<Interner>,
+    vhosts: Mutex<Interner>,
     visitors: Mutex<VisitorTable>,
 }
 
@@ -237,6 +267,7 @@ impl SharedDictionaries {
             agents: into_inner(self.agents),
             clients: into_inner(self.clients),
             idents: into_inner(self.idents),
+            vhosts: into_inner(self.vhosts),
             visitors: into_inner(self.visitors),
         }
     }
@@ -264,6 +295,9 @@ pub struct ChunkHits<'a> {
     agents: LocalInterner<'a>,
     clients: LocalInterner<'a>,
     idents: LocalInterner<'a>,
+    vhosts: LocalInterner<'a>,
+    /// The last virtual host interned, and its id.
+    last_vhost: (&'a [u8], u32),
     composed_requests: Interner,
     composed_referrers: Interner,
     composed_agents: Interner,
@@ -321,12 +355,25 @@ impl<'a> ChunkHits<'a> {
             VisitorKey::IpUserAgent => self.visitors.intern(client, agent),
             _ => self.keyed_visitor(line, client, agent),
         };
+        // Most formats log no virtual host, and a log that does mostly repeats the last
+        // line's: no lookup for either.
+        let vhost = if line.vhost.is_empty() {
+            NO_VHOST
+        } else if line.vhost == self.last_vhost.0 {
+            self.last_vhost.1
+        } else {
+            let id = self.vhosts.intern(line.vhost);
+            self.last_vhost = (line.vhost, id);
+            id
+        };
         self.hits.push(Hit {
             ts_ms: line.time.utc_ms,
             bytes: line.bytes,
             visitor,
             request,
             referrer,
+            response_us: line.response_time_us,
+            vhost,
             status: line.status,
             offset_min: line.time.offset_min,
         });
@@ -379,6 +426,11 @@ impl<'a> ChunkHits<'a> {
         let referrers = merge(&shared.referrers, &self.referrers, &self.composed_referrers);
         let agents = merge(&shared.agents, &self.agents, &self.composed_agents);
         let clients = lock(&shared.clients).merge_local(&self.clients);
+        let vhosts = if self.vhosts.values().is_empty() {
+            Vec::new()
+        } else {
+            lock(&shared.vhosts).merge_local(&self.vhosts)
+        };
         let visitors: Vec<u32> = if self.visitors.first.is_empty() {
             let mut table = lock(&shared.visitors);
             self.visitors
@@ -420,6 +472,9 @@ impl<'a> ChunkHits<'a> {
             hit.visitor = visitors[hit.visitor as usize];
             hit.request = requests.get(hit.request);
             hit.referrer = referrers.get(hit.referrer);
+            if hit.vhost != NO_VHOST {
+                hit.vhost = vhosts[hit.vhost as usize];
+            }
         }
         hits
     }
@@ -455,8 +510,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hit_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<Hit>(), 32);
+    fn hit_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Hit>(), 40);
     }
 
     #[test]

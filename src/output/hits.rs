@@ -24,7 +24,9 @@ use rayon::prelude::*;
 use super::parquet::BatchFile;
 use super::table::Table;
 use crate::aggregate::is_page_view;
-use crate::enrich::{Dictionaries, Hit, Lookups, PathKind, Text, request};
+use crate::enrich::{
+    Dictionaries, Hit, Lookups, NO_RESPONSE_TIME, NO_VHOST, PathKind, Text, request,
+};
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
 use crate::sessionize::{CARRIED, CARRIED_INPUT, ShardPieces, TieOrder, content_order};
@@ -46,7 +48,7 @@ const ROW_GROUP_ROWS: usize = 128 * 1024;
 const GROUP_HITS: usize = 4 << 20;
 
 /// Columns of (nearly) unique values: no dictionary.
-const PLAIN: [&str; 3] = ["ts", "visitor_seq", "bytes"];
+const PLAIN: [&str; 4] = ["ts", "visitor_seq", "bytes", "response_time_us"];
 
 /// What the table was written as, for the caller's report and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,6 +96,14 @@ pub fn write(
     let bucket_of = |visitor: u32| lookups.visitor(visitor).hash & mask;
     let ranks = visitor_ranks(source.lookups, mask);
     let requests = request_texts(source.dicts);
+    let vhosts: Vec<Text> = (0..source.dicts.vhosts.len() as u32)
+        .map(|id| {
+            let raw = source.dicts.vhosts.get(id);
+            // Host names are case-insensitive: one spelling, as URLs have.
+            let text = crate::enrich::text::display(raw, Default::default());
+            Text::from(text.to_ascii_lowercase())
+        })
+        .collect();
     let ties = TieOrder::new(source.dicts);
 
     // Hits per bucket, then runs of consecutive buckets of at most GROUP_HITS hits.
@@ -133,6 +143,7 @@ pub fn write(
     let columns = Columns {
         lookups,
         requests: &requests,
+        vhosts: &vhosts,
         files: source.files,
         mask,
     };
@@ -334,6 +345,7 @@ fn write_rows(
 struct Columns<'a> {
     lookups: &'a Lookups,
     requests: &'a [RequestText],
+    vhosts: &'a [Text],
     files: &'a [FileStats],
     mask: u64,
 }
@@ -377,6 +389,10 @@ impl Columns<'_> {
                 visitor().map(|v| (v.hash & self.mask) as i64),
             )
             .int("visitor_seq", rows.iter().map(|(_, s)| i64::from(*s)))
+            .opt_str(
+                "host",
+                hits().map(|h| (h.vhost != NO_VHOST).then(|| &*self.vhosts[h.vhost as usize])),
+            )
             .str(
                 "method",
                 hits().map(|h| &*self.requests[h.request as usize].method),
@@ -388,6 +404,12 @@ impl Columns<'_> {
             )
             .int("status", hits().map(|h| i64::from(h.status)))
             .count("bytes", hits().map(|h| h.bytes))
+            .opt_int(
+                "response_time_us",
+                hits().map(|h| {
+                    (h.response_us != NO_RESPONSE_TIME).then_some(i64::from(h.response_us))
+                }),
+            )
             .str("kind", request().map(|r| kind_name(r.kind)))
             .bool(
                 "page_view",

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 use std::sync::Mutex;
 
-use crate::enrich::{Dictionaries, Hit};
+use crate::enrich::{Dictionaries, Hit, NO_VHOST};
 use crate::error::Result;
 pub use spill::SpillOptions;
 
@@ -193,18 +193,7 @@ pub fn sorted_shard(pieces: Vec<Vec<Hit>>, ties: &TieOrder<'_>) -> Vec<Hit> {
         starts[i] += starts[i - 1];
     }
     let mut next = starts.clone();
-    let mut hits = vec![
-        Hit {
-            ts_ms: 0,
-            bytes: 0,
-            visitor: 0,
-            request: 0,
-            referrer: 0,
-            status: 0,
-            offset_min: 0,
-        };
-        total
-    ];
+    let mut hits = vec![Hit::default(); total];
     for h in pieces.into_iter().flatten() {
         let at = &mut next[slot(&h)];
         hits[*at] = h;
@@ -273,6 +262,11 @@ pub fn content_order(a: &Hit, b: &Hit, ties: &TieOrder<'_>) -> Ordering {
         .then(a.bytes.cmp(&b.bytes))
         .then_with(|| text(a.referrer, b.referrer, &ties.referrers, &dicts.referrers))
         .then(a.offset_min.cmp(&b.offset_min))
+        .then(a.response_us.cmp(&b.response_us))
+        .then_with(|| {
+            let vhost = |id| (id != NO_VHOST).then(|| dicts.vhosts.get(id));
+            vhost(a.vhost).cmp(&vhost(b.vhost))
+        })
 }
 
 /// Calls `each` with every visitor's hits (a sorted shard holds each visitor contiguously).
@@ -395,6 +389,7 @@ impl SessionRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::NO_RESPONSE_TIME;
 
     const MIN: i64 = 60_000;
 
@@ -438,6 +433,12 @@ mod tests {
             .iter()
             .map(|r| dicts.referrers.intern(r.as_bytes()))
             .collect();
+        // Interned against their text order, so that ids cannot stand in for it.
+        let vhosts: Vec<u32> = ["shop.test", "blog.test"]
+            .iter()
+            .map(|v| dicts.vhosts.intern(v.as_bytes()))
+            .chain([NO_VHOST])
+            .collect();
         // A small deterministic generator: visitors of one shard, times with many ties.
         let mut state = 7u64;
         let mut next = |n: u64| {
@@ -456,6 +457,8 @@ mod tests {
                         request: requests[next(6) as usize],
                         referrer: referrers[next(3) as usize],
                         status: [200, 404][next(2) as usize],
+                        response_us: [NO_RESPONSE_TIME, 5, 3][next(3) as usize],
+                        vhost: vhosts[next(3) as usize],
                         offset_min: 0,
                     })
                     .collect()
@@ -480,6 +483,11 @@ mod tests {
                         .referrers
                         .get(a.referrer)
                         .cmp(dicts.referrers.get(b.referrer))
+                })
+                .then(a.response_us.cmp(&b.response_us))
+                .then_with(|| {
+                    let vhost = |id| (id != NO_VHOST).then(|| dicts.vhosts.get(id));
+                    vhost(a.vhost).cmp(&vhost(b.vhost))
                 })
         });
         let ties = TieOrder::new(&dicts);
@@ -595,9 +603,9 @@ mod tests {
             request: 0,
             referrer: 0,
             status: 200,
-            offset_min: 0,
+            ..Hit::default()
         };
-        // 200 hits of one shard: 6.4 KB, over the 4 KiB a spill waits for.
+        // 200 hits of one shard: 8 KB, over the 4 KiB a spill waits for.
         shards.add((0..200).map(|i| hit(i * SHARDS as u32)).collect(), 0);
         let err = shards.spill_error().unwrap_err().to_string();
         assert!(err.contains("spill"), "{err}");

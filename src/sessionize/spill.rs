@@ -24,7 +24,7 @@ use crate::enrich::Hit;
 use crate::error::{Error, Result};
 
 /// Bytes of one hit on disk (and in memory).
-pub const HIT_BYTES: usize = 32;
+pub const HIT_BYTES: usize = 40;
 const _: () = assert!(std::mem::size_of::<Hit>() == HIT_BYTES);
 
 /// Where and past what size hits are spilled.
@@ -181,8 +181,10 @@ fn encode(hit: &Hit) -> [u8; HIT_BYTES] {
     b[16..20].copy_from_slice(&hit.visitor.to_le_bytes());
     b[20..24].copy_from_slice(&hit.request.to_le_bytes());
     b[24..28].copy_from_slice(&hit.referrer.to_le_bytes());
-    b[28..30].copy_from_slice(&hit.status.to_le_bytes());
-    b[30..32].copy_from_slice(&hit.offset_min.to_le_bytes());
+    b[28..32].copy_from_slice(&hit.response_us.to_le_bytes());
+    b[32..36].copy_from_slice(&hit.vhost.to_le_bytes());
+    b[36..38].copy_from_slice(&hit.status.to_le_bytes());
+    b[38..40].copy_from_slice(&hit.offset_min.to_le_bytes());
     b
 }
 
@@ -195,8 +197,10 @@ fn decode(b: &[u8]) -> Hit {
         visitor: u32_at(16),
         request: u32_at(20),
         referrer: u32_at(24),
-        status: u16::from_le_bytes([b[28], b[29]]),
-        offset_min: i16::from_le_bytes([b[30], b[31]]),
+        response_us: u32_at(28),
+        vhost: u32_at(32),
+        status: u16::from_le_bytes([b[36], b[37]]),
+        offset_min: i16::from_le_bytes([b[38], b[39]]),
     }
 }
 
@@ -245,6 +249,7 @@ impl Read for At<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::NO_VHOST;
 
     #[test]
     fn hits_survive_the_round_trip_through_a_file() {
@@ -256,6 +261,8 @@ mod tests {
             visitor: i,
             request: i * 3,
             referrer: u32::MAX,
+            response_us: 1_000_000 + i,
+            vhost: if i.is_multiple_of(2) { NO_VHOST } else { i * 7 },
             status: 404,
             offset_min: -330,
         };
