@@ -347,3 +347,47 @@ fn the_page_of_a_merged_directory_works_in_a_browser() {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("merged-report-screenshots");
     check_in_browser(&merged, &html, &shots);
 }
+
+#[test]
+fn response_times_show_where_the_log_has_them() {
+    // A log without them (combined): no response column.
+    let (_dir, _out, page) = hand_made_report(&[]);
+    let head = "<button type=\"button\">response</button>";
+    assert!(
+        !page.contains(head),
+        "no response column for a combined log"
+    );
+
+    // nginx's $request_time: / answered in 12 and 30 ms, /slow in 1.5 s.
+    let dir = TempDir::new().unwrap();
+    let line = |second: u32, path: &str, taken: &str| {
+        format!(
+            "198.51.100.1 - - [10/Mar/2024:10:00:{second:02} +0000] \"GET {path} HTTP/1.1\" 200 900 \"-\" \"{FIREFOX_WIN}\" {taken} -\n"
+        )
+    };
+    let log = [
+        line(0, "/", "0.012"),
+        line(1, "/slow", "1.5"),
+        line(2, "/", "0.030"),
+    ]
+    .concat();
+    let input = write_file(dir.path(), "access.log", log.as_bytes());
+    let html = dir.path().join("report.html");
+    let out = dir.path().join("out");
+    analyze(
+        &[&input],
+        &out,
+        &["--format", "nginx", "--html", html.to_str().unwrap()],
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains(head), "a response column");
+    assert!(
+        page.contains("<td>/</td><td class=\"n\">2</td>")
+            && page.contains("<td class=\"n\" data-v=\"21\">21 ms</td>"),
+        "/: 2 views, 21 ms"
+    );
+    assert!(
+        page.contains("<td class=\"n\" data-v=\"1500\">1.50 s</td>"),
+        "/slow"
+    );
+}

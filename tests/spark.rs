@@ -24,6 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use accesslens::parse::Format;
 use accesslens::synth::SynthOptions;
 use serde_json::{Value, json};
 
@@ -449,16 +450,20 @@ impl Rollup {
     const ARGS: [&str; 4] = ["--until", "2026-10-11", "--path-pages", "12"];
 
     fn prepare(dir: &Path) -> Rollup {
-        let generated = |name: &str, seed: u64, lines: u64, start_ms: i64| {
+        let generated_as = |format, name: &str, seed: u64, lines: u64, start_ms: i64| {
             let sub = dir.join(name);
             std::fs::create_dir_all(&sub).unwrap();
             let opts = SynthOptions {
                 lines,
                 seed,
                 start_ms,
+                format,
                 ..SynthOptions::default()
             };
             server_logs(&sub, &opts, 1).remove(0)
+        };
+        let generated = |name: &str, seed, lines, start_ms| {
+            generated_as(Format::Combined, name, seed, lines, start_ms)
         };
         // 2026-10-10T00:00Z, 09:00 on the logs' +09:00 clock.
         let oct_10 = SynthOptions::default().start_ms;
@@ -469,7 +474,8 @@ impl Rollup {
         assert_eq!(days.len(), 2, "the night spans two dates");
         let day1 = write_file(dir, "day1.log", &days[0].1);
         let day2 = write_file(dir, "day2.log", &days[1].1);
-        let server2 = generated("server2", 33, 4_000, oct_10 + 24 * hour);
+        // In nginx's layout: its pages have response times (detected as nginx).
+        let server2 = generated_as(Format::Nginx, "server2", 33, 4_000, oct_10 + 24 * hour);
         let day3 = generated("day3", 34, 4_000, oct_10 + 48 * hour);
         // One page view five minutes after day 1's midnight (+09:00).
         let late = write_file(
@@ -620,6 +626,13 @@ impl Rollup {
         args.extend(COUNTED_TABLES);
         args.extend(HISTORY_TABLES);
         assert_same_tables(&args);
+        // Among them the pages' response times, of the second server's nginx log alone.
+        let timed = duckdb_rows(
+            &self.rust_out,
+            "select count(*) filter (where avg_response_ms > 0), count(*) filter (where avg_response_ms is null)
+             from '{out}/pages.parquet'",
+        );
+        assert!(timed[0][0] != "0" && timed[0][1] != "0", "{timed:?}");
         // The same summary line and the same skipped partition: the older 10-10.
         let said = |s: &str, out: &Path| s.replace(text(out), "OUT");
         assert_eq!(

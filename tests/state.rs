@@ -21,7 +21,8 @@ use std::process::Output;
 use accesslens::synth::SynthOptions;
 
 use crate::util::{
-    GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, fixture, merged_tables, run, server_logs,
+    CHROME_MAC, GENERATED_SITE_ARGS, SHOP_ARGS, analyze, duckdb_rows, fixture, merged_tables, run,
+    server_logs,
 };
 
 fn day(name: &str) -> PathBuf {
@@ -899,14 +900,14 @@ fn states_of_an_older_layout_are_refused_until_analyzed_again() {
     merge(&[&state], &merged, &[]);
     for m in self::manifests(&state) {
         let text = std::fs::read_to_string(m).unwrap();
-        assert!(text.contains("\"accesslens_state\": 5"), "{text}");
+        assert!(text.contains("\"accesslens_state\": 6"), "{text}");
     }
 }
 
-/// Rewrites a manifest of this version's layout (5) as one of an older layout.
+/// Rewrites a manifest of this version's layout (6) as one of an older layout.
 fn set_layout(manifest: &Path, layout: u32) {
     let text = std::fs::read_to_string(manifest).unwrap();
-    let current = "\"accesslens_state\": 5";
+    let current = "\"accesslens_state\": 6";
     assert!(text.contains(current), "{text}");
     let older = format!("\"accesslens_state\": {layout}");
     std::fs::write(manifest, text.replace(current, &older)).unwrap();
@@ -1192,4 +1193,76 @@ fn states_merge_to_the_same_tables_in_any_order() {
         merge(&order, &again, extra);
         assert_same_tables(&forward, &again, true);
     }
+}
+
+/// Pages' response times add up across daily partitions as one run counts them; a
+/// partition of layout 5 (before them) merges as one without response times.
+#[test]
+fn merged_pages_keep_response_times_and_older_partitions_have_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let hit = |agent: &str, day: u32, second: u32, path: &str, taken: &str| {
+        format!(
+            "10.0.0.1 - - [{day}/Oct/2026:10:00:{second:02} +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"{agent}\" {taken} -\n"
+        )
+    };
+    let line = |day, second, path, taken| hit(CHROME_MAC, day, second, path, taken);
+    // A bot's hit and an asset's are not the pages'.
+    let bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    let first = crate::util::write_file(
+        dir.path(),
+        "10.log",
+        [
+            line(10, 0, "/a", "0.010"),
+            line(10, 1, "/a", "0.030"),
+            line(10, 2, "/app.css", "1.000"),
+            hit(bot, 10, 3, "/a", "9.000"),
+        ]
+        .concat()
+        .as_bytes(),
+    );
+    let second = crate::util::write_file(
+        dir.path(),
+        "11.log",
+        [line(11, 0, "/a", "0.200"), line(11, 1, "/b", "0.005")]
+            .concat()
+            .as_bytes(),
+    );
+    let nginx = ["--format", "nginx"];
+    let one = dir.path().join("one");
+    analyze(&[&first, &second], &one, &[&SHOP_ARGS[..], &nginx].concat());
+    let state = dir.path().join("state");
+    for file in [&first, &second] {
+        analyze_state(std::slice::from_ref(file), &state, &nginx);
+    }
+    let merged = dir.path().join("merged");
+    merge(&[&state], &merged, &[]);
+    let query = "select path, hits, round(avg_response_ms, 3), max_response_ms \
+                 from '{out}/pages.parquet' order by path";
+    let want = [["/a", "3", "80.0", "200.0"], ["/b", "1", "5.0", "5.0"]];
+    let want = want.map(|r| r.map(str::to_owned).to_vec()).to_vec();
+    assert_eq!(duckdb_rows(&one, query), want, "one run");
+    assert_eq!(duckdb_rows(&merged, query), want, "merged");
+
+    // The first day's partition as layout 5 wrote it: no response columns in `pages`.
+    let manifest = manifests(&state)
+        .into_iter()
+        .find(|m| m.to_string_lossy().contains("2026-10-10"))
+        .unwrap();
+    set_layout(&manifest, 5);
+    let pages = manifest.with_file_name("pages.parquet");
+    let script = "import sys, pyarrow.parquet as pq\n\
+                  t = pq.read_table(sys.argv[1])\n\
+                  pq.write_table(t.drop_columns(['response_hits', 'response_us', 'max_response_us']), sys.argv[1], compression='zstd')";
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&pages)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let older = dir.path().join("older");
+    merge(&[&state], &older, &[]);
+    assert_eq!(
+        duckdb_rows(&older, query),
+        [["/a", "3", "200.0", "200.0"], ["/b", "1", "5.0", "5.0"]]
+    );
 }

@@ -432,7 +432,7 @@ MANIFEST = "_manifest.json"
 
 # The state layouts (a manifest's `accesslens_state`) this job reads, and the oldest it
 # merges: older partitions lack tables `merge` writes (src/state/mod.rs `MERGE_MIN_LAYOUT`).
-LAYOUTS = (1, 2, 3, 4, 5)
+LAYOUTS = (1, 2, 3, 4, 5, 6)
 MERGE_MIN_LAYOUT = 3
 
 # A partition's sessions open at the end of its run (src/state/carry.rs `OPEN_DIR`).
@@ -767,6 +767,11 @@ def pages_table(r: "Rollup", t: StateTable) -> DataFrame:
         "bounces",
         ratio("bounces", "entries").alias("bounce_rate"),
         (ratio("time_on_page_ms", "timed_views") / 1000.0).alias("avg_time_on_page_s"),
+        # Layout 6 on: partitions before it have no response columns (read as 0).
+        (ratio("response_us", "response_hits") / 1000.0).alias("avg_response_ms"),
+        F.when(F.col("response_hits") > 0, F.col("max_response_us") / 1000.0).alias(
+            "max_response_ms"
+        ),
     )
     return in_order(rows, "page_views", F.col("hits").desc(), "path")
 
@@ -1060,7 +1065,18 @@ STATE_TABLES = (
     StateTable(
         "pages",
         (("path", TEXT),),
-        sums("hits", "page_views", "entries", "exits", "bounces", "timed_views", "time_on_page_ms"),
+        sums(
+            "hits",
+            "page_views",
+            "entries",
+            "exits",
+            "bounces",
+            "timed_views",
+            "time_on_page_ms",
+            "response_hits",
+            "response_us",
+        )
+        + (("max_response_us", "max"),),
         writes=(("pages", pages_table), ("exit_pages", exit_pages_table)),
     ),
     StateTable(

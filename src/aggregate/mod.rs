@@ -493,7 +493,7 @@ impl Partial {
             let carried = hit.status & CARRIED != 0;
             let status = hit.status & !CARRIED;
             match request.kind {
-                PathKind::Page if !carried => self.pages.add_hit(request.path),
+                PathKind::Page if !carried => self.pages.add_hit(request.path, hit.response_us),
                 PathKind::Beacon => {
                     let screen = request.screen;
                     if !carried {

@@ -1,7 +1,7 @@
 //! Pages: the `pages`, `entry_pages` and `exit_pages` tables.
 
 use super::{IdMap, Merge, Session, View, count_distinct, ratio, sort_rows};
-use crate::enrich::{Lookups, Text};
+use crate::enrich::{Lookups, NO_RESPONSE_TIME, Text};
 
 /// Counts for one page path.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,6 +18,11 @@ pub struct PageCounts {
     /// Page views followed by another in the same session, and the time until it.
     pub timed_views: u64,
     pub time_on_page_ms: u64,
+    /// Hits whose response time the format logs, their response times added up, and the
+    /// longest, in microseconds.
+    pub response_hits: u64,
+    pub response_us: u64,
+    pub max_response_us: u64,
 }
 
 impl Merge for PageCounts {
@@ -32,6 +37,9 @@ impl Merge for PageCounts {
         self.entry_duration_ms += o.entry_duration_ms;
         self.timed_views += o.timed_views;
         self.time_on_page_ms += o.time_on_page_ms;
+        self.response_hits += o.response_hits;
+        self.response_us += o.response_us;
+        self.max_response_us = self.max_response_us.max(o.max_response_us);
     }
 }
 
@@ -48,8 +56,16 @@ impl Merge for Pages {
 }
 
 impl Pages {
-    pub fn add_hit(&mut self, path: u32) {
-        self.by_path.entry(path).or_default().hits += 1;
+    /// A human hit on the page, with its response time in microseconds
+    /// ([`NO_RESPONSE_TIME`] when not logged).
+    pub fn add_hit(&mut self, path: u32, response_us: u32) {
+        let c = self.by_path.entry(path).or_default();
+        c.hits += 1;
+        if response_us != NO_RESPONSE_TIME {
+            c.response_hits += 1;
+            c.response_us += u64::from(response_us);
+            c.max_response_us = c.max_response_us.max(u64::from(response_us));
+        }
     }
 
     pub fn add_session(&mut self, s: &Session) {
@@ -99,6 +115,9 @@ pub struct PageRow {
     pub bounces: u64,
     pub bounce_rate: Option<f64>,
     pub avg_time_on_page_s: Option<f64>,
+    /// Mean and longest response time of its hits that log one, milliseconds.
+    pub avg_response_ms: Option<f64>,
+    pub max_response_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +192,8 @@ pub fn finish_rows<'a>(
             bounces: c.bounces,
             bounce_rate: ratio(c.bounces, c.entries),
             avg_time_on_page_s: ratio(c.time_on_page_ms, c.timed_views).map(|ms| ms / 1000.0),
+            avg_response_ms: ratio(c.response_us, c.response_hits).map(|us| us / 1000.0),
+            max_response_ms: (c.response_hits > 0).then(|| c.max_response_us as f64 / 1000.0),
         });
     }
     sort_rows(

@@ -21,7 +21,7 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 
 use super::export::{self, Value, value};
-use super::overview::{bytes, duration, money, pct, ratio, thousands};
+use super::overview::{bytes, duration, millis, money, pct, ratio, thousands};
 use super::parquet::read_table;
 use crate::error::{Error, Result};
 use crate::parse::time::format_utc;
@@ -596,6 +596,9 @@ enum Fmt {
     Pct,
     /// Seconds as a duration.
     Secs,
+    /// Milliseconds of a response time (`12 ms`, `1.50 s`); a column of them is left out
+    /// when none of the rows shown has one (the format logs none).
+    Millis,
     /// A conversion value.
     Money,
     /// Bytes in binary units.
@@ -802,6 +805,7 @@ const BEHAVIOUR: &[View] = &[
             Col("exit_rate", "exit rate", Fmt::Pct),
             Col("bounce_rate", "bounce", Fmt::Pct),
             Col("avg_time_on_page_s", "time on page", Fmt::Secs),
+            Col("avg_response_ms", "response", Fmt::Millis),
         ],
         pick: Pick::FirstNonZero("page_views"),
         wide: true,
@@ -1114,7 +1118,8 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
     }
     let reader = read_table(dir, v.table, &names, limit)?;
     let total = reader.rows;
-    let mut rows: VecDeque<String> = VecDeque::new();
+    // Each row's cells, and for each column whether a shown row has a value in it.
+    let mut rows: VecDeque<(Vec<String>, Vec<bool>)> = VecDeque::new();
     for batch in reader {
         let batch = batch?;
         let columns: Vec<_> = v
@@ -1130,12 +1135,15 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
             if nonzero.is_some_and(|c| int(&batch, c, row) <= 0) {
                 continue;
             }
-            let mut tr = String::from("<tr>");
+            let (mut cells, mut valued) = (Vec::new(), Vec::new());
             for (col, column) in v.cols.iter().zip(&columns) {
-                push_cell(&mut tr, col.2, &value(column.as_ref(), row));
+                let value = value(column.as_ref(), row);
+                valued.push(!matches!(value, Value::Null));
+                let mut td = String::new();
+                push_cell(&mut td, col.2, &value);
+                cells.push(td);
             }
-            tr.push_str("</tr>");
-            rows.push_back(tr);
+            rows.push_back((cells, valued));
             if rows.len() > top {
                 rows.pop_front();
             }
@@ -1163,8 +1171,27 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
         out.push_str("<p class=\"empty\">None.</p></div>");
         return Ok(());
     }
-    let heads: Vec<(&str, bool)> = v.cols.iter().map(|c| (c.1, c.2.numeric())).collect();
-    data_table(out, &heads, rows.make_contiguous());
+    let shown: Vec<bool> = (0..v.cols.len())
+        .map(|i| !matches!(v.cols[i].2, Fmt::Millis) || rows.iter().any(|(_, valued)| valued[i]))
+        .collect();
+    let heads: Vec<(&str, bool)> = v
+        .cols
+        .iter()
+        .zip(&shown)
+        .filter(|(_, shown)| **shown)
+        .map(|(c, _)| (c.1, c.2.numeric()))
+        .collect();
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(cells, _)| {
+            let kept = cells.iter().zip(&shown).filter(|(_, shown)| **shown);
+            let mut tr = String::from("<tr>");
+            kept.for_each(|(td, _)| tr.push_str(td));
+            tr.push_str("</tr>");
+            tr
+        })
+        .collect();
+    data_table(out, &heads, &rows);
     let _ = write!(
         out,
         "<p class=\"more\">{} of {} rows; all in <code>{}.parquet</code>.</p></div>",
@@ -1219,10 +1246,11 @@ fn push_cell(out: &mut String, fmt: Fmt, v: &Value<'_>) {
         (Fmt::Flag(yes, no), Value::Bool(b)) => {
             let _ = write!(out, "<td>{}</td>", if *b { yes } else { no });
         }
-        (Fmt::Secs | Fmt::Bytes, v) => {
+        (Fmt::Secs | Fmt::Bytes | Fmt::Millis, v) => {
             let n = number(v);
             let shown = match fmt {
                 Fmt::Secs => duration(n),
+                Fmt::Millis => millis(n),
                 _ => n.map_or("–".into(), |n| bytes(n as u64)),
             };
             match n {

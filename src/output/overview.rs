@@ -490,6 +490,17 @@ pub fn duration(seconds: Option<f64>) -> String {
     }
 }
 
+/// Milliseconds as `12 ms` (`0.4 ms` under ten) or, from a second, `1.50 s`; `–` when there
+/// are none.
+pub fn millis(ms: Option<f64>) -> String {
+    match ms {
+        None => "–".into(),
+        Some(ms) if ms < 10.0 => format!("{ms:.1} ms"),
+        Some(ms) if ms < 999.5 => format!("{ms:.0} ms"),
+        Some(ms) => format!("{:.2} s", ms / 1000.0),
+    }
+}
+
 /// A conversion value with two decimals and thousands separators: "1,234.50".
 pub fn money(v: f64) -> String {
     let cents = (v.abs() * 100.0).round() as u64;
@@ -551,6 +562,12 @@ mod tests {
         assert_eq!(duration(Some(75.4)), "1m 15s");
         assert_eq!(duration(Some(3725.0)), "1h 02m");
         assert_eq!(pct(Some(0.4567)), "45.7%");
+        assert_eq!(millis(Some(0.7535)), "0.8 ms");
+        assert_eq!(millis(Some(80.0)), "80 ms");
+        assert_eq!(millis(Some(999.4)), "999 ms");
+        assert_eq!(millis(Some(999.6)), "1.00 s");
+        assert_eq!(millis(Some(1500.0)), "1.50 s");
+        assert_eq!(millis(None), "–");
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("ab", 4), "ab  ");
         // Wide characters take two columns: the cut and the padding count columns.

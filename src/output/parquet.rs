@@ -383,6 +383,8 @@ fn pages(p: &[PageRow]) -> Table {
         .count("bounces", p.iter().map(|r| r.bounces))
         .opt_float("bounce_rate", p.iter().map(|r| r.bounce_rate))
         .opt_float("avg_time_on_page_s", p.iter().map(|r| r.avg_time_on_page_s))
+        .opt_float("avg_response_ms", p.iter().map(|r| r.avg_response_ms))
+        .opt_float("max_response_ms", p.iter().map(|r| r.max_response_ms))
 }
 
 fn exit_pages(x: &[ExitRow]) -> Table {

@@ -509,10 +509,14 @@ fn read_partition(report: Report, dir: &Path, mut accs: Accs) -> Result<Accs> {
                 KeyKind::Bool => column::<BooleanArray>(&batch, name, &path).map(KeyColumn::Bool),
             })
             .collect::<Result<_>>()?;
-        let counts: Vec<&Int64Array> = report
+        // A count column newer than the partition's layout is absent: nothing to add.
+        let counts: Vec<Option<&Int64Array>> = report
             .counts()
             .iter()
-            .map(|&(name, _)| column::<Int64Array>(&batch, name, &path))
+            .map(|&(name, _)| match batch.column_by_name(name) {
+                None if super::LAYOUT_6_COUNTS.contains(&name) => Ok(None),
+                _ => column::<Int64Array>(&batch, name, &path).map(Some),
+            })
             .collect::<Result<_>>()?;
         let sketches = if report.has_visitors() {
             Some(column::<BinaryArray>(&batch, "visitors_hll", &path)?)
@@ -528,7 +532,9 @@ fn read_partition(report: Report, dir: &Path, mut accs: Accs) -> Result<Accs> {
             let key: Key = keys.iter().map(|c| c.get(i)).collect();
             let acc = accs.entry(key).or_insert_with(|| Acc::new(report));
             for (c, column) in counts.iter().enumerate() {
-                acc.add(report, c, column.value(i));
+                if let Some(column) = column {
+                    acc.add(report, c, column.value(i));
+                }
             }
             if let (Some(sketches), Some(union)) = (sketches, &mut acc.visitors) {
                 let sketch = HllSketch::deserialize(sketches.value(i))
@@ -812,6 +818,9 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
                 entry_duration_ms: 0,
                 timed_views: c("timed_views"),
                 time_on_page_ms: c("time_on_page_ms"),
+                response_hits: c("response_hits"),
+                response_us: c("response_us"),
+                max_response_us: c("max_response_us"),
             };
             (text(&k, 0), counts)
         })

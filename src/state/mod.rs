@@ -74,8 +74,13 @@ pub const LOCK: &str = ".accesslens.lock";
 /// tables counted from hits, `summary`, the user-agent tables and `totals.search_sessions`;
 /// version 4 `visits` and `visitor_hits`, from which `merge` computes the reports of a
 /// visitor's whole history (see [`history`]); version 5 each session's page views in
-/// `visits`, from which `merge` computes `paths` and `transitions`.
-pub const LAYOUT: u32 = 5;
+/// `visits`, from which `merge` computes `paths` and `transitions`; version 6 the pages'
+/// response times ([`LAYOUT_6_COUNTS`]).
+pub const LAYOUT: u32 = 6;
+
+/// The count columns layout 6 added (to `pages`): a partition of an older layout has none,
+/// which `merge` reads as no hit with a logged response time.
+pub const LAYOUT_6_COUNTS: [&str; 3] = ["response_hits", "response_us", "max_response_us"];
 
 /// The oldest layout with `visits` and `visitor_hits`.
 pub const HISTORY_MIN_LAYOUT: u32 = 4;
@@ -374,6 +379,9 @@ impl Report {
                 ("bounces", Sum),
                 ("timed_views", Sum),
                 ("time_on_page_ms", Sum),
+                ("response_hits", Sum),
+                ("response_us", Sum),
+                ("max_response_us", Max),
             ],
             Report::Errors => &[("hits", Sum), ("referred_hits", Sum)],
             Report::ErrorReferrers | Report::ErrorChannels => &[("hits", Sum)],
@@ -915,6 +923,9 @@ fn hit_rows(
                         c(n.bounces),
                         c(n.timed_views),
                         c(n.time_on_page_ms),
+                        c(n.response_hits),
+                        c(n.response_us),
+                        c(n.max_response_us),
                     ],
                     Some(&v.visitors),
                 )
