@@ -198,6 +198,13 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "KEY")]
     pub visitor_key: Option<String>,
 
+    /// Where a hit's client address comes from [default: remote]: `remote`, the address the
+    /// server logged as its peer; `forwarded-for`, the first address of the X-Forwarded-For
+    /// header where the format logs it and it holds one (a server behind a load balancer or
+    /// CDN logs the balancer as its peer), else the remote address.
+    #[arg(long, value_enum, value_name = "FROM")]
+    pub client_ip: Option<ClientIpArg>,
+
     /// Your own site's domain (repeatable, or comma-separated). Referrers from it or its
     /// subdomains are internal navigation, never a traffic source.
     #[arg(long = "site-domain", value_name = "DOMAIN", value_delimiter = ',')]
@@ -409,6 +416,14 @@ impl FormatArg {
             FormatArg::Haproxy => Format::Haproxy,
         })
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientIpArg {
+    /// The address the server logged as its peer.
+    Remote,
+    /// The first X-Forwarded-For address, where there is one.
+    ForwardedFor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

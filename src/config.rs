@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use crate::aggregate::attribution::AttributionRules;
 use crate::aggregate::journeys::{self, JourneyRules};
-use crate::cli::{AnalyzeArgs, EmitArg, FormatArg, SessionsArg};
+use crate::cli::{AnalyzeArgs, ClientIpArg, EmitArg, FormatArg, SessionsArg};
 use crate::enrich::goals::{Goal, Goals};
 use crate::enrich::text::Legacy;
-use crate::enrich::{EnrichRules, PathRules, SiteDomains, SiteSearch, VisitorKey};
+use crate::enrich::{ClientIp, EnrichRules, PathRules, SiteDomains, SiteSearch, VisitorKey};
 use crate::error::{Error, Result};
 use crate::ingest::IngestOptions;
 use crate::input::{ReadOptions, Source};
@@ -75,6 +75,7 @@ struct FileConfig {
     tz: Option<String>,
     log_format: Option<String>,
     visitor_key: Option<String>,
+    client_ip: Option<String>,
     site_domains: Option<Vec<String>>,
     sessions: Option<String>,
     session_timeout: Option<String>,
@@ -279,6 +280,23 @@ impl Config {
                 parse_offset_min(text).map_err(|reason| invalid("--tz", from_cli, text, reason))?,
             ),
             None => None,
+        };
+
+        let client_ip = match (args.client_ip, &file.client_ip) {
+            (Some(c), _) => c,
+            (None, Some(text)) => ClientIpArg::from_str(text, true).map_err(|_| {
+                invalid(
+                    "--client-ip",
+                    false,
+                    text,
+                    "expected remote or forwarded-for".into(),
+                )
+            })?,
+            (None, None) => ClientIpArg::Remote,
+        };
+        let client_ip = match client_ip {
+            ClientIpArg::Remote => ClientIp::Remote,
+            ClientIpArg::ForwardedFor => ClientIp::ForwardedFor,
         };
 
         let preset = match (args.sessions, &file.sessions) {
@@ -517,6 +535,7 @@ impl Config {
                 format,
                 custom,
                 visitor_key,
+                client_ip,
                 read: ReadOptions {
                     window_size: args.window_size.unwrap_or(DEFAULT_WINDOW),
                     mmap: !args.no_mmap,
@@ -553,6 +572,7 @@ fn config_key(flag: &'static str) -> &'static str {
         "--format" => "format",
         "--log-format" => "log_format",
         "--visitor-key" => "visitor_key",
+        "--client-ip" => "client_ip",
         "--sessions" => "sessions",
         "--session-timeout" => "session_timeout",
         "--goal" => "goals",
@@ -1030,6 +1050,20 @@ mod tests {
         let c = config(&["--format", "nginx", "--visitor-key", "ip"], Some(file)).unwrap();
         assert_eq!(c.ingest.format, Some(Format::Nginx));
         assert!(c.ingest.custom.is_none());
+        assert_eq!(c.ingest.client_ip, ClientIp::Remote);
+        // Where clients come from: the file's setting, the command line winning.
+        let forwarded = "client_ip = \"forwarded-for\"\n";
+        let c = config(&[], Some(forwarded)).unwrap();
+        assert_eq!(c.ingest.client_ip, ClientIp::ForwardedFor);
+        let c = config(&["--client-ip", "remote"], Some(forwarded)).unwrap();
+        assert_eq!(c.ingest.client_ip, ClientIp::Remote);
+        let err = config(&[], Some("client_ip = \"xff\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("client_ip") && err.contains("forwarded-for"),
+            "{err}"
+        );
         let err = config(&[], Some("log_format = '%h %t'\n"))
             .unwrap_err()
             .to_string();

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::enrich::{ChunkHits, Dictionaries, SharedDictionaries, VisitorKey};
+use crate::enrich::{ChunkHits, ClientIp, Dictionaries, SharedDictionaries, VisitorKey};
 use crate::error::{Error, Result};
 use crate::input::{OpenInput, ReadOptions, Source, split_chunks};
 use crate::output::progress::Progress;
@@ -48,6 +48,8 @@ pub struct FileStats {
     pub malformed: u64,
     /// Lines that parsed but fall outside `--since`/`--until` (neither hits nor malformed).
     pub out_of_range: u64,
+    /// Hits whose client is their X-Forwarded-For address (`--client-ip forwarded-for`).
+    pub forwarded_clients: u64,
     /// The input's content fingerprint (`None` for standard input).
     pub fingerprint: Option<String>,
     /// The format the input was read as.
@@ -76,6 +78,8 @@ pub struct IngestOptions {
     pub custom: Option<Arc<CustomFormat>>,
     /// What tells visitors apart.
     pub visitor_key: VisitorKey,
+    /// Where a hit's client address comes from.
+    pub client_ip: ClientIp,
     pub read: ReadOptions,
     /// Chunk size in bytes; `None` adapts it to the window and the thread count.
     pub chunk_size: Option<usize>,
@@ -277,6 +281,7 @@ fn ingest_one(
         hits: 0,
         malformed: 0,
         out_of_range: 0,
+        forwarded_clients: 0,
         fingerprint: input.fingerprint.clone(),
         format: options.format.unwrap_or_default(),
         detected: None,
@@ -352,6 +357,7 @@ fn ingest_one(
             stats.hits += chunk.hits;
             stats.malformed += chunk.malformed;
             stats.out_of_range += chunk.out_of_range;
+            stats.forwarded_clients += chunk.forwarded_clients;
         }
         progress.inc(window.len() as u64);
         shards.spill_error()
@@ -384,6 +390,7 @@ struct ChunkStats {
     hits: u64,
     malformed: u64,
     out_of_range: u64,
+    forwarded_clients: u64,
     samples: Vec<(u64, Malformed, String)>,
 }
 
@@ -399,7 +406,7 @@ fn parse_chunk(
     // The default format gets a loop of its own, with its scanner inlined into it: the
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
-    let (range, key) = (options.range, options.visitor_key);
+    let (range, key) = (options.range, (options.visitor_key, options.client_ip));
     let clock = parser.format().clock();
     match (parser.format(), options.tz) {
         (Format::Combined, _) => parse_lines(chunk, input, range, key, dicts, shards, |line| {
@@ -427,13 +434,13 @@ fn parse_lines<'a>(
     chunk: &'a [u8],
     input: u32,
     range: TimeRange,
-    visitor_key: VisitorKey,
+    (visitor_key, client_ip): (VisitorKey, ClientIp),
     dicts: &SharedDictionaries,
     shards: &Shards,
     mut parse: impl FnMut(&'a [u8]) -> Result<Parsed<'a>, Malformed>,
 ) -> ChunkStats {
     let mut stats = ChunkStats::default();
-    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key);
+    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key).client_ip(client_ip);
     for line in parse::lines(chunk) {
         stats.lines += 1;
         match parse(line) {
@@ -450,6 +457,7 @@ fn parse_lines<'a>(
         }
     }
     stats.hits = hits.len() as u64;
+    stats.forwarded_clients = hits.forwarded_clients();
     shards.add(hits.into_global(dicts), input);
     stats
 }

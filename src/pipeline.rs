@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::aggregate::{self, Reports, traffic::ReadTotals};
 use crate::config::Config;
-use crate::enrich::{Lookups, VisitorKey};
+use crate::enrich::{ClientIp, Lookups, VisitorKey};
 use crate::error::{Error, Result};
 use crate::ingest::{self, FileStats, MalformedSample};
 use crate::output::parquet::Purpose;
@@ -244,6 +244,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
 
     let mut warnings = continuation.warnings;
     warnings.extend(no_agent_warning(&reports));
+    warnings.extend(no_forwarded_warning(config, &ingested.files));
     Ok(Outcome {
         reports,
         files: ingested.files,
@@ -271,6 +272,20 @@ fn no_agent_warning(reports: &Reports) -> Option<String> {
         "no hit has a user agent (a common-format log has none), and a hit without one \
          counts as a bot: there are no visitors, sessions or channels to report; log the \
          User-Agent and Referer headers (Apache's or nginx's combined format) to get them"
+            .to_owned()
+    })
+}
+
+/// With `--client-ip forwarded-for`, when no hit had an X-Forwarded-For address: says that
+/// every client is the logged peer, as without the option.
+fn no_forwarded_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Option<String> {
+    let hits: u64 = files.iter().map(|f| f.hits).sum();
+    let forwarded: u64 = files.iter().map(|f| f.forwarded_clients).sum();
+    (config.ingest.client_ip == ClientIp::ForwardedFor && hits > 0 && forwarded == 0).then(|| {
+        "--client-ip forwarded-for: no hit has an X-Forwarded-For address (the format does \
+         not log the header, or every line's is empty), so every client is the address the \
+         server logged; log it (nginx: \"$http_x_forwarded_for\", Apache: \
+         \"%{X-Forwarded-For}i\") with --log-format"
             .to_owned()
     })
 }
@@ -482,9 +497,17 @@ fn time_range(first: Option<i64>, last: Option<i64>) -> String {
     }
 }
 
-/// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`) and how its hash
-/// is computed.
+/// The visitor key in force (`ip+user_agent`, `ip`, `user`, `cookie:NAME`, followed by
+/// ` (ip: X-Forwarded-For)` with `--client-ip forwarded-for`) and how its hash is computed.
 fn visitor_key_definition(config: &Config) -> (String, &'static str) {
+    let (key, hash) = visitor_key_alone(config);
+    match config.ingest.client_ip {
+        ClientIp::Remote => (key, hash),
+        ClientIp::ForwardedFor => (format!("{key} (ip: X-Forwarded-For)"), hash),
+    }
+}
+
+fn visitor_key_alone(config: &Config) -> (String, &'static str) {
     const IP_UA: &str = "xxh64 seed 42 of ip + ' ' + user_agent";
     match config.ingest.visitor_key {
         VisitorKey::IpUserAgent => ("ip+user_agent".into(), IP_UA),

@@ -310,3 +310,91 @@ fn an_nginx_json_format_with_escape_json() {
     let rows = duckdb_rows(&out, "select bot, hits from '{out}/robots.parquet'");
     assert_eq!(rows, [["curl", "1"]]);
 }
+
+/// nginx's default `main` format behind a load balancer (10.0.0.1): every line's peer is the
+/// balancer, the visitors are in X-Forwarded-For.
+#[test]
+fn client_ip_forwarded_for_tells_visitors_behind_a_balancer_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |second: u32, path: &str, forwarded: &str| {
+        format!(
+            "10.0.0.1 - - [10/Oct/2026:10:00:{second:02} +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"{forwarded}\"\n"
+        )
+    };
+    let log = [
+        line(0, "/", "203.0.113.7, 10.0.0.2"),
+        line(10, "/", "198.51.100.9"),
+        // No address: the peer's.
+        line(20, "/", "-"),
+        line(30, "/x", "unknown"),
+        line(40, "/", "[2001:db8::1]:443"),
+        line(50, "/y", "203.0.113.7"),
+    ]
+    .concat();
+    let log = write_file(dir.path(), "access.log", log.as_bytes());
+    let format = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
+    let summary = "select visitors, sessions, page_views from '{out}/summary.parquet'";
+
+    let out = dir.path().join("remote");
+    analyze(&[&log], &out, &["--log-format", format]);
+    assert_eq!(duckdb_rows(&out, summary), [["1", "1", "6"]]);
+
+    let out = dir.path().join("forwarded");
+    let output = analyze(
+        &[&log],
+        &out,
+        &[
+            "--log-format",
+            format,
+            "--client-ip",
+            "forwarded-for",
+            "--emit",
+            "hits",
+        ],
+    );
+    assert!(output.stderr.is_empty(), "{output:?}");
+    assert_eq!(duckdb_rows(&out, summary), [["4", "4", "6"]]);
+    let clients = duckdb_rows(
+        &out,
+        "select client, count(*) from read_parquet('{out}/hits/*/*.parquet') group by client order by client",
+    );
+    let want = [
+        ["10.0.0.1", "2"],
+        ["198.51.100.9", "1"],
+        ["2001:db8::1", "1"],
+        ["203.0.113.7", "2"],
+    ];
+    assert_eq!(clients, want.map(|r| r.map(str::to_owned).to_vec()));
+    let key = duckdb_value(
+        &out,
+        "select json_extract_string(decode(value), '$.visitor_key') \
+         from parquet_kv_metadata('{out}/summary.parquet') where decode(key) = 'accesslens.definitions'",
+    );
+    assert_eq!(key, "ip+user_agent (ip: X-Forwarded-For)");
+
+    // A format without the header: said, and every client is the peer.
+    let combined = write_file(
+        dir.path(),
+        "combined.log",
+        format!(
+            "10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\"\n"
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("combined");
+    let output = run(&[
+        "analyze",
+        combined.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--client-ip",
+        "forwarded-for",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no hit has an X-Forwarded-For address"),
+        "{stderr}"
+    );
+    assert_eq!(duckdb_rows(&out, summary), [["1", "1", "1"]]);
+}

@@ -198,4 +198,16 @@ fn hosts_and_response_times_are_kept_as_logged() {
         &format!("select count(host), list(response_time_us order by ts) from {HITS}"),
     );
     assert_eq!(rows, [["0", "[12000, 1500000]"]]);
+
+    // Caddy keeps the Host header's port: the column does not.
+    let caddy = write_file(
+        dir.path(),
+        "caddy.log",
+        br#"{"ts":1791640536.25,"request":{"client_ip":"203.0.113.7","proto":"HTTP/1.1","method":"GET","host":"Shop.Example:8443","uri":"/","headers":{"User-Agent":["curl/8.5.0"]}},"duration":0.5,"size":1,"status":200}
+"#,
+    );
+    let out = dir.path().join("caddy");
+    analyze(&[&caddy], &out, &["--emit", "hits", "--format", "caddy"]);
+    let rows = duckdb_rows(&out, &format!("select host, response_time_us from {HITS}"));
+    assert_eq!(rows, [["shop.example", "500000"]]);
 }

@@ -390,4 +390,22 @@ fn response_times_show_where_the_log_has_them() {
         page.contains("<td class=\"n\" data-v=\"1500\">1.50 s</td>"),
         "/slow"
     );
+
+    // Reports written before pages had response times render without the column.
+    let pages = out.join("pages.parquet");
+    let script = "import sys, pyarrow.parquet as pq\n\
+                  t = pq.read_table(sys.argv[1])\n\
+                  pq.write_table(t.drop_columns(['avg_response_ms', 'max_response_ms']), sys.argv[1], compression='zstd')";
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .arg(&pages)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let again = dir.path().join("again.html");
+    let page = report(&out, &again, "50");
+    assert!(
+        !page.contains(head) && page.contains("<td>/slow</td>"),
+        "{page}"
+    );
 }

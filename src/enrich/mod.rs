@@ -1,8 +1,8 @@
 //! Enrich: borrowed line fields → compact hit records holding ids, and the classification of
 //! each distinct value.
 //!
-//! While chunks are parsed, every line's request, referrer, user agent and client are
-//! interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
+//! While chunks are parsed, every line's request, referrer, user agent, client and virtual
+//! host are interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
 //! all input is read, [`Lookups::build`] classifies each *distinct* value once: requests into
 //! method/path/kind, referrers into host/internal, user agents into browser/OS/device/bot,
 //! visitor keys into their XXH64 hash. Later stages look these up by id.
@@ -92,6 +92,39 @@ pub fn visitor_hash(client: &[u8], user_agent: &[u8]) -> u64 {
     h.update(b" ");
     h.update(user_agent);
     h.digest()
+}
+
+/// Where a hit's client address comes from (`--client-ip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientIp {
+    /// The address the server logged as its peer.
+    #[default]
+    Remote,
+    /// The first address of the X-Forwarded-For header, where the format logs one and it
+    /// holds an address; the peer's otherwise.
+    ForwardedFor,
+}
+
+/// The client address an X-Forwarded-For value names: its first (leftmost, the original
+/// client's) element, without a port (`203.0.113.7:4711`, `[2001:db8::1]:443`); `None`
+/// when that is not an IP address (empty, `-`, `unknown`, a name).
+pub fn forwarded_client(value: &[u8]) -> Option<&[u8]> {
+    let end = memchr::memchr(b',', value).unwrap_or(value.len());
+    let first = value[..end].trim_ascii();
+    let address = match first.strip_prefix(b"[") {
+        Some(inside) => &inside[..inside.iter().position(|&b| b == b']')?],
+        None => match first.iter().filter(|&&b| b == b':').count() {
+            1 => &first[..first.iter().position(|&b| b == b':')?],
+            _ => first,
+        },
+    };
+    let ipv4 = address.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && address.iter().filter(|&&b| b == b'.').count() == 3;
+    let ipv6 = address.contains(&b':')
+        && address
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+    ((ipv4 || ipv6) && (2..=45).contains(&address.len())).then_some(address)
 }
 
 /// What identifies a visitor (`--visitor-key`).
@@ -304,6 +337,9 @@ pub struct ChunkHits<'a> {
     scratch: Vec<u8>,
     visitors: VisitorTable,
     key: VisitorKey,
+    client_ip: ClientIp,
+    /// Hits whose client came from X-Forwarded-For.
+    forwarded: u64,
     hits: Vec<Hit>,
 }
 
@@ -325,10 +361,27 @@ impl<'a> ChunkHits<'a> {
         }
     }
 
+    /// The same, with clients taken from `client_ip`.
+    pub fn client_ip(self, client_ip: ClientIp) -> Self {
+        ChunkHits { client_ip, ..self }
+    }
+
+    /// Hits whose client came from X-Forwarded-For so far.
+    pub fn forwarded_clients(&self) -> u64 {
+        self.forwarded
+    }
+
     /// Records one parsed line.
     #[inline]
     pub fn push(&mut self, line: &LogLine<'a>) {
-        let client = self.clients.intern(line.client);
+        let mut client = line.client;
+        if self.client_ip == ClientIp::ForwardedFor
+            && let Some(forwarded) = forwarded_client(line.forwarded_for)
+        {
+            client = forwarded;
+            self.forwarded += 1;
+        }
+        let client = self.clients.intern(client);
         let agent = match line.coding {
             TextCoding::AsLogged => self.agents.intern(line.user_agent),
             coding => {
@@ -508,6 +561,34 @@ fn merge(shared: &Mutex<Interner>, borrowed: &LocalInterner<'_>, owned: &Interne
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_client_is_the_first_address() {
+        let cases: [(&[u8], Option<&[u8]>); 14] = [
+            (b"203.0.113.7", Some(b"203.0.113.7")),
+            (b"203.0.113.7, 10.0.0.1, 10.0.0.2", Some(b"203.0.113.7")),
+            (b" 203.0.113.7 ,10.0.0.1", Some(b"203.0.113.7")),
+            (b"203.0.113.7:4711", Some(b"203.0.113.7")),
+            (b"2001:db8::1", Some(b"2001:db8::1")),
+            (b"[2001:db8::1]:443, 10.0.0.1", Some(b"2001:db8::1")),
+            (b"::ffff:203.0.113.7", Some(b"::ffff:203.0.113.7")),
+            (b"", None),
+            (b"-", None),
+            (b"unknown, 203.0.113.7", None),
+            (b"shop.example", None),
+            (b"1.2.3", None),
+            (b"[2001:db8::1", None),
+            (b"203.0.113.7<script>", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(
+                forwarded_client(value),
+                want,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
 
     #[test]
     fn hit_is_40_bytes() {

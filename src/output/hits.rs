@@ -99,8 +99,10 @@ pub fn write(
     let vhosts: Vec<Text> = (0..source.dicts.vhosts.len() as u32)
         .map(|id| {
             let raw = source.dicts.vhosts.get(id);
-            // Host names are case-insensitive: one spelling, as URLs have.
-            let text = crate::enrich::text::display(raw, Default::default());
+            // Host names are case-insensitive: one spelling, as URLs have; and without the
+            // port some formats keep (a W3C cs-host, Caddy's request.host).
+            let host = crate::parse::strip_port(raw);
+            let text = crate::enrich::text::display(host, Default::default());
             Text::from(text.to_ascii_lowercase())
         })
         .collect();

@@ -494,6 +494,10 @@ fn has_table(dir: &Path, name: &str) -> bool {
     dir.join(format!("{name}.parquet")).is_file()
 }
 
+fn has_column(dir: &Path, table: &str, column: &str) -> bool {
+    super::parquet::has_column(dir, table, column)
+}
+
 /// The note of a card whose table the directory does not hold.
 fn absent(out: &mut String, table: &str) {
     let _ = write!(
@@ -1107,7 +1111,13 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
         out.push_str("</div>");
         return Ok(());
     }
-    let mut names: Vec<&str> = v.cols.iter().map(|c| c.0).collect();
+    // A response-time column is newer than the tables of older versions: left out there.
+    let cols: Vec<&Col> = v
+        .cols
+        .iter()
+        .filter(|c| !matches!(c.2, Fmt::Millis) || has_column(dir, v.table, c.0))
+        .collect();
+    let mut names: Vec<&str> = cols.iter().map(|c| c.0).collect();
     let (limit, nonzero, last) = match v.pick {
         Pick::First => (Some(top), None, false),
         Pick::FirstNonZero(c) => (Some(top), Some(c), false),
@@ -1122,8 +1132,7 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
     let mut rows: VecDeque<(Vec<String>, Vec<bool>)> = VecDeque::new();
     for batch in reader {
         let batch = batch?;
-        let columns: Vec<_> = v
-            .cols
+        let columns: Vec<_> = cols
             .iter()
             .map(|c| {
                 batch
@@ -1136,7 +1145,7 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
                 continue;
             }
             let (mut cells, mut valued) = (Vec::new(), Vec::new());
-            for (col, column) in v.cols.iter().zip(&columns) {
+            for (col, column) in cols.iter().zip(&columns) {
                 let value = value(column.as_ref(), row);
                 valued.push(!matches!(value, Value::Null));
                 let mut td = String::new();
@@ -1171,11 +1180,10 @@ fn view(out: &mut String, dir: &Path, v: &View, top: usize) -> Result<()> {
         out.push_str("<p class=\"empty\">None.</p></div>");
         return Ok(());
     }
-    let shown: Vec<bool> = (0..v.cols.len())
-        .map(|i| !matches!(v.cols[i].2, Fmt::Millis) || rows.iter().any(|(_, valued)| valued[i]))
+    let shown: Vec<bool> = (0..cols.len())
+        .map(|i| !matches!(cols[i].2, Fmt::Millis) || rows.iter().any(|(_, valued)| valued[i]))
         .collect();
-    let heads: Vec<(&str, bool)> = v
-        .cols
+    let heads: Vec<(&str, bool)> = cols
         .iter()
         .zip(&shown)
         .filter(|(_, shown)| **shown)

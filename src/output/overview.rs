@@ -495,7 +495,7 @@ pub fn duration(seconds: Option<f64>) -> String {
 pub fn millis(ms: Option<f64>) -> String {
     match ms {
         None => "–".into(),
-        Some(ms) if ms < 10.0 => format!("{ms:.1} ms"),
+        Some(ms) if ms < 9.95 => format!("{ms:.1} ms"),
         Some(ms) if ms < 999.5 => format!("{ms:.0} ms"),
         Some(ms) => format!("{:.2} s", ms / 1000.0),
     }
@@ -563,6 +563,7 @@ mod tests {
         assert_eq!(duration(Some(3725.0)), "1h 02m");
         assert_eq!(pct(Some(0.4567)), "45.7%");
         assert_eq!(millis(Some(0.7535)), "0.8 ms");
+        assert_eq!(millis(Some(9.96)), "10 ms");
         assert_eq!(millis(Some(80.0)), "80 ms");
         assert_eq!(millis(Some(999.4)), "999 ms");
         assert_eq!(millis(Some(999.6)), "1.00 s");

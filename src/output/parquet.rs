@@ -1026,6 +1026,15 @@ impl Iterator for TableReader {
     }
 }
 
+/// Whether `dir/<name>.parquet` has a column `column` (reads its footer only); false when it
+/// cannot be read.
+pub fn has_column(dir: &Path, name: &str, column: &str) -> bool {
+    File::open(dir.join(format!("{name}.parquet")))
+        .ok()
+        .and_then(|file| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).ok())
+        .is_some_and(|m| m.schema().field_with_name(column).is_ok())
+}
+
 /// Opens `dir/<name>.parquet` to read `columns` (all of them when empty) of its first `limit`
 /// rows (all when `None`). Pages that hold no asked-for column and rows past the limit are
 /// never decoded, so reading the top rows of a table of millions of sessions stays cheap.

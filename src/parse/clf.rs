@@ -77,7 +77,7 @@ pub(super) fn ends_after_size(line: &[u8], vhost: bool) -> bool {
 
 /// `host:port` → `host` (a name or IPv4 address; `[IPv6]:port` → the address without
 /// brackets; a bare IPv6 address is left whole).
-pub(super) fn strip_port(host: &[u8]) -> &[u8] {
+pub fn strip_port(host: &[u8]) -> &[u8] {
     // `[2001:db8::1]:443` → `2001:db8::1`, as clients are kept.
     if let Some(inside) = host.strip_prefix(b"[")
         && let Some(end) = inside.iter().position(|&b| b == b']')

@@ -452,9 +452,10 @@ fn merge_report(report: Report, partitions: &[Partition]) -> Result<Accs> {
     partitions
         .par_iter()
         .try_fold(Accs::default, |accs, p| {
-            let accs = read_partition(report, &p.dir, accs)?;
+            let layout = p.manifest.accesslens_state;
+            let accs = read_partition(report, &p.dir, layout, accs)?;
             if p.open_counted && report.open() {
-                read_partition(report, &p.dir.join(super::carry::OPEN_DIR), accs)
+                read_partition(report, &p.dir.join(super::carry::OPEN_DIR), layout, accs)
             } else {
                 Ok(accs)
             }
@@ -492,7 +493,8 @@ pub(super) fn column<'a, T: 'static>(
 }
 
 /// Adds a partition's rows of `report` to `accs`.
-fn read_partition(report: Report, dir: &Path, mut accs: Accs) -> Result<Accs> {
+/// `layout` is the partition's: a count column newer than it is absent.
+fn read_partition(report: Report, dir: &Path, layout: u32, mut accs: Accs) -> Result<Accs> {
     let path = dir.join(format!("{}.parquet", report.name()));
     for batch in read_table(dir, report.name(), &[], None)? {
         let batch = batch?;
@@ -513,9 +515,12 @@ fn read_partition(report: Report, dir: &Path, mut accs: Accs) -> Result<Accs> {
         let counts: Vec<Option<&Int64Array>> = report
             .counts()
             .iter()
-            .map(|&(name, _)| match batch.column_by_name(name) {
-                None if super::LAYOUT_6_COUNTS.contains(&name) => Ok(None),
-                _ => column::<Int64Array>(&batch, name, &path).map(Some),
+            .map(|&(name, _)| {
+                if layout < 6 && super::LAYOUT_6_COUNTS.contains(&name) {
+                    Ok(None)
+                } else {
+                    column::<Int64Array>(&batch, name, &path).map(Some)
+                }
             })
             .collect::<Result<_>>()?;
         let sketches = if report.has_visitors() {
