@@ -369,7 +369,7 @@ pub enum FormatArg {
     Auto,
     /// Apache/Nginx combined: common plus "referrer" "user agent".
     Combined,
-    /// NCSA common: host ident user [time] "request" status bytes.
+    /// NCSA common: `host ident user [time] "request" status bytes`.
     Common,
     /// Combined with the virtual host first (Apache `%v:%p` or `%v`).
     Vcombined,

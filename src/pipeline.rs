@@ -276,18 +276,33 @@ fn no_agent_warning(reports: &Reports) -> Option<String> {
     })
 }
 
-/// With `--client-ip forwarded-for`, when no hit had an X-Forwarded-For address: says that
-/// every client is the logged peer, as without the option.
+/// With `--client-ip forwarded-for`, names the inputs where no hit had an X-Forwarded-For
+/// address: their clients are the logged peers, as without the option.
 fn no_forwarded_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Option<String> {
-    let hits: u64 = files.iter().map(|f| f.hits).sum();
-    let forwarded: u64 = files.iter().map(|f| f.forwarded_clients).sum();
-    (config.ingest.client_ip == ClientIp::ForwardedFor && hits > 0 && forwarded == 0).then(|| {
-        "--client-ip forwarded-for: no hit has an X-Forwarded-For address (the format does \
-         not log the header, or every line's is empty), so every client is the address the \
-         server logged; log it (nginx: \"$http_x_forwarded_for\", Apache: \
-         \"%{X-Forwarded-For}i\") with --log-format"
-            .to_owned()
-    })
+    if config.ingest.client_ip != ClientIp::ForwardedFor {
+        return None;
+    }
+    let without: Vec<&str> = files
+        .iter()
+        .filter(|f| f.hits > 0 && f.forwarded_clients == 0)
+        .map(|f| f.file.as_str())
+        .collect();
+    let which = match without.len() {
+        0 => return None,
+        n if n == files.len() => "no hit has".to_owned(),
+        1..=3 => format!("no hit of {} has", without.join(", ")),
+        n => format!(
+            "no hit of {} and {} more inputs has",
+            without[..3].join(", "),
+            n - 3
+        ),
+    };
+    Some(format!(
+        "--client-ip forwarded-for: {which} an X-Forwarded-For address (the format does not \
+         log the header, or no line's begins with an IP address), so their clients are the \
+         addresses the server logged; log the header (nginx: \"$http_x_forwarded_for\", \
+         Apache: \"%{{X-Forwarded-For}}i\", with --log-format)"
+    ))
 }
 
 /// Runs `merge`: reads the state partitions, merges them and writes the tables atomically.

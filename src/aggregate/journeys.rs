@@ -116,7 +116,7 @@ pub fn most_viewed<'a>(views: &[u64], text: impl Fn(u32) -> &'a str, max_pages: 
     ranked
 }
 
-/// A path sequence: named path ids, then [`NONE`].
+/// A path sequence: named path ids, then `NONE`.
 pub type PathKey = [u32; MAX_DEPTH];
 
 #[derive(Default)]
@@ -124,7 +124,7 @@ pub struct Journeys {
     pub paths: Keyed<PathKey>,
     /// Sessions that ended on the path's last step.
     pub path_exits: IdMap<PathKey, u64>,
-    /// (from, to) → count; [`BOUNDARY`] is the entrance as `from`, the exit as `to`.
+    /// (from, to) → count; `BOUNDARY` is the entrance as `from`, the exit as `to`.
     pub transitions: IdMap<(u32, u32), u64>,
 }
 

@@ -106,8 +106,9 @@ pub enum ClientIp {
 }
 
 /// The client address an X-Forwarded-For value names: its first (leftmost, the original
-/// client's) element, without a port (`203.0.113.7:4711`, `[2001:db8::1]:443`); `None`
-/// when that is not an IP address (empty, `-`, `unknown`, a name).
+/// client's) element, without a port (`203.0.113.7:4711`, `[2001:db8::1]:443`) or an IPv6
+/// zone (`fe80::1%eth0`); `None` when that is not an IP address (empty, `-`, `unknown`, a
+/// name, `999.1.1.1`). The address is kept as written.
 pub fn forwarded_client(value: &[u8]) -> Option<&[u8]> {
     let end = memchr::memchr(b',', value).unwrap_or(value.len());
     let first = value[..end].trim_ascii();
@@ -118,13 +119,15 @@ pub fn forwarded_client(value: &[u8]) -> Option<&[u8]> {
             _ => first,
         },
     };
-    let ipv4 = address.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-        && address.iter().filter(|&&b| b == b'.').count() == 3;
-    let ipv6 = address.contains(&b':')
-        && address
-            .iter()
-            .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
-    ((ipv4 || ipv6) && (2..=45).contains(&address.len())).then_some(address)
+    let address = match address.iter().position(|&b| b == b'%') {
+        Some(zone) => &address[..zone],
+        None => address,
+    };
+    std::str::from_utf8(address)
+        .ok()?
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|_| address)
 }
 
 /// What identifies a visitor (`--visitor-key`).
@@ -319,7 +322,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 ///
 /// Values a line holds as logged are interned borrowed. Values that must be put together
 /// (a request logged in parts) or decoded (an IIS or CloudFront user agent) are built in a
-/// reused buffer and interned into small owned dictionaries, whose ids carry [`COMPOSED`];
+/// reused buffer and interned into small owned dictionaries, whose ids carry `COMPOSED`;
 /// the merge into the run's dictionaries maps both kinds to one id space.
 #[derive(Default)]
 pub struct ChunkHits<'a> {
@@ -564,7 +567,17 @@ mod tests {
 
     #[test]
     fn forwarded_client_is_the_first_address() {
-        let cases: [(&[u8], Option<&[u8]>); 14] = [
+        let cases: [(&[u8], Option<&[u8]>); 24] = [
+            (b"fe80::1%eth0", Some(b"fe80::1")),
+            (b"::1", Some(b"::1")),
+            (b"999.1.1.1", None),
+            (b"1..2.3", None),
+            (b"...", None),
+            (b"::::", None),
+            (b"1.2.3.4:5:6", None),
+            (b"ab:cd:ef:01:23:45", None),
+            (b"[", None),
+            (b"[]", None),
             (b"203.0.113.7", Some(b"203.0.113.7")),
             (b"203.0.113.7, 10.0.0.1, 10.0.0.2", Some(b"203.0.113.7")),
             (b" 203.0.113.7 ,10.0.0.1", Some(b"203.0.113.7")),

@@ -5,7 +5,7 @@
 //! non-blank value (`/search?q=red+shoes`, WordPress' `/?s=red+shoes`). The term is
 //! percent-decoded (`+` is a space), decoded as UTF-8 (or the character set an `ie`, `oe` or
 //! `charset` parameter names), its whitespace collapsed, lower-cased and cut at
-//! [`MAX_KEYWORD_CHARS`](super::lookups::MAX_KEYWORD_CHARS) characters, so `Red  Shoes` and
+//! [`MAX_KEYWORD_CHARS`] characters, so `Red  Shoes` and
 //! `red shoes` are one term.
 
 use super::lookups::{MAX_KEYWORD_CHARS, clip_chars};

@@ -9,7 +9,7 @@
 //! same logs give the same bytes whatever the thread count or input order.
 //!
 //! Memory: on top of the hits themselves, one 16-byte reference per hit of a group of one
-//! date's buckets (groups are cut at [`GROUP_HITS`]), one batch of Arrow arrays, and one row
+//! date's buckets (groups are cut at `GROUP_HITS`), one batch of Arrow arrays, and one row
 //! group of encoded pages: dates are written one after the other.
 //!
 //! This module owns the row layout; Parquet encoding stays in `parquet.rs` and `table.rs`.
