@@ -199,6 +199,24 @@ fn hosts_and_response_times_are_kept_as_logged() {
     );
     assert_eq!(rows, [["0", "[12000, 1500000]"]]);
 
+    // vcombined's %v:%p: the port is dropped where the host is shown.
+    let out = dir.path().join("vcombined");
+    let vcombined = crate::util::fixture("formats/vcombined.log");
+    analyze(
+        &[&vcombined],
+        &out,
+        &["--emit", "hits", "--format", "vcombined"],
+    );
+    let rows = duckdb_rows(&out, &format!("select host from {HITS} order by ts"));
+    assert_eq!(
+        rows,
+        [
+            ["www.example.com"],
+            ["blog.example.com"],
+            ["www.example.com"]
+        ]
+    );
+
     // Caddy keeps the Host header's port: the column does not.
     let caddy = write_file(
         dir.path(),

@@ -8,7 +8,7 @@
 //! Load balancer lines of TCP listeners carry no HTTP request (`"- - - "`, status `-`):
 //! they are malformed with the reason "not an HTTP request".
 
-use super::clf::{dash_is_empty, number_field, seconds_to_us, strip_port};
+use super::clf::{dash_is_empty, number_field, seconds_to_us};
 use super::time::{parse_clf_time, parse_iso8601};
 use super::tokens::Tokens;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
@@ -156,7 +156,7 @@ fn without_port(field: &[u8]) -> &[u8] {
         .unwrap_or(host)
 }
 
-/// The host of an absolute request target (`GET https://shop.example:443/x HTTP/1.1`);
+/// The host (and port) of an absolute request target (`GET https://shop.example:443/x HTTP/1.1`);
 /// empty for a target in origin form, even one with a URL in its query
 /// (`GET /go?to=http://elsewhere/ HTTP/1.1`).
 fn target_host(request: &[u8]) -> &[u8] {
@@ -175,7 +175,7 @@ fn target_host(request: &[u8]) -> &[u8] {
         .iter()
         .position(|&b| matches!(b, b'/' | b'?' | b'#' | b' '))
         .unwrap_or(after.len());
-    strip_port(&after[..end])
+    &after[..end]
 }
 
 pub(super) fn three_digits(field: &[u8]) -> Result<u16, Malformed> {
@@ -206,12 +206,15 @@ mod tests {
         let cases: [(&[u8], &[u8]); 9] = [
             (
                 b"GET https://shop.example:443/x?id=3 HTTP/1.1",
-                b"shop.example",
+                b"shop.example:443",
             ),
             (b"GET http://shop.example/ HTTP/1.1", b"shop.example"),
-            (b"GET wss://live.example:443 HTTP/1.1", b"live.example"),
+            (b"GET wss://live.example:443 HTTP/1.1", b"live.example:443"),
             (b"GET http://shop.example?q=1 HTTP/1.1", b"shop.example"),
-            (b"GET http://[2001:db8::1]:80/x HTTP/1.1", b"2001:db8::1"),
+            (
+                b"GET http://[2001:db8::1]:80/x HTTP/1.1",
+                b"[2001:db8::1]:80",
+            ),
             (b"GET /go?to=http://elsewhere.example/ HTTP/1.1", b""),
             (b"GET ://nohost/ HTTP/1.1", b""),
             (b"GET", b""),

@@ -42,7 +42,7 @@ pub(super) fn parse_vhost(line: &[u8], combined: bool) -> Result<LogLine<'_>, Ma
         }
     }
     let (mut parsed, _) = parse_fields(rest, combined)?;
-    parsed.vhost = strip_port(&line[..host_end]);
+    parsed.vhost = &line[..host_end];
     Ok(parsed)
 }
 

@@ -26,7 +26,7 @@
 
 use memchr::memchr;
 
-use super::clf::{dash_is_empty, is_escaped, number_field, quoted_end, seconds_to_us, strip_port};
+use super::clf::{dash_is_empty, is_escaped, number_field, quoted_end, seconds_to_us};
 use super::time::{LogTime, parse_clf_time, parse_epoch_seconds, parse_iso8601};
 use super::tokens;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
@@ -436,7 +436,7 @@ impl CustomFormat {
                 Field::Referrer => parsed.referrer = dash_is_empty(value),
                 Field::UserAgent => parsed.user_agent = dash_is_empty(value),
                 Field::ForwardedFor => parsed.forwarded_for = dash_is_empty(value),
-                Field::Host => parsed.vhost = strip_port(dash_is_empty(value)),
+                Field::Host => parsed.vhost = dash_is_empty(value),
                 Field::Tls => parsed.tls = dash_is_empty(value),
                 Field::TakenMicros => parsed.response_time_us = taken(value, 1)?,
                 Field::TakenMillis => parsed.response_time_us = taken(value, 1000)?,
@@ -1516,7 +1516,7 @@ mod tests {
         assert_eq!(l.user, b"");
         assert_eq!(l.time.utc_ms, 1_791_640_536_000);
         assert_eq!(l.time.offset_min, 120);
-        assert_eq!(l.vhost, b"shop.example.com");
+        assert_eq!(l.vhost, b"shop.example.com:8080");
         assert_eq!(l.request.to_line(), b"GET /p?a=1 HTTP/1.1".to_vec());
         assert_eq!(
             (l.status, l.bytes),

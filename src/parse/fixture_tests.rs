@@ -54,7 +54,11 @@ fn vcombined_and_vcommon() {
     assert_eq!(l.len(), 3);
     assert_eq!(
         (l[0].vhost, l[0].client, l[0].user),
-        (&b"www.example.com"[..], &b"203.0.113.7"[..], &b"alice"[..])
+        (
+            &b"www.example.com:443"[..],
+            &b"203.0.113.7"[..],
+            &b"alice"[..]
+        )
     );
     assert_eq!(l[0].time.utc_ms, T0 - 2 * 3_600_000);
     assert_eq!(l[0].time.offset_min, 120);
@@ -68,7 +72,7 @@ fn vcombined_and_vcommon() {
     );
     assert_eq!(
         (l[2].vhost, l[2].client),
-        (&b"www.example.com"[..], &b"2001:db8::7"[..])
+        (&b"www.example.com:80"[..], &b"2001:db8::7"[..])
     );
     assert_eq!(l[2].user_agent, b"curl/8.5.0");
     // A plain combined line has no virtual host.
@@ -83,7 +87,7 @@ fn vcombined_and_vcommon() {
     assert_eq!(l.len(), 2);
     assert_eq!(
         (l[0].vhost, l[0].user, l[0].bytes),
-        (&b"www.example.com"[..], &b"alice"[..], 5120)
+        (&b"www.example.com:443"[..], &b"alice"[..], 5120)
     );
     assert_eq!((l[1].vhost, l[1].status), (&b"blog.example.com"[..], 304));
 }
@@ -235,7 +239,10 @@ fn elb_lines_and_tcp_listeners() {
     );
     assert_eq!((a.status, a.bytes), (200, 4096));
     assert_eq!(a.user_agent, FF);
-    assert_eq!((a.vhost, a.tls), (&b"www.example.com"[..], &b"TLSv1.2"[..]));
+    assert_eq!(
+        (a.vhost, a.tls),
+        (&b"www.example.com:443"[..], &b"TLSv1.2"[..])
+    );
     assert_eq!(a.response_time_us, 40 + 12_500 + 30);
     let b = l[1].unwrap();
     assert_eq!((b.status, b.response_time_us), (503, NO_RESPONSE_TIME));

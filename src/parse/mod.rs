@@ -44,7 +44,8 @@ pub struct LogLine<'a> {
     pub user_agent: &'a [u8],
     /// How `referrer` and `user_agent` are encoded beyond the usual escapes.
     pub coding: TextCoding,
-    /// The virtual host or domain the request was for, when the format logs it.
+    /// The virtual host or domain the request was for, when the format logs it, as logged
+    /// (a port and the case are dropped once per distinct value, where it is shown).
     pub vhost: &'a [u8],
     /// The `X-Forwarded-For` value, when the format logs it (kept, not used yet).
     pub forwarded_for: &'a [u8],
