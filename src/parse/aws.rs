@@ -21,7 +21,10 @@ pub(super) fn parse_elb(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let time = t.next().ok_or(Malformed::NoTimestamp)?;
     let time = parse_iso8601(time).map_err(|_| Malformed::BadIsoTimestamp)?;
     t.skip(1).ok_or(Malformed::MissingFields)?;
-    let parsed = balancer_fields(&mut t, time)?;
+    let mut parsed = balancer_fields(&mut t, time)?;
+    if let Request::Line(request) = parsed.request {
+        parsed.vhost = target_host(request);
+    }
     Ok(parsed)
 }
 
@@ -38,12 +41,15 @@ pub(super) fn parse_alb(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let time = parse_iso8601(time).map_err(|_| Malformed::BadIsoTimestamp)?;
     t.skip(1).ok_or(Malformed::MissingFields)?;
     let mut parsed = balancer_fields(&mut t, time)?;
-    // target_group_arn "trace_id" "domain_name": optional, older lines stop earlier.
-    if t.skip(2).is_some()
-        && let Some(domain) = t.next()
-    {
-        parsed.vhost = dash_is_empty(domain);
-    }
+    // target_group_arn "trace_id" "domain_name": optional, older lines stop earlier; without
+    // it, the host of an absolute request target.
+    parsed.vhost = match t.skip(2).and_then(|_| t.next()) {
+        Some(domain) => dash_is_empty(domain),
+        None => match parsed.request {
+            Request::Line(request) => target_host(request),
+            _ => b"",
+        },
+    };
     Ok(parsed)
 }
 
@@ -83,7 +89,6 @@ fn balancer_fields<'a>(t: &mut Tokens<'a>, time: super::LogTime) -> Result<LogLi
     parsed.bytes = bytes;
     parsed.user_agent = dash_is_empty(agent);
     parsed.tls = tls;
-    parsed.vhost = target_host(request);
     parsed.response_time_us = total_us.map_or(NO_RESPONSE_TIME, |us| us.min(NO_RESPONSE_TIME - 1));
     Ok(parsed)
 }
