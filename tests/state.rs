@@ -1249,16 +1249,10 @@ fn merged_pages_keep_response_times_and_older_partitions_have_none() {
         .find(|m| m.to_string_lossy().contains("2026-10-10"))
         .unwrap();
     set_layout(&manifest, 5);
-    let pages = manifest.with_file_name("pages.parquet");
-    let script = "import sys, pyarrow.parquet as pq\n\
-                  t = pq.read_table(sys.argv[1])\n\
-                  pq.write_table(t.drop_columns(['response_hits', 'response_us', 'max_response_us']), sys.argv[1], compression='zstd')";
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&pages)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::util::drop_columns(
+        &manifest.with_file_name("pages.parquet"),
+        &["response_hits", "response_us", "max_response_us"],
+    );
     let older = dir.path().join("older");
     merge(&[&state], &older, &[]);
     assert_eq!(

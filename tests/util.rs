@@ -148,6 +148,25 @@ pub fn duckdb_value(out: &Path, sql: &str) -> String {
     rows[0][0].clone()
 }
 
+/// Rewrites a Parquet file without `columns` (zstd, as accesslens writes), with pyarrow: a
+/// table as an older version wrote it.
+pub fn drop_columns(file: &Path, columns: &[&str]) {
+    const SCRIPT: &str = "import sys, pyarrow.parquet as pq\n\
+                          t = pq.read_table(sys.argv[1])\n\
+                          pq.write_table(t.drop_columns(sys.argv[2:]), sys.argv[1], compression='zstd')";
+    let status = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(file)
+        .args(columns)
+        .status()
+        .expect("python3 runs");
+    assert!(
+        status.success(),
+        "dropping {columns:?} from {}",
+        file.display()
+    );
+}
+
 /// Writes `contents` to `name` inside `dir` and returns the path.
 pub fn write_file(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
     let path = dir.join(name);
