@@ -111,14 +111,7 @@ pub enum ClientIp {
 /// name, `999.1.1.1`). The address is kept as written.
 pub fn forwarded_client(value: &[u8]) -> Option<&[u8]> {
     let end = memchr::memchr(b',', value).unwrap_or(value.len());
-    let first = value[..end].trim_ascii();
-    let address = match first.strip_prefix(b"[") {
-        Some(inside) => &inside[..inside.iter().position(|&b| b == b']')?],
-        None => match first.iter().filter(|&&b| b == b':').count() {
-            1 => &first[..first.iter().position(|&b| b == b':')?],
-            _ => first,
-        },
-    };
+    let address = crate::parse::strip_port(value[..end].trim_ascii());
     let address = match address.iter().position(|&b| b == b'%') {
         Some(zone) => &address[..zone],
         None => address,

@@ -22,7 +22,7 @@ use arrow_array::RecordBatch;
 
 use super::export::{self, Value, value};
 use super::overview::{bytes, duration, millis, money, pct, ratio, thousands};
-use super::parquet::read_table;
+use super::parquet::{has_column, read_table};
 use crate::error::{Error, Result};
 use crate::parse::time::format_utc;
 
@@ -492,10 +492,6 @@ fn channels(out: &mut String, dir: &Path) -> Result<()> {
 /// Whether `dir` holds table `name` (a merged directory holds only the mergeable ones).
 fn has_table(dir: &Path, name: &str) -> bool {
     dir.join(format!("{name}.parquet")).is_file()
-}
-
-fn has_column(dir: &Path, table: &str, column: &str) -> bool {
-    super::parquet::has_column(dir, table, column)
 }
 
 /// The note of a card whose table the directory does not hold.

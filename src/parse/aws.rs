@@ -161,9 +161,9 @@ fn without_port(field: &[u8]) -> &[u8] {
         .unwrap_or(host)
 }
 
-/// The host (and port) of an absolute request target (`GET https://shop.example:443/x HTTP/1.1`);
-/// empty for a target in origin form, even one with a URL in its query
-/// (`GET /go?to=http://elsewhere/ HTTP/1.1`).
+/// The host and port of an absolute request target (`GET https://shop.example:443/x
+/// HTTP/1.1` → `shop.example:443`); empty for a target in origin form, even one with a URL
+/// in its query (`GET /go?to=http://elsewhere/ HTTP/1.1`).
 fn target_host(request: &[u8]) -> &[u8] {
     let Some(space) = request.iter().position(|&b| b == b' ') else {
         return b"";

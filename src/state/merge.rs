@@ -516,7 +516,9 @@ fn read_partition(report: Report, dir: &Path, layout: u32, mut accs: Accs) -> Re
             .counts()
             .iter()
             .map(|&(name, _)| {
-                if layout < 6 && super::LAYOUT_6_COUNTS.contains(&name) {
+                if layout < super::RESPONSE_TIMES_MIN_LAYOUT
+                    && super::RESPONSE_TIMES_COUNTS.contains(&name)
+                {
                     Ok(None)
                 } else {
                     column::<Int64Array>(&batch, name, &path).map(Some)

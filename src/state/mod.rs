@@ -75,12 +75,15 @@ pub const LOCK: &str = ".accesslens.lock";
 /// version 4 `visits` and `visitor_hits`, from which `merge` computes the reports of a
 /// visitor's whole history (see [`history`]); version 5 each session's page views in
 /// `visits`, from which `merge` computes `paths` and `transitions`; version 6 the pages'
-/// response times ([`LAYOUT_6_COUNTS`]).
+/// response times ([`RESPONSE_TIMES_COUNTS`]).
 pub const LAYOUT: u32 = 6;
 
-/// The count columns layout 6 added (to `pages`): a partition of an older layout has none,
-/// which `merge` reads as no hit with a logged response time.
-pub const LAYOUT_6_COUNTS: [&str; 3] = ["response_hits", "response_us", "max_response_us"];
+/// The oldest layout whose `pages` count response times ([`RESPONSE_TIMES_COUNTS`]).
+pub const RESPONSE_TIMES_MIN_LAYOUT: u32 = 6;
+
+/// The count columns [`RESPONSE_TIMES_MIN_LAYOUT`] added to `pages`: a partition of an older
+/// layout has none, which `merge` reads as no hit with a logged response time.
+pub const RESPONSE_TIMES_COUNTS: [&str; 3] = ["response_hits", "response_us", "max_response_us"];
 
 /// The oldest layout with `visits` and `visitor_hits`.
 pub const HISTORY_MIN_LAYOUT: u32 = 4;
