@@ -536,6 +536,7 @@ impl Config {
                 custom,
                 visitor_key,
                 client_ip,
+                connections: hit_buckets.is_some(),
                 read: ReadOptions {
                     window_size: args.window_size.unwrap_or(DEFAULT_WINDOW),
                     mmap: !args.no_mmap,

@@ -80,6 +80,9 @@ pub struct IngestOptions {
     pub visitor_key: VisitorKey,
     /// Where a hit's client address comes from.
     pub client_ip: ClientIp,
+    /// Keep each hit's virtual host, TLS protocol and X-Forwarded-For header: only the hits
+    /// table shows them, and a logged X-Forwarded-For costs a lookup a line.
+    pub connections: bool,
     pub read: ReadOptions,
     /// Chunk size in bytes; `None` adapts it to the window and the thread count.
     pub chunk_size: Option<usize>,
@@ -406,7 +409,8 @@ fn parse_chunk(
     // The default format gets a loop of its own, with its scanner inlined into it: the
     // parsed line is built where it is used instead of being returned through the
     // dispatch of every format.
-    let (range, key) = (options.range, (options.visitor_key, options.client_ip));
+    let key = (options.visitor_key, options.client_ip, options.connections);
+    let range = options.range;
     let clock = parser.format().clock();
     match (parser.format(), options.tz) {
         (Format::Combined, _) => parse_lines(chunk, input, range, key, dicts, shards, |line| {
@@ -434,13 +438,15 @@ fn parse_lines<'a>(
     chunk: &'a [u8],
     input: u32,
     range: TimeRange,
-    (visitor_key, client_ip): (VisitorKey, ClientIp),
+    (visitor_key, client_ip, connections): (VisitorKey, ClientIp, bool),
     dicts: &SharedDictionaries,
     shards: &Shards,
     mut parse: impl FnMut(&'a [u8]) -> Result<Parsed<'a>, Malformed>,
 ) -> ChunkStats {
     let mut stats = ChunkStats::default();
-    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key).client_ip(client_ip);
+    let mut hits = ChunkHits::with_key(chunk.len() / 160 + 1, visitor_key)
+        .client_ip(client_ip)
+        .connections(connections);
     for line in parse::lines(chunk) {
         stats.lines += 1;
         match parse(line) {

@@ -136,7 +136,7 @@ fn hit_buckets_must_be_a_power_of_two() {
 }
 
 #[test]
-fn hosts_and_response_times_are_kept_as_logged() {
+fn hosts_response_times_tls_and_forwarded_for_are_kept_as_logged() {
     let dir = tempfile::tempdir().unwrap();
     // An Apache format with the canonical server name and port (%V:%p is logged as one
     // field here) and the time taken in microseconds (%D); "-" where nothing was logged.
@@ -195,9 +195,12 @@ fn hosts_and_response_times_are_kept_as_logged() {
     analyze(&[&nginx], &out, &["--emit", "hits", "--format", "nginx"]);
     let rows = duckdb_rows(
         &out,
-        &format!("select count(host), list(response_time_us order by ts) from {HITS}"),
+        &format!(
+            "select count(host), count(tls_protocol), count(forwarded_for), \
+             list(response_time_us order by ts) from {HITS}"
+        ),
     );
-    assert_eq!(rows, [["0", "[12000, 1500000]"]]);
+    assert_eq!(rows, [["0", "0", "0", "[12000, 1500000]"]]);
 
     // vcombined's %v:%p: the port is dropped where the host is shown.
     let out = dir.path().join("vcombined");
@@ -226,6 +229,84 @@ fn hosts_and_response_times_are_kept_as_logged() {
     );
     let out = dir.path().join("caddy");
     analyze(&[&caddy], &out, &["--emit", "hits", "--format", "caddy"]);
-    let rows = duckdb_rows(&out, &format!("select host, response_time_us from {HITS}"));
-    assert_eq!(rows, [["shop.example", "500000"]]);
+    let rows = duckdb_rows(
+        &out,
+        &format!("select host, response_time_us, tls_protocol, forwarded_for from {HITS}"),
+    );
+    assert_eq!(rows, [["shop.example", "500000", "NULL", "NULL"]]);
+
+    // The TLS protocol and the X-Forwarded-For header, each where the line has it; the
+    // cache of the last line's details must not carry one line's into the next.
+    let main = write_file(
+        dir.path(),
+        "main.log",
+        format!(
+            "10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"203.0.113.9, 10.0.0.1\" TLSv1.3\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"203.0.113.9, 10.0.0.1\" TLSv1.3\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:02 +0000] \"GET /c HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" TLSv1.2\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:03 +0000] \"GET /d HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"198.51.100.4\" -\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:04 +0000] \"GET /e HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" -\n"
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("main");
+    analyze(
+        &[&main],
+        &out,
+        &[
+            "--emit",
+            "hits",
+            "--log-format",
+            r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for" $ssl_protocol"#,
+        ],
+    );
+    let rows = duckdb_rows(
+        &out,
+        &format!("select path, tls_protocol, forwarded_for, host from {HITS} order by ts"),
+    );
+    let want = [
+        ["/a", "TLSv1.3", "203.0.113.9, 10.0.0.1", "NULL"],
+        ["/b", "TLSv1.3", "203.0.113.9, 10.0.0.1", "NULL"],
+        ["/c", "TLSv1.2", "NULL", "NULL"],
+        ["/d", "NULL", "198.51.100.4", "NULL"],
+        ["/e", "NULL", "NULL", "NULL"],
+    ];
+    assert_eq!(rows, want.map(|r| r.map(str::to_owned).to_vec()));
+
+    // The presets that log them: a load balancer's protocol, Caddy's numeric version and
+    // forwarded header, Traefik's bare version number.
+    for (format, want) in [
+        (
+            "alb",
+            &[
+                ["shop.example.com", "TLSv1.2", "NULL"],
+                ["shop.example.com", "TLSv1.3", "NULL"],
+                ["live.example.com", "TLSv1.2", "NULL"],
+            ][..],
+        ),
+        (
+            "caddy",
+            &[
+                ["www.example.com", "TLSv1.3", "203.0.113.7"],
+                ["www.example.com", "NULL", "NULL"],
+            ][..],
+        ),
+        (
+            "traefik",
+            &[
+                ["www.example.com", "TLSv1.3", "NULL"],
+                ["www.example.com", "NULL", "NULL"],
+            ][..],
+        ),
+    ] {
+        let out = dir.path().join(format);
+        let log = crate::util::fixture(&format!("formats/{format}.log"));
+        analyze(&[&log], &out, &["--emit", "hits", "--format", format]);
+        let rows = duckdb_rows(
+            &out,
+            &format!("select host, tls_protocol, forwarded_for from {HITS} order by ts"),
+        );
+        let want: Vec<Vec<String>> = want.iter().map(|r| r.map(str::to_owned).to_vec()).collect();
+        assert_eq!(rows, want, "{format}");
+    }
 }

@@ -50,9 +50,10 @@ pub struct Hit {
     pub referrer: u32,
     /// Time taken to answer, in microseconds; [`NO_RESPONSE_TIME`] when not logged.
     pub response_us: u32,
-    /// The virtual host (an id into [`Dictionaries::vhosts`]); [`NO_VHOST`] when the format
-    /// logs none or the line's is empty.
-    pub vhost: u32,
+    /// How the request reached the server, as the line logs it: the virtual host, the TLS
+    /// protocol and the X-Forwarded-For header, one id into [`Dictionaries::connections`];
+    /// [`NO_CONNECTION`] when the line has none of the three.
+    pub connection: u32,
     pub status: u16,
     /// The logged UTC offset in minutes.
     pub offset_min: i16,
@@ -60,11 +61,34 @@ pub struct Hit {
 
 pub use crate::parse::NO_RESPONSE_TIME;
 
-/// The `vhost` of a hit without one.
-pub const NO_VHOST: u32 = u32::MAX;
+/// The `connection` of a hit whose line logs no virtual host, TLS protocol or
+/// X-Forwarded-For header.
+pub const NO_CONNECTION: u32 = u32::MAX;
+
+/// A hit's connection details as kept in [`Dictionaries::connections`]: the virtual host
+/// alone when the line logs neither a TLS protocol nor an X-Forwarded-For header (most
+/// logs), else the three separated by newlines. A field of a line never holds a newline,
+/// so the three are told apart again by [`connection_parts`].
+fn connection_key(host: &[u8], tls: &[u8], forwarded_for: &[u8], key: &mut Vec<u8>) {
+    key.clear();
+    key.extend_from_slice(host);
+    if !tls.is_empty() || !forwarded_for.is_empty() {
+        key.push(b'\n');
+        key.extend_from_slice(tls);
+        key.push(b'\n');
+        key.extend_from_slice(forwarded_for);
+    }
+}
+
+/// The virtual host, TLS protocol and X-Forwarded-For header of a connection key (each
+/// empty when not logged).
+pub fn connection_parts(key: &[u8]) -> [&[u8]; 3] {
+    let mut parts = key.splitn(3, |&b| b == b'\n');
+    [(); 3].map(|()| parts.next().unwrap_or_default())
+}
 
 impl Default for Hit {
-    /// A hit at the epoch with every id 0 and neither response time nor virtual host.
+    /// A hit at the epoch with every id 0 and neither response time nor connection details.
     fn default() -> Self {
         Hit {
             ts_ms: 0,
@@ -73,7 +97,7 @@ impl Default for Hit {
             request: 0,
             referrer: 0,
             response_us: NO_RESPONSE_TIME,
-            vhost: NO_VHOST,
+            connection: NO_CONNECTION,
             status: 0,
             offset_min: 0,
         }
@@ -270,8 +294,9 @@ pub struct Dictionaries {
     pub clients: Interner,
     /// User names or cookie values that identify visitors (`--visitor-key user`, `cookie:`).
     pub idents: Interner,
-    /// Virtual hosts, where the format logs them.
-    pub vhosts: Interner,
+    /// Connection details (virtual host, TLS protocol, X-Forwarded-For), where the format
+    /// logs them; see [`connection_parts`].
+    pub connections: Interner,
     pub visitors: VisitorTable,
 }
 
@@ -284,7 +309,7 @@ pub struct SharedDictionaries {
     agents: Mutex<Interner>,
     clients: Mutex<Interner>,
     idents: Mutex<Interner>,
-    vhosts: Mutex<Interner>,
+    connections: Mutex<Interner>,
     visitors: Mutex<VisitorTable>,
 }
 
@@ -296,7 +321,7 @@ impl SharedDictionaries {
             agents: into_inner(self.agents),
             clients: into_inner(self.clients),
             idents: into_inner(self.idents),
-            vhosts: into_inner(self.vhosts),
+            connections: into_inner(self.connections),
             visitors: into_inner(self.visitors),
         }
     }
@@ -324,9 +349,12 @@ pub struct ChunkHits<'a> {
     agents: LocalInterner<'a>,
     clients: LocalInterner<'a>,
     idents: LocalInterner<'a>,
-    vhosts: LocalInterner<'a>,
-    /// The last virtual host interned, and its id.
-    last_vhost: (&'a [u8], u32),
+    /// Connection details that are a virtual host alone, as logged.
+    hosts: LocalInterner<'a>,
+    /// The others, put together by [`connection_key`].
+    composed_connections: Interner,
+    /// The last line's virtual host, TLS protocol and X-Forwarded-For, and their id.
+    last_connection: ([&'a [u8]; 3], u32),
     composed_requests: Interner,
     composed_referrers: Interner,
     composed_agents: Interner,
@@ -336,6 +364,7 @@ pub struct ChunkHits<'a> {
     client_ip: ClientIp,
     /// Hits whose client came from X-Forwarded-For.
     forwarded: u64,
+    keep_connections: bool,
     hits: Vec<Hit>,
 }
 
@@ -360,6 +389,15 @@ impl<'a> ChunkHits<'a> {
     /// The same, with clients taken from `client_ip`.
     pub fn client_ip(self, client_ip: ClientIp) -> Self {
         ChunkHits { client_ip, ..self }
+    }
+
+    /// The same, keeping each hit's connection details (`Hit::connection`) or not
+    /// (every hit's is [`NO_CONNECTION`]).
+    pub fn connections(self, keep: bool) -> Self {
+        ChunkHits {
+            keep_connections: keep,
+            ..self
+        }
     }
 
     /// Hits whose client came from X-Forwarded-For so far.
@@ -404,15 +442,22 @@ impl<'a> ChunkHits<'a> {
             VisitorKey::IpUserAgent => self.visitors.intern(client, agent),
             _ => self.keyed_visitor(line, client, agent),
         };
-        // Most formats log no virtual host, and a log that does mostly repeats the last
-        // line's: no lookup for either.
-        let vhost = if line.vhost.is_empty() {
-            NO_VHOST
-        } else if line.vhost == self.last_vhost.0 {
-            self.last_vhost.1
+        // Most formats log none of the three, and a log that does mostly repeats the last
+        // line's host and protocol: no lookup for either. Only a logged X-Forwarded-For,
+        // which changes with the client, is looked up line by line.
+        let parts = [line.vhost, line.tls, line.forwarded_for];
+        let connection = if !self.keep_connections || parts.iter().all(|p| p.is_empty()) {
+            NO_CONNECTION
+        } else if parts == self.last_connection.0 {
+            self.last_connection.1
         } else {
-            let id = self.vhosts.intern(line.vhost);
-            self.last_vhost = (line.vhost, id);
+            let id = if line.tls.is_empty() && line.forwarded_for.is_empty() {
+                self.hosts.intern(line.vhost)
+            } else {
+                connection_key(line.vhost, line.tls, line.forwarded_for, &mut self.scratch);
+                COMPOSED | self.composed_connections.intern(&self.scratch)
+            };
+            self.last_connection = (parts, id);
             id
         };
         self.hits.push(Hit {
@@ -422,7 +467,7 @@ impl<'a> ChunkHits<'a> {
             request,
             referrer,
             response_us: line.response_time_us,
-            vhost,
+            connection,
             status: line.status,
             offset_min: line.time.offset_min,
         });
@@ -475,11 +520,7 @@ impl<'a> ChunkHits<'a> {
         let referrers = merge(&shared.referrers, &self.referrers, &self.composed_referrers);
         let agents = merge(&shared.agents, &self.agents, &self.composed_agents);
         let clients = lock(&shared.clients).merge_local(&self.clients);
-        let vhosts = if self.vhosts.values().is_empty() {
-            Vec::new()
-        } else {
-            lock(&shared.vhosts).merge_local(&self.vhosts)
-        };
+        let connections = merge(&shared.connections, &self.hosts, &self.composed_connections);
         let visitors: Vec<u32> = if self.visitors.first.is_empty() {
             let mut table = lock(&shared.visitors);
             self.visitors
@@ -521,8 +562,8 @@ impl<'a> ChunkHits<'a> {
             hit.visitor = visitors[hit.visitor as usize];
             hit.request = requests.get(hit.request);
             hit.referrer = referrers.get(hit.referrer);
-            if hit.vhost != NO_VHOST {
-                hit.vhost = vhosts[hit.vhost as usize];
+            if hit.connection != NO_CONNECTION {
+                hit.connection = connections.get(hit.connection);
             }
         }
         hits
@@ -557,6 +598,25 @@ fn merge(shared: &Mutex<Interner>, borrowed: &LocalInterner<'_>, owned: &Interne
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_keys_give_back_their_three_parts() {
+        let mut key = Vec::new();
+        let cases: [[&[u8]; 3]; 5] = [
+            [b"shop.example:443", b"", b""],
+            [b"", b"TLSv1.3", b""],
+            [b"", b"", b"203.0.113.9, 10.0.0.1"],
+            [b"shop.example", b"TLSv1.2", b"198.51.100.4"],
+            [b"shop.example", b"", b"198.51.100.4"],
+        ];
+        for parts in cases {
+            connection_key(parts[0], parts[1], parts[2], &mut key);
+            assert_eq!(connection_parts(&key), parts, "{:?}", String::from_utf8_lossy(&key));
+        }
+        // A host alone is kept as logged, so that most logs' keys are borrowed slices.
+        connection_key(b"shop.example", b"", b"", &mut key);
+        assert_eq!(key, b"shop.example");
+    }
 
     #[test]
     fn forwarded_client_is_the_first_address() {

@@ -25,7 +25,7 @@ use super::parquet::BatchFile;
 use super::table::Table;
 use crate::aggregate::is_page_view;
 use crate::enrich::{
-    Dictionaries, Hit, Lookups, NO_RESPONSE_TIME, NO_VHOST, PathKind, Text, request,
+    Dictionaries, Hit, Lookups, NO_CONNECTION, NO_RESPONSE_TIME, PathKind, Text, request,
 };
 use crate::error::{Error, Result};
 use crate::ingest::FileStats;
@@ -96,15 +96,8 @@ pub fn write(
     let bucket_of = |visitor: u32| lookups.visitor(visitor).hash & mask;
     let ranks = visitor_ranks(source.lookups, mask);
     let requests = request_texts(source.dicts);
-    let vhosts: Vec<Text> = (0..source.dicts.vhosts.len() as u32)
-        .map(|id| {
-            let raw = source.dicts.vhosts.get(id);
-            // Host names are case-insensitive: one spelling, as URLs have; and without the
-            // port some formats keep (a W3C cs-host, Caddy's request.host).
-            let host = crate::parse::strip_port(raw);
-            let text = crate::enrich::text::display(host, Default::default());
-            Text::from(text.to_ascii_lowercase())
-        })
+    let connections: Vec<Connection> = (0..source.dicts.connections.len() as u32)
+        .map(|id| Connection::new(source.dicts.connections.get(id)))
         .collect();
     let ties = TieOrder::new(source.dicts);
 
@@ -145,7 +138,7 @@ pub fn write(
     let columns = Columns {
         lookups,
         requests: &requests,
-        vhosts: &vhosts,
+        connections: &connections,
         files: source.files,
         mask,
     };
@@ -343,11 +336,42 @@ fn write_rows(
     Ok(())
 }
 
+/// A connection's details as the table shows them; `None` where the line logged none.
+struct Connection {
+    host: Option<Text>,
+    tls: Option<Text>,
+    forwarded_for: Option<Text>,
+}
+
+impl Connection {
+    fn new(key: &[u8]) -> Self {
+        let [host, tls, forwarded_for] = crate::enrich::connection_parts(key);
+        let shown = |raw: &[u8]| {
+            (!raw.is_empty())
+                .then(|| Text::from(crate::enrich::text::display(raw, Default::default())))
+        };
+        Connection {
+            // Host names are case-insensitive: one spelling, as URLs have; and without the
+            // port some formats keep (a W3C cs-host, Caddy's request.host, `%V:%p`).
+            host: shown(crate::parse::strip_port(host)).map(|h| Text::from(h.to_ascii_lowercase())),
+            tls: shown(tls).map(|tls| {
+                // Traefik logs the version alone (`1.3`); the others as `TLSv1.3`.
+                if tls.starts_with(|c: char| c.is_ascii_digit()) {
+                    Text::from(format!("TLSv{tls}"))
+                } else {
+                    tls
+                }
+            }),
+            forwarded_for: shown(forwarded_for),
+        }
+    }
+}
+
 /// How a row's columns are looked up.
 struct Columns<'a> {
     lookups: &'a Lookups,
     requests: &'a [RequestText],
-    vhosts: &'a [Text],
+    connections: &'a [Connection],
     files: &'a [FileStats],
     mask: u64,
 }
@@ -372,6 +396,11 @@ impl Columns<'_> {
         let acquisition =
             || hits().map(|h| l.acquisition(l.session_acquisition(h.request, h.referrer)));
         let agent = || hits().map(|h| l.agent_of(h.visitor));
+        let connection = || {
+            hits().map(|h| {
+                (h.connection != NO_CONNECTION).then(|| &self.connections[h.connection as usize])
+            })
+        };
         let goal = || request().map(|r| r.goal.map(|g| l.goals.goals[g as usize].name.as_str()));
         Table::default()
             .time("ts", hits().map(|h| h.ts_ms))
@@ -393,7 +422,7 @@ impl Columns<'_> {
             .int("visitor_seq", rows.iter().map(|(_, s)| i64::from(*s)))
             .opt_str(
                 "host",
-                hits().map(|h| (h.vhost != NO_VHOST).then(|| &*self.vhosts[h.vhost as usize])),
+                connection().map(|c| c.and_then(|c| c.host.as_deref())),
             )
             .str(
                 "method",
@@ -411,6 +440,14 @@ impl Columns<'_> {
                 hits().map(|h| {
                     (h.response_us != NO_RESPONSE_TIME).then_some(i64::from(h.response_us))
                 }),
+            )
+            .opt_str(
+                "tls_protocol",
+                connection().map(|c| c.and_then(|c| c.tls.as_deref())),
+            )
+            .opt_str(
+                "forwarded_for",
+                connection().map(|c| c.and_then(|c| c.forwarded_for.as_deref())),
             )
             .str("kind", request().map(|r| kind_name(r.kind)))
             .bool(

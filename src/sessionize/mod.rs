@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 use std::sync::Mutex;
 
-use crate::enrich::{Dictionaries, Hit, NO_VHOST};
+use crate::enrich::{Dictionaries, Hit, NO_CONNECTION};
 use crate::error::Result;
 pub use spill::SpillOptions;
 
@@ -264,8 +264,8 @@ pub fn content_order(a: &Hit, b: &Hit, ties: &TieOrder<'_>) -> Ordering {
         .then(a.offset_min.cmp(&b.offset_min))
         .then(a.response_us.cmp(&b.response_us))
         .then_with(|| {
-            let vhost = |id| (id != NO_VHOST).then(|| dicts.vhosts.get(id));
-            vhost(a.vhost).cmp(&vhost(b.vhost))
+            let connection = |id| (id != NO_CONNECTION).then(|| dicts.connections.get(id));
+            connection(a.connection).cmp(&connection(b.connection))
         })
 }
 
@@ -434,10 +434,10 @@ mod tests {
             .map(|r| dicts.referrers.intern(r.as_bytes()))
             .collect();
         // Interned against their text order, so that ids cannot stand in for it.
-        let vhosts: Vec<u32> = ["shop.test", "blog.test"]
+        let connections: Vec<u32> = ["shop.test", "blog.test\nTLSv1.3\n10.0.0.1", "blog.test"]
             .iter()
-            .map(|v| dicts.vhosts.intern(v.as_bytes()))
-            .chain([NO_VHOST])
+            .map(|v| dicts.connections.intern(v.as_bytes()))
+            .chain([NO_CONNECTION])
             .collect();
         // A small deterministic generator: visitors of one shard, times with many ties.
         let mut state = 7u64;
@@ -458,7 +458,7 @@ mod tests {
                         referrer: referrers[next(3) as usize],
                         status: [200, 404][next(2) as usize],
                         response_us: [NO_RESPONSE_TIME, 5, 3][next(3) as usize],
-                        vhost: vhosts[next(3) as usize],
+                        connection: connections[next(4) as usize],
                         offset_min: 0,
                     })
                     .collect()
@@ -486,8 +486,8 @@ mod tests {
                 })
                 .then(a.response_us.cmp(&b.response_us))
                 .then_with(|| {
-                    let vhost = |id| (id != NO_VHOST).then(|| dicts.vhosts.get(id));
-                    vhost(a.vhost).cmp(&vhost(b.vhost))
+                    let connection = |id| (id != NO_CONNECTION).then(|| dicts.connections.get(id));
+                    connection(a.connection).cmp(&connection(b.connection))
                 })
         });
         let ties = TieOrder::new(&dicts);

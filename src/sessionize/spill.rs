@@ -182,7 +182,7 @@ fn encode(hit: &Hit) -> [u8; HIT_BYTES] {
     b[20..24].copy_from_slice(&hit.request.to_le_bytes());
     b[24..28].copy_from_slice(&hit.referrer.to_le_bytes());
     b[28..32].copy_from_slice(&hit.response_us.to_le_bytes());
-    b[32..36].copy_from_slice(&hit.vhost.to_le_bytes());
+    b[32..36].copy_from_slice(&hit.connection.to_le_bytes());
     b[36..38].copy_from_slice(&hit.status.to_le_bytes());
     b[38..40].copy_from_slice(&hit.offset_min.to_le_bytes());
     b
@@ -198,7 +198,7 @@ fn decode(b: &[u8]) -> Hit {
         request: u32_at(20),
         referrer: u32_at(24),
         response_us: u32_at(28),
-        vhost: u32_at(32),
+        connection: u32_at(32),
         status: u16::from_le_bytes([b[36], b[37]]),
         offset_min: i16::from_le_bytes([b[38], b[39]]),
     }
@@ -249,7 +249,7 @@ impl Read for At<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::NO_VHOST;
+    use crate::enrich::NO_CONNECTION;
 
     #[test]
     fn hits_survive_the_round_trip_through_a_file() {
@@ -262,7 +262,11 @@ mod tests {
             request: i * 3,
             referrer: u32::MAX,
             response_us: 1_000_000 + i,
-            vhost: if i.is_multiple_of(2) { NO_VHOST } else { i * 7 },
+            connection: if i.is_multiple_of(2) {
+                NO_CONNECTION
+            } else {
+                i * 7
+            },
             status: 404,
             offset_min: -330,
         };
