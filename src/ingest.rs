@@ -50,6 +50,8 @@ pub struct FileStats {
     pub out_of_range: u64,
     /// Hits whose client is their X-Forwarded-For address (`--client-ip forwarded-for`).
     pub forwarded_clients: u64,
+    /// Hits whose line has no user-agent field ([`crate::parse::AGENT_NOT_LOGGED`]).
+    pub agents_not_logged: u64,
     /// The input's content fingerprint (`None` for standard input).
     pub fingerprint: Option<String>,
     /// The format the input was read as.
@@ -285,6 +287,7 @@ fn ingest_one(
         malformed: 0,
         out_of_range: 0,
         forwarded_clients: 0,
+        agents_not_logged: 0,
         fingerprint: input.fingerprint.clone(),
         format: options.format.unwrap_or_default(),
         detected: None,
@@ -361,6 +364,7 @@ fn ingest_one(
             stats.malformed += chunk.malformed;
             stats.out_of_range += chunk.out_of_range;
             stats.forwarded_clients += chunk.forwarded_clients;
+            stats.agents_not_logged += chunk.agents_not_logged;
         }
         progress.inc(window.len() as u64);
         shards.spill_error()
@@ -394,6 +398,7 @@ struct ChunkStats {
     malformed: u64,
     out_of_range: u64,
     forwarded_clients: u64,
+    agents_not_logged: u64,
     samples: Vec<(u64, Malformed, String)>,
 }
 
@@ -464,6 +469,7 @@ fn parse_lines<'a>(
     }
     stats.hits = hits.len() as u64;
     stats.forwarded_clients = hits.forwarded_clients();
+    stats.agents_not_logged = hits.agents_not_logged();
     shards.add(hits.into_global(dicts), input);
     stats
 }

@@ -243,7 +243,8 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     trace.stage("write");
 
     let mut warnings = continuation.warnings;
-    warnings.extend(no_agent_warning(&reports));
+    warnings.extend(empty_agent_warning(&reports));
+    warnings.extend(agent_not_logged_warning(&ingested.files));
     warnings.extend(no_forwarded_warning(config, &ingested.files));
     Ok(Outcome {
         reports,
@@ -259,9 +260,9 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     })
 }
 
-/// When every hit lacks a user agent (a common-format log, which detection reads as
-/// combined), every hit is a bot: says why the reports of visitors are empty.
-fn no_agent_warning(reports: &Reports) -> Option<String> {
+/// When every hit's user agent is logged empty (`"-"`), every hit is a bot: says why the
+/// reports of visitors are empty.
+fn empty_agent_warning(reports: &Reports) -> Option<String> {
     let without_agent: u64 = reports
         .robots
         .iter()
@@ -269,10 +270,45 @@ fn no_agent_warning(reports: &Reports) -> Option<String> {
         .map(|r| r.hits)
         .sum();
     (reports.summary.hits > 0 && without_agent == reports.summary.hits).then(|| {
-        "no hit has a user agent (a common-format log has none), and a hit without one \
-         counts as a bot: there are no visitors, sessions or channels to report; log the \
-         User-Agent and Referer headers (Apache's or nginx's combined format) to get them"
+        "every hit's user agent is empty (\"-\"), and a client that sends none counts as a \
+         bot: there are no visitors, sessions or channels to report"
             .to_owned()
+    })
+}
+
+/// Names the inputs whose lines have no user-agent field (a common-format log, which
+/// detection reads as combined; HAProxy without captured headers): their visitors are told
+/// apart by address alone, and their bots are not recognised.
+fn agent_not_logged_warning(files: &[crate::ingest::FileStats]) -> Option<String> {
+    let which = no_hit_of(files, |f| f.agents_not_logged == f.hits)?;
+    Some(format!(
+        "{which} a user-agent field (the format logs none), so their visitors are told apart \
+         by address alone and crawlers among them cannot be told from people; log the \
+         User-Agent and Referer headers (Apache's or nginx's combined format) to tell them \
+         apart and to get referring sites and channels"
+    ))
+}
+
+/// `no hit has`, `no hit of a.log, b.log has`, …: the inputs with hits where `lacks` holds,
+/// as a warning's subject; `None` when there are none.
+fn no_hit_of(
+    files: &[crate::ingest::FileStats],
+    lacks: impl Fn(&crate::ingest::FileStats) -> bool,
+) -> Option<String> {
+    let without: Vec<&str> = files
+        .iter()
+        .filter(|f| f.hits > 0 && lacks(f))
+        .map(|f| f.file.as_str())
+        .collect();
+    Some(match without.len() {
+        0 => return None,
+        n if n == files.len() => "no hit has".to_owned(),
+        1..=3 => format!("no hit of {} has", without.join(", ")),
+        n => format!(
+            "no hit of {} and {} more inputs has",
+            without[..3].join(", "),
+            n - 3
+        ),
     })
 }
 
@@ -282,21 +318,7 @@ fn no_forwarded_warning(config: &Config, files: &[crate::ingest::FileStats]) -> 
     if config.ingest.client_ip != ClientIp::ForwardedFor {
         return None;
     }
-    let without: Vec<&str> = files
-        .iter()
-        .filter(|f| f.hits > 0 && f.forwarded_clients == 0)
-        .map(|f| f.file.as_str())
-        .collect();
-    let which = match without.len() {
-        0 => return None,
-        n if n == files.len() => "no hit has".to_owned(),
-        1..=3 => format!("no hit of {} has", without.join(", ")),
-        n => format!(
-            "no hit of {} and {} more inputs has",
-            without[..3].join(", "),
-            n - 3
-        ),
-    };
+    let which = no_hit_of(files, |f| f.forwarded_clients == 0)?;
     Some(format!(
         "--client-ip forwarded-for: {which} an X-Forwarded-For address (the format does not \
          log the header, or no line's begins with an IP address), so their clients are the \

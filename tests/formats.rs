@@ -96,36 +96,74 @@ fn detection_is_reported_unless_quiet() {
 }
 
 #[test]
-fn a_log_without_user_agents_says_why_it_has_no_visitors() {
+fn a_log_without_user_agents_counts_visitors_by_address_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
+    // Common format: no user-agent field. Two visitors by address, the first with two page
+    // views four seconds apart (one session), the second with one.
     let common = b"203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 512\n\
 203.0.113.7 - - [10/Oct/2026:13:55:40 +0000] \"GET /shop HTTP/1.1\" 200 1024\n\
 198.51.100.2 - - [10/Oct/2026:13:56:00 +0000] \"GET / HTTP/1.1\" 200 512\n";
-    let said = "warning: no hit has a user agent";
-    let run_on = |name: &str, log: &[u8]| {
-        let path = write_file(dir.path(), name, log);
-        let out = dir.path().join(format!("out-{name}"));
-        let output = analyze(&[&path], &out, &[]);
+    let not_logged = "a user-agent field (the format logs none)";
+    let empty = "warning: every hit's user agent is empty";
+    let run_on = |names: &[&str], logs: &[&[u8]]| {
+        let paths: Vec<_> = names
+            .iter()
+            .zip(logs)
+            .map(|(name, log)| write_file(dir.path(), name, log))
+            .collect();
+        let inputs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+        let out = dir.path().join(format!("out-{}", names.join("-")));
+        let output = analyze(&inputs, &out, &[]);
         let summary = duckdb_rows(
             &out,
-            "select hits, bot_hits, sessions from '{out}/summary.parquet'",
+            "select hits, bot_hits, visitors, sessions, page_views from '{out}/summary.parquet'",
         );
         (
             String::from_utf8_lossy(&output.stderr).into_owned(),
             summary,
+            out,
         )
     };
-    let (stderr, summary) = run_on("common.log", common);
-    assert!(stderr.contains(said), "{stderr}");
-    assert_eq!(summary, [["3", "3", "0"]]);
-    // One line with a user agent: that visitor is reported, and nothing is said.
-    let mut mixed = common.to_vec();
-    mixed.extend_from_slice(
-        b"192.0.2.9 - - [10/Oct/2026:13:57:00 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0\"\n",
+    let (stderr, summary, out) = run_on(&["common.log"], &[common]);
+    assert!(
+        stderr.contains(&format!("warning: no hit has {not_logged}")),
+        "{stderr}"
     );
-    let (stderr, summary) = run_on("mixed.log", &mixed);
-    assert!(!stderr.contains(said), "{stderr}");
-    assert_eq!(summary, [["4", "3", "1"]]);
+    assert!(!stderr.contains(empty), "{stderr}");
+    assert_eq!(summary, [["3", "0", "2", "2", "3"]]);
+    // Their agent is shown as not logged, and classified as nothing known.
+    let visitors = duckdb_rows(
+        &out,
+        "select ip, user_agent, browser, os, device from '{out}/visitors.parquet' order by 1",
+    );
+    assert_eq!(
+        visitors,
+        [
+            ["198.51.100.2", "-", "Unknown", "Unknown", "unknown"],
+            ["203.0.113.7", "-", "Unknown", "Unknown", "unknown"]
+        ]
+    );
+
+    // The same requests with the user agent logged empty: clients that send none are bots.
+    let dashes = String::from_utf8_lossy(common).replace('\n', " \"-\" \"-\"\n");
+    let (stderr, summary, _) = run_on(&["dashes.log"], &[dashes.as_bytes()]);
+    assert!(stderr.contains(empty), "{stderr}");
+    assert!(!stderr.contains(not_logged), "{stderr}");
+    assert_eq!(summary, [["3", "3", "0", "0", "0"]]);
+
+    // With a combined log beside it, only the common one is named.
+    let combined = b"192.0.2.9 - - [10/Oct/2026:13:57:00 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0\"\n";
+    let (stderr, summary, _) = run_on(&["a.log", "b.log"], &[common, combined]);
+    let named = dir.path().join("a.log");
+    assert!(
+        stderr.contains(&format!(
+            "warning: no hit of {} has {not_logged}",
+            named.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("b.log"), "{stderr}");
+    assert_eq!(summary, [["4", "0", "3", "3", "4"]]);
 }
 
 #[test]

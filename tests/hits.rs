@@ -236,16 +236,18 @@ fn hosts_response_times_tls_and_forwarded_for_are_kept_as_logged() {
     assert_eq!(rows, [["shop.example", "500000", "NULL", "NULL"]]);
 
     // The TLS protocol and the X-Forwarded-For header, each where the line has it; the
-    // cache of the last line's details must not carry one line's into the next.
+    // cache of the last line's details must not carry one line's into the next (/a to /b
+    // differ in the header alone), and must give a repeat its own (/c).
     let main = write_file(
         dir.path(),
         "main.log",
         format!(
             "10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"203.0.113.9, 10.0.0.1\" TLSv1.3\n\
-             10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"203.0.113.9, 10.0.0.1\" TLSv1.3\n\
-             10.0.0.1 - - [10/Oct/2026:10:00:02 +0000] \"GET /c HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" TLSv1.2\n\
-             10.0.0.1 - - [10/Oct/2026:10:00:03 +0000] \"GET /d HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"198.51.100.4\" -\n\
-             10.0.0.1 - - [10/Oct/2026:10:00:04 +0000] \"GET /e HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" -\n"
+             10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"198.51.100.7, 10.0.0.1\" TLSv1.3\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:02 +0000] \"GET /c HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"198.51.100.7, 10.0.0.1\" TLSv1.3\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:03 +0000] \"GET /d HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" TLSv1.2\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:04 +0000] \"GET /e HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"198.51.100.4\" -\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:05 +0000] \"GET /f HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\" \"-\" -\n"
         )
         .as_bytes(),
     );
@@ -266,10 +268,11 @@ fn hosts_response_times_tls_and_forwarded_for_are_kept_as_logged() {
     );
     let want = [
         ["/a", "TLSv1.3", "203.0.113.9, 10.0.0.1", "NULL"],
-        ["/b", "TLSv1.3", "203.0.113.9, 10.0.0.1", "NULL"],
-        ["/c", "TLSv1.2", "NULL", "NULL"],
-        ["/d", "NULL", "198.51.100.4", "NULL"],
-        ["/e", "NULL", "NULL", "NULL"],
+        ["/b", "TLSv1.3", "198.51.100.7, 10.0.0.1", "NULL"],
+        ["/c", "TLSv1.3", "198.51.100.7, 10.0.0.1", "NULL"],
+        ["/d", "TLSv1.2", "NULL", "NULL"],
+        ["/e", "NULL", "198.51.100.4", "NULL"],
+        ["/f", "NULL", "NULL", "NULL"],
     ];
     assert_eq!(rows, want.map(|r| r.map(str::to_owned).to_vec()));
 

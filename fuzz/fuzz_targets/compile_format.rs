@@ -4,7 +4,7 @@
 //! are slices of its line.
 #![no_main]
 
-use accesslens::parse::{self, CustomFormat, Request};
+use accesslens::parse::{self, AGENT_NOT_LOGGED, CustomFormat, Request};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -26,8 +26,11 @@ fuzz_target!(|bytes: &[u8]| {
         let Ok(parsed) = format.parse(line) else {
             continue;
         };
-        let within =
-            |field: &[u8]| field.is_empty() || line.as_ptr_range().contains(&field.as_ptr());
+        let within = |field: &[u8]| {
+            field.is_empty()
+                || field == AGENT_NOT_LOGGED
+                || line.as_ptr_range().contains(&field.as_ptr())
+        };
         let request_parts: Vec<&[u8]> = match parsed.request {
             Request::Line(l) => vec![l],
             Request::Parts {

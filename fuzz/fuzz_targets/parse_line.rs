@@ -2,14 +2,15 @@
 //! through `LineParser` as the ingest loop does (W3C with a typical `#Fields:` line in
 //! effect, one with `cs(Cookie)` and the `sid` cookie as visitor key when the first byte's
 //! high bit is set); what parses then goes through every per-distinct classification.
-//! Nothing may panic, and parsed fields must be slices of the line.
+//! Nothing may panic, and parsed fields must be slices of the line (or, for the user agent,
+//! the mark of one not logged).
 #![no_main]
 
 use accesslens::enrich::channel::{self, Arrival};
 use accesslens::enrich::{
     SiteDomains, SiteSearch, agent, campaign, query, referrer, request, screen, sources, text,
 };
-use accesslens::parse::{Format, LineParser, Parsed, Request, TextCoding};
+use accesslens::parse::{AGENT_NOT_LOGGED, Format, LineParser, Parsed, Request, TextCoding};
 use libfuzzer_sys::fuzz_target;
 
 const FIELDS: &[u8] = b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
@@ -30,7 +31,11 @@ fuzz_target!(|bytes: &[u8]| {
     let Ok(Parsed::Hit(parsed)) = parser.parse(line) else {
         return;
     };
-    let within = |field: &[u8]| field.is_empty() || line.as_ptr_range().contains(&field.as_ptr());
+    let within = |field: &[u8]| {
+        field.is_empty()
+            || field == AGENT_NOT_LOGGED
+            || line.as_ptr_range().contains(&field.as_ptr())
+    };
     let request_parts: Vec<&[u8]> = match parsed.request {
         Request::Line(l) => vec![l],
         Request::Parts {

@@ -47,6 +47,27 @@ pub struct AgentInfo {
     pub bot: Option<Bot>,
 }
 
+impl AgentInfo {
+    /// Nothing known: a human of unknown browser, OS and device. What a hit whose format
+    /// logs no user agent is.
+    pub fn unknown() -> Self {
+        AgentInfo {
+            browser: "Unknown".into(),
+            browser_version: "".into(),
+            browser_major: "".into(),
+            os: "Unknown".into(),
+            os_version: "".into(),
+            device: "unknown".into(),
+            bot: None,
+        }
+    }
+}
+
+/// How the user agent of a hit whose line has no user-agent field
+/// ([`crate::parse::AGENT_NOT_LOGGED`]) is shown: the common log format's mark for a value
+/// not logged.
+pub const NOT_LOGGED_TEXT: &str = "-";
+
 struct BotRule {
     needle: String,
     name: String,
@@ -125,15 +146,7 @@ pub fn classify(agent: &str) -> AgentInfo {
             device: Text::from(r.category.to_ascii_lowercase()),
             bot: None,
         },
-        None => AgentInfo {
-            browser: "Unknown".into(),
-            browser_version: "".into(),
-            browser_major: "".into(),
-            os: "Unknown".into(),
-            os_version: "".into(),
-            device: "unknown".into(),
-            bot: None,
-        },
+        None => AgentInfo::unknown(),
     };
     if bot.is_none() {
         bot = match &parsed {

@@ -17,6 +17,7 @@ use super::{
     AgentInfo, Bot, Dictionaries, Identity, Method, PathKind, PathRules, SiteDomains, SiteSearch,
     Text, agent, campaign, query, referrer, request, screen, sources, text, visitor_hash,
 };
+use crate::parse::AGENT_NOT_LOGGED;
 
 /// Settings the classification needs.
 #[derive(Debug, Clone, Default)]
@@ -343,9 +344,23 @@ impl Lookups {
         let hosts = texts(&host_ids);
 
         let agent_texts: Vec<Text> = par_map(&dicts.agents, |raw| {
-            Text::from(text::display(raw, rules.legacy))
+            if raw == AGENT_NOT_LOGGED {
+                Text::from(agent::NOT_LOGGED_TEXT)
+            } else {
+                Text::from(text::display(raw, rules.legacy))
+            }
         });
-        let agents: Vec<AgentInfo> = agent_texts.par_iter().map(|a| agent::classify(a)).collect();
+        let agents: Vec<AgentInfo> = agent_texts
+            .par_iter()
+            .enumerate()
+            .map(|(id, text)| {
+                if dicts.agents.get(id as u32) == AGENT_NOT_LOGGED {
+                    AgentInfo::unknown()
+                } else {
+                    agent::classify(text)
+                }
+            })
+            .collect();
         let mut bots: Vec<Bot> = agents.iter().filter_map(|a| a.bot.clone()).collect();
         bots.sort();
         bots.dedup();

@@ -1,8 +1,8 @@
 //! Enrich: borrowed line fields → compact hit records holding ids, and the classification of
 //! each distinct value.
 //!
-//! While chunks are parsed, every line's request, referrer, user agent, client and virtual
-//! host are interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
+//! While chunks are parsed, every line's request, referrer, user agent, client and
+//! connection details (virtual host, TLS protocol, X-Forwarded-For) are interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
 //! all input is read, [`Lookups::build`] classifies each *distinct* value once: requests into
 //! method/path/kind, referrers into host/internal, user agents into browser/OS/device/bot,
 //! visitor keys into their XXH64 hash. Later stages look these up by id.
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 
-use crate::parse::{LogLine, Request, TextCoding};
+use crate::parse::{AGENT_NOT_LOGGED, LogLine, Request, TextCoding};
 use intern::{Interner, LocalInterner};
 
 pub use agent::{AgentInfo, Bot};
@@ -52,7 +52,8 @@ pub struct Hit {
     pub response_us: u32,
     /// How the request reached the server, as the line logs it: the virtual host, the TLS
     /// protocol and the X-Forwarded-For header, one id into [`Dictionaries::connections`];
-    /// [`NO_CONNECTION`] when the line has none of the three.
+    /// [`NO_CONNECTION`] when the line has none of the three, and for every hit when the
+    /// hits table, the only one that shows them, is not written.
     pub connection: u32,
     pub status: u16,
     /// The logged UTC offset in minutes.
@@ -364,6 +365,8 @@ pub struct ChunkHits<'a> {
     client_ip: ClientIp,
     /// Hits whose client came from X-Forwarded-For.
     forwarded: u64,
+    /// Hits whose line has no user-agent field.
+    agents_not_logged: u64,
     keep_connections: bool,
     hits: Vec<Hit>,
 }
@@ -405,6 +408,11 @@ impl<'a> ChunkHits<'a> {
         self.forwarded
     }
 
+    /// Hits so far whose line has no user-agent field.
+    pub fn agents_not_logged(&self) -> u64 {
+        self.agents_not_logged
+    }
+
     /// Records one parsed line.
     #[inline]
     pub fn push(&mut self, line: &LogLine<'a>) {
@@ -416,11 +424,19 @@ impl<'a> ChunkHits<'a> {
             self.forwarded += 1;
         }
         let client = self.clients.intern(client);
+        let not_logged = line.user_agent == AGENT_NOT_LOGGED;
+        self.agents_not_logged += u64::from(not_logged);
         let agent = match line.coding {
             TextCoding::AsLogged => self.agents.intern(line.user_agent),
+            _ if not_logged => self.agents.intern(AGENT_NOT_LOGGED),
             coding => {
                 self.scratch.clear();
                 coding.decode_into(line.user_agent, &mut self.scratch);
+                // A logged agent that decodes to a lone newline (`%0A`) is as good as
+                // empty, not one the format does not log.
+                if self.scratch == AGENT_NOT_LOGGED {
+                    self.scratch.clear();
+                }
                 COMPOSED | self.composed_agents.intern(&self.scratch)
             }
         };
@@ -520,7 +536,12 @@ impl<'a> ChunkHits<'a> {
         let referrers = merge(&shared.referrers, &self.referrers, &self.composed_referrers);
         let agents = merge(&shared.agents, &self.agents, &self.composed_agents);
         let clients = lock(&shared.clients).merge_local(&self.clients);
-        let connections = merge(&shared.connections, &self.hosts, &self.composed_connections);
+        let connections = if self.hosts.values().is_empty() && self.composed_connections.is_empty()
+        {
+            IdMap::default()
+        } else {
+            merge(&shared.connections, &self.hosts, &self.composed_connections)
+        };
         let visitors: Vec<u32> = if self.visitors.first.is_empty() {
             let mut table = lock(&shared.visitors);
             self.visitors
@@ -571,6 +592,7 @@ impl<'a> ChunkHits<'a> {
 }
 
 /// Chunk-local ids (borrowed, and owned ones marked [`COMPOSED`]) → run-wide ids.
+#[derive(Default)]
 struct IdMap {
     borrowed: Vec<u32>,
     owned: Vec<u32>,
@@ -611,7 +633,12 @@ mod tests {
         ];
         for parts in cases {
             connection_key(parts[0], parts[1], parts[2], &mut key);
-            assert_eq!(connection_parts(&key), parts, "{:?}", String::from_utf8_lossy(&key));
+            assert_eq!(
+                connection_parts(&key),
+                parts,
+                "{:?}",
+                String::from_utf8_lossy(&key)
+            );
         }
         // A host alone is kept as logged, so that most logs' keys are borrowed slices.
         connection_key(b"shop.example", b"", b"", &mut key);

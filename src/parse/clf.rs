@@ -303,7 +303,7 @@ fn user_field(middle: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::Format;
+    use crate::parse::{AGENT_NOT_LOGGED, Format};
 
     fn combined(line: &str) -> Result<LogLine<'_>, Malformed> {
         Format::Combined.parse(line.as_bytes())
@@ -419,8 +419,13 @@ mod tests {
             combined(r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#).unwrap();
         assert_eq!(
             (l.status, l.bytes, l.referrer, l.user_agent),
-            (200, 5, &b""[..], &b""[..])
+            (200, 5, &b""[..], AGENT_NOT_LOGGED)
         );
+        // A logged `-` is an empty agent, not one the line does not log.
+        let l =
+            combined(r#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "-""#)
+                .unwrap();
+        assert_eq!(l.user_agent, b"");
     }
 
     #[test]
@@ -429,7 +434,7 @@ mod tests {
         let l = Format::Common.parse(line).unwrap();
         assert_eq!(
             (l.user, l.referrer, l.user_agent),
-            (&b"bob"[..], &b""[..], &b""[..])
+            (&b"bob"[..], &b""[..], AGENT_NOT_LOGGED)
         );
     }
 

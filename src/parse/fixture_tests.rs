@@ -412,7 +412,11 @@ fn haproxy_with_and_without_syslog() {
         (l[1].status, l[1].bytes, l[1].response_time_us),
         (503, 217, 2_000)
     );
-    assert_eq!((l[1].referrer, l[1].user_agent), (&b""[..], &b""[..]));
+    // No captured headers: no user agent logged, not an empty one.
+    assert_eq!(
+        (l[1].referrer, l[1].user_agent),
+        (&b""[..], AGENT_NOT_LOGGED)
+    );
     assert_eq!(l[2].client, b"2001:db8::7");
     assert_eq!((l[2].bytes, l[2].response_time_us), (2048, 105_000));
     assert_eq!(l[2].user_agent, b"curl/8.5.0");
@@ -514,4 +518,53 @@ fn bad_input_never_panics() {
             let _ = parser.parse(input);
         }
     }
+}
+
+#[test]
+fn a_user_agent_not_logged_is_told_from_an_empty_one() {
+    let hit = |parser: &mut LineParser, line: &'static [u8]| match parser.parse(line) {
+        Ok(Parsed::Hit(hit)) => hit.user_agent,
+        other => panic!("{other:?}: {}", String::from_utf8_lossy(line)),
+    };
+    // W3C: fields without cs(User-Agent), then with it and a logged `-`.
+    let mut w3c = LineParser::new(
+        Format::W3c,
+        Some(b"#Fields: date time c-ip cs-method cs-uri-stem sc-status"),
+    );
+    let line = b"2026-10-10 14:00:01 198.51.100.23 GET / 200";
+    assert_eq!(hit(&mut w3c, line), AGENT_NOT_LOGGED);
+    let mut w3c = LineParser::new(
+        Format::W3c,
+        Some(b"#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)"),
+    );
+    assert_eq!(
+        hit(&mut w3c, b"2026-10-10 14:00:01 198.51.100.23 GET / 200 -"),
+        b""
+    );
+    // Traefik keeps no headers by default; Caddy logs every header sent, so a missing
+    // User-Agent was not sent.
+    let mut traefik = LineParser::new(Format::Traefik, None);
+    let line = br#"{"ClientHost":"198.51.100.23","DownstreamContentSize":19,"DownstreamStatus":404,"RequestMethod":"GET","RequestPath":"/","RequestProtocol":"HTTP/1.1","StartUTC":"2026-10-10T13:55:37Z"}"#;
+    assert_eq!(hit(&mut traefik, line), AGENT_NOT_LOGGED);
+    let line = br#"{"ClientHost":"198.51.100.23","DownstreamStatus":404,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-10-10T13:55:37Z","request_User-Agent":"-"}"#;
+    assert_eq!(hit(&mut traefik, line), b"");
+    let mut caddy = LineParser::new(Format::Caddy, None);
+    let line = br#"{"ts":1791640537,"request":{"client_ip":"198.51.100.23","proto":"HTTP/1.1","method":"GET","host":"a","uri":"/","headers":{}},"size":0,"status":404}"#;
+    assert_eq!(hit(&mut caddy, line), b"");
+    // A custom format without %{User-Agent}i, then one with it.
+    let custom = |spec: &str| {
+        LineParser::custom(std::sync::Arc::new(
+            CustomFormat::compile(spec, None).unwrap(),
+        ))
+    };
+    let line = br#"1.2.3.4 [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200"#;
+    assert_eq!(
+        hit(&mut custom(r#"%h %t "%r" %>s"#), line),
+        AGENT_NOT_LOGGED
+    );
+    let line = br#"1.2.3.4 [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 "-""#;
+    assert_eq!(
+        hit(&mut custom(r#"%h %t "%r" %>s "%{User-Agent}i""#), line),
+        b""
+    );
 }

@@ -21,7 +21,7 @@ use super::aws::three_digits;
 use super::clf::dash_is_empty;
 use super::time::parse_clf_time_utc;
 use super::tokens::{Tokens, find_byte};
-use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
+use super::{AGENT_NOT_LOGGED, LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 pub(super) fn parse(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     // A syslog prefix (`Oct 10 13:55:36 host haproxy[812]: `) starts with a month's three
@@ -82,7 +82,7 @@ fn parse_from(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut rest = t.rest();
     // HAProxy writes captured request headers before response headers: the first block is
     // read as the request's (a configuration capturing response headers only is misread).
-    let mut headers: (&[u8], &[u8]) = (b"", b"");
+    let mut headers: (&[u8], &[u8]) = (b"", AGENT_NOT_LOGGED);
     if let Some(block) = rest.strip_prefix(b"{") {
         let (referrer, agent, end) = first_two_values(block).ok_or(Malformed::MissingFields)?;
         headers = (referrer, agent);
@@ -119,7 +119,8 @@ type Values<'a> = (&'a [u8], &'a [u8], usize);
 fn first_two_values(block: &[u8]) -> Option<Values<'_>> {
     let first = memchr2(b'|', b'}', block)?;
     if block[first] == b'}' {
-        return Some((&block[..first], b"", first));
+        // One header captured: the referrer; the user agent is not logged.
+        return Some((&block[..first], AGENT_NOT_LOGGED, first));
     }
     let from = first + 1;
     let second = from + memchr2(b'|', b'}', &block[from..])?;
@@ -240,8 +241,8 @@ mod tests {
             ),
             (b"|curl/8.5.0}", Some((b"", b"curl/8.5.0", 11))),
             (b"ref|agent|en-US|x} ", Some((b"ref", b"agent", 17))),
-            (b"ref}", Some((b"ref", b"", 3))),
-            (b"}", Some((b"", b"", 0))),
+            (b"ref}", Some((b"ref", AGENT_NOT_LOGGED, 3))),
+            (b"}", Some((b"", AGENT_NOT_LOGGED, 0))),
             (b"ref|agent", None),
             (b"ref|agent|more", None),
         ];

@@ -22,7 +22,7 @@ use super::aws::three_digits;
 use super::clf::{dash_is_empty, number_field, seconds_to_us, strip_port};
 use super::json::{BadJson, Cursor, Value};
 use super::time::{LogTime, parse_epoch_seconds, parse_iso8601};
-use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
+use super::{AGENT_NOT_LOGGED, LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
 /// What a JSON log line gives, before it becomes a [`LogLine`].
 #[derive(Default)]
@@ -42,6 +42,18 @@ struct Fields<'a> {
     status: Option<&'a [u8]>,
     size: &'a [u8],
     duration: &'a [u8],
+}
+
+impl Fields<'_> {
+    /// Traefik keeps no request header unless told to (`accessLog.fields.headers`): a line
+    /// without `request_User-Agent` logs none. (Caddy logs every header the request had:
+    /// there, a missing one was not sent.)
+    fn traefik() -> Self {
+        Fields {
+            agent: AGENT_NOT_LOGGED,
+            ..Fields::default()
+        }
+    }
 }
 
 pub(super) fn parse_caddy(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
@@ -175,7 +187,7 @@ fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
 }
 
 pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
-    let mut f = Fields::default();
+    let mut f = Fields::traefik();
     let mut c = Cursor::new(line);
     c.open_object().map_err(bad)?;
     let mut first = true;
@@ -334,7 +346,7 @@ mod tests {
     }
 
     fn reference_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
-        let mut f = Fields::default();
+        let mut f = Fields::traefik();
         for member in json::members(line) {
             let (key, value) = member.map_err(|_| Malformed::BadJson)?;
             let text = || value.text().unwrap_or_default();

@@ -47,9 +47,9 @@ pub struct LogLine<'a> {
     /// The virtual host or domain the request was for, when the format logs it, as logged
     /// (a port and the case are dropped once per distinct value, where it is shown).
     pub vhost: &'a [u8],
-    /// The `X-Forwarded-For` value, when the format logs it (kept, not used yet).
+    /// The `X-Forwarded-For` value, when the format logs it.
     pub forwarded_for: &'a [u8],
-    /// The TLS protocol (`TLSv1.3`), when the format logs it (kept, not used yet).
+    /// The TLS protocol (`TLSv1.3`), when the format logs it.
     pub tls: &'a [u8],
     /// Time taken to answer, in microseconds; [`NO_RESPONSE_TIME`] when not logged.
     pub response_time_us: u32,
@@ -61,8 +61,16 @@ pub struct LogLine<'a> {
 /// The `response_time_us` of a line whose format does not log one.
 pub const NO_RESPONSE_TIME: u32 = u32::MAX;
 
+/// The `user_agent` of a line that has no user-agent field (a common-format line, HAProxy
+/// without captured headers, W3C fields without `cs(User-Agent)`, Traefik keeping no
+/// headers, a `--log-format` without one), told from one logged empty (`"-"`): a client
+/// that sends no agent is a bot, a log that records none says nothing either way. A
+/// newline, which no field of a line can hold.
+pub const AGENT_NOT_LOGGED: &[u8] = b"\n";
+
 impl<'a> LogLine<'a> {
-    /// A line with only the fields every format has; the others empty.
+    /// A line with only the fields every format has; the others empty, and the user agent
+    /// [`AGENT_NOT_LOGGED`] until a format's field sets it.
     #[inline]
     pub fn new(client: &'a [u8], time: LogTime, request: Request<'a>, status: u16) -> Self {
         LogLine {
@@ -73,7 +81,7 @@ impl<'a> LogLine<'a> {
             status,
             bytes: 0,
             referrer: b"",
-            user_agent: b"",
+            user_agent: AGENT_NOT_LOGGED,
             coding: TextCoding::AsLogged,
             vhost: b"",
             forwarded_for: b"",

@@ -21,7 +21,7 @@ use memchr::{memchr, memchr2};
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
 use super::simd::Marks;
 use super::time::parse_w3c_date_time;
-use super::{Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
+use super::{AGENT_NOT_LOGGED, Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
 
 /// What a W3C column holds, as far as accesslens reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +151,8 @@ impl W3cLayout {
         visitor_cookie: Option<&[u8]>,
     ) -> Result<LogLine<'a>, Malformed> {
         let mut slots: [&[u8]; KINDS] = [b""; KINDS];
+        // Fields without a `cs(User-Agent)` log none: not the same as a logged `-`.
+        slots[Field::UserAgent as usize] = AGENT_NOT_LOGGED;
         let mut ua_quoted = false;
         // The first separator tells: a tab, and the line is tab-separated. (Not "a tab
         // anywhere": that would search the whole line, and misread a space-separated line
