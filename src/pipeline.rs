@@ -282,10 +282,10 @@ fn empty_agent_warning(reports: &Reports) -> Option<String> {
 fn agent_not_logged_warning(files: &[crate::ingest::FileStats]) -> Option<String> {
     let which = no_hit_of(files, |f| f.agents_not_logged == f.hits)?;
     Some(format!(
-        "{which} a user-agent field (the format logs none), so their visitors are told apart \
-         by address alone and crawlers among them cannot be told from people; log the \
-         User-Agent and Referer headers (Apache's or nginx's combined format) to tell them \
-         apart and to get referring sites and channels"
+        "{which} a user-agent field (the format logs none), so crawlers cannot be told from \
+         people there and visitors are told apart without it; log the User-Agent header \
+         (Apache's or nginx's combined format, a captured header in HAProxy, W3C's \
+         cs(User-Agent), Traefik's kept headers) to tell them apart"
     ))
 }
 

@@ -635,7 +635,8 @@ fn open_sessions_continue_only_under_the_same_definitions() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--continue-from") && stderr.contains("session_timeout_ms"),
+        stderr.contains("--continue-from")
+            && stderr.contains("session_timeout_ms (1800000 there, 2700000 here)"),
         "{stderr}"
     );
     assert_eq!(

@@ -432,9 +432,10 @@ impl<'a> ChunkHits<'a> {
             coding => {
                 self.scratch.clear();
                 coding.decode_into(line.user_agent, &mut self.scratch);
-                // A logged agent that decodes to a lone newline (`%0A`) is as good as
-                // empty, not one the format does not log.
-                if self.scratch == AGENT_NOT_LOGGED {
+                // A logged agent that decodes to a lone newline or dash (`%0A`, `%2D`) is
+                // as good as empty, as a logged `-` is, and is not shown as the one a
+                // format does not log (`-`).
+                if self.scratch == AGENT_NOT_LOGGED || self.scratch == b"-" {
                     self.scratch.clear();
                 }
                 COMPOSED | self.composed_agents.intern(&self.scratch)
@@ -808,5 +809,53 @@ mod tests {
             // The earliest millisecond, and of the two hits there the smaller agent text.
             assert_eq!(got[0].1, b"10.0.0.7 UA-aa", "chunks of {per_chunk}");
         }
+    }
+}
+
+#[cfg(test)]
+mod agent_tests {
+    use super::*;
+    use crate::parse::{LogTime, Request};
+
+    /// The run-wide agent texts of lines whose agents are given as `(logged, coding)`.
+    fn agents(lines: &[(&'static [u8], TextCoding)]) -> Vec<Vec<u8>> {
+        let shared = SharedDictionaries::default();
+        let mut chunk = ChunkHits::with_capacity(lines.len());
+        for &(agent, coding) in lines {
+            let mut line = LogLine::new(
+                b"10.0.0.1",
+                LogTime::default(),
+                Request::Line(b"GET /"),
+                200,
+            );
+            line.user_agent = agent;
+            line.coding = coding;
+            chunk.push(&line);
+        }
+        assert_eq!(
+            chunk.agents_not_logged(),
+            lines.iter().filter(|l| l.0 == AGENT_NOT_LOGGED).count() as u64
+        );
+        let hits = chunk.into_global(&shared);
+        let dicts = shared.into_inner();
+        hits.iter()
+            .map(|h| dicts.agents.get(dicts.visitors.key(h.visitor).1).to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn an_agent_not_logged_stays_apart_from_every_logged_one() {
+        let got = agents(&[
+            (AGENT_NOT_LOGGED, TextCoding::AsLogged),
+            // Not decoded: still the mark.
+            (AGENT_NOT_LOGGED, TextCoding::Percent),
+            (b"", TextCoding::AsLogged),
+            // Logged agents that decode to the mark or to `-` are empty ones.
+            (b"%0A", TextCoding::Percent),
+            (b"%2D", TextCoding::Percent),
+            (b"curl%2F8", TextCoding::Percent),
+        ]);
+        let want: [&[u8]; 6] = [AGENT_NOT_LOGGED, AGENT_NOT_LOGGED, b"", b"", b"", b"curl/8"];
+        assert_eq!(got, want.map(<[u8]>::to_vec));
     }
 }

@@ -548,6 +548,9 @@ fn a_user_agent_not_logged_is_told_from_an_empty_one() {
     assert_eq!(hit(&mut traefik, line), AGENT_NOT_LOGGED);
     let line = br#"{"ClientHost":"198.51.100.23","DownstreamStatus":404,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-10-10T13:55:37Z","request_User-Agent":"-"}"#;
     assert_eq!(hit(&mut traefik, line), b"");
+    // Another header kept: this request sent no agent.
+    let line = br#"{"ClientHost":"198.51.100.23","DownstreamStatus":404,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-10-10T13:55:37Z","request_X-Forwarded-Proto":"https"}"#;
+    assert_eq!(hit(&mut traefik, line), b"");
     let mut caddy = LineParser::new(Format::Caddy, None);
     let line = br#"{"ts":1791640537,"request":{"client_ip":"198.51.100.23","proto":"HTTP/1.1","method":"GET","host":"a","uri":"/","headers":{}},"size":0,"status":404}"#;
     assert_eq!(hit(&mut caddy, line), b"");

@@ -42,12 +42,16 @@ struct Fields<'a> {
     status: Option<&'a [u8]>,
     size: &'a [u8],
     duration: &'a [u8],
+    /// Traefik: the line has a `request_` header member, so the headers are kept and a
+    /// missing `request_User-Agent` was not sent.
+    headers_kept: bool,
 }
 
 impl Fields<'_> {
     /// Traefik keeps no request header unless told to (`accessLog.fields.headers`): a line
-    /// without `request_User-Agent` logs none. (Caddy logs every header the request had:
-    /// there, a missing one was not sent.)
+    /// without any `request_` member logs no user agent. One with another header kept (as
+    /// Traefik's own `request_X-Forwarded-Proto`) and no `request_User-Agent` is a request
+    /// that sent none, as in Caddy, which logs every header the request had.
     fn traefik() -> Self {
         Fields {
             agent: AGENT_NOT_LOGGED,
@@ -208,7 +212,10 @@ pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
             b"request_User-Agent" => f.agent = text(c)?,
             b"request_X-Forwarded-For" => f.forwarded_for = text(c)?,
             b"TLSVersion" => f.tls = text(c)?,
-            _ => c.skip().map_err(bad)?,
+            _ => {
+                f.headers_kept |= key.starts_with(b"request_");
+                c.skip().map_err(bad)?
+            }
         }
     }
     c.finish().map_err(bad)?;
@@ -222,6 +229,9 @@ fn finish_traefik<'a>(f: &Fields<'a>) -> Result<LogLine<'a>, Malformed> {
         _ => return Err(Malformed::JsonMissingField),
     };
     let mut parsed = finish(f, time)?;
+    if f.agent == AGENT_NOT_LOGGED && (f.headers_kept || !f.referrer.is_empty()) {
+        parsed.user_agent = b"";
+    }
     if !f.duration.is_empty() {
         let (ns, end) = number_field(f.duration, 0);
         if end != f.duration.len() {
@@ -365,7 +375,7 @@ mod tests {
                 b"request_User-Agent" => f.agent = text(),
                 b"request_X-Forwarded-For" => f.forwarded_for = text(),
                 b"TLSVersion" => f.tls = text(),
-                _ => {}
+                _ => f.headers_kept |= key.starts_with(b"request_"),
             }
         }
         finish_traefik(&f)

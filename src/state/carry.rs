@@ -313,9 +313,14 @@ pub fn read_continuation(req: &ContinueRequest<'_>) -> Result<Continuation> {
         if let Some(what) =
             super::merge::definition_differs(&m.definitions, &m.goals, req.definitions, req.goals)
         {
+            let shown = |d| super::merge::shown_definition(d, &what);
+            let values = match (shown(&m.definitions), shown(req.definitions)) {
+                (Some(there), Some(here)) => format!(" ({there} there, {here} here)"),
+                _ => String::new(),
+            };
             return Err(Error::ContinueMismatch {
                 dir: dir.display().to_string(),
-                what,
+                what: format!("{what}{values}"),
             });
         }
         // Every date's open hits, checked against the digest of all of them: a state given

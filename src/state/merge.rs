@@ -263,6 +263,17 @@ pub(crate) fn definition_differs(
         .or_else(|| (a_goals != b_goals).then(|| "goals".to_owned()))
 }
 
+/// A definition's value as a message shows it (JSON: strings quoted), `none` when absent;
+/// `None` for the goals, a list too long to be worth repeating.
+pub(crate) fn shown_definition(definitions: &serde_json::Value, key: &str) -> Option<String> {
+    (key != "goals").then(|| {
+        definitions
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map_or_else(|| "none".to_owned(), |v| v.to_string())
+    })
+}
+
 fn check_definitions(partitions: &[Partition]) -> Result<()> {
     let Some(first) = partitions.first() else {
         return Ok(());
@@ -275,10 +286,17 @@ fn check_definitions(partitions: &[Partition]) -> Result<()> {
             &first.manifest.goals,
         );
         if let Some(what) = differs {
+            let values = match (
+                shown_definition(&first.manifest.definitions, &what),
+                shown_definition(&p.manifest.definitions, &what),
+            ) {
+                (Some(a), Some(b)) => format!(" ({a} and {b})"),
+                _ => String::new(),
+            };
             return Err(Error::StateMismatch {
                 first: first.dir.display().to_string(),
                 second: p.dir.display().to_string(),
-                what,
+                what: format!("{what}{values}"),
             });
         }
     }

@@ -164,6 +164,9 @@ pub(super) fn write(format: Format, hit: &Hit<'_>, ms: i64, clf: &[u8; 26], out:
                     headers.push_str(&format!(",\"request_{name}\":\"{}\"", json(value)));
                 }
             }
+            // Kept headers include the one Traefik adds itself: a line without
+            // `request_User-Agent` is then a request that sent none.
+            headers.push_str(",\"request_X-Forwarded-Proto\":\"https\"");
             // Go writes an IPv6 address with its port in brackets.
             let addr = if ip.contains(':') {
                 format!("[{ip}]")
