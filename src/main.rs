@@ -75,6 +75,13 @@ fn tell_merged(
             dir.display()
         );
     }
+    if let Some(dir) = &merged.without_response_times {
+        eprintln!(
+            "accesslens: {}: a state written before pages kept response times: the merged \
+             pages' avg_response_ms and max_response_ms are of the newer partitions only",
+            dir.display()
+        );
+    }
     let visitors = match &merged.history {
         Some(h) => format!("{} visitors", h.visitor_count),
         None => format!("about {} visitors (estimated)", merged.visitors),

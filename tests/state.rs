@@ -1240,7 +1240,9 @@ fn merged_pages_keep_response_times_and_older_partitions_have_none() {
         analyze_state(std::slice::from_ref(file), &state, &nginx);
     }
     let merged = dir.path().join("merged");
-    merge(&[&state], &merged, &[]);
+    let output = merge_output(&[&state], &merged, &[]);
+    let said = "a state written before pages kept response times";
+    assert!(output.status.success() && !String::from_utf8_lossy(&output.stderr).contains(said));
     let query = "select path, hits, round(avg_response_ms, 3), max_response_ms \
                  from '{out}/pages.parquet' order by path";
     let want = [["/a", "3", "80.0", "200.0"], ["/b", "1", "5.0", "5.0"]];
@@ -1259,7 +1261,15 @@ fn merged_pages_keep_response_times_and_older_partitions_have_none() {
         &["response_hits", "response_us", "max_response_us"],
     );
     let older = dir.path().join("older");
-    merge(&[&state], &older, &[]);
+    let output = merge_output(&[&state], &older, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The older partition is named, and its times are left out.
+    let named = manifest.parent().unwrap().display().to_string();
+    assert!(
+        stderr.contains(&format!("accesslens: {named}: {said}")),
+        "{stderr}"
+    );
     assert_eq!(
         duckdb_rows(&older, query),
         [["/a", "3", "200.0", "200.0"], ["/b", "1", "5.0", "5.0"]]

@@ -151,6 +151,9 @@ pub(super) fn parse_s3(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
 }
 
 /// `1.2.3.4:2817` → `1.2.3.4`; `[2001:db8::1]:2817` or `2001:db8::1:2817` → `2001:db8::1`.
+/// The load balancers always write `address:port`, an IPv6 address without brackets too, so
+/// the last colon is the port's: not [`super::strip_port`], which cannot tell a bare IPv6
+/// address's last group from a port and keeps it whole.
 fn without_port(field: &[u8]) -> &[u8] {
     let Some(colon) = memchr::memrchr(b':', field) else {
         return field;

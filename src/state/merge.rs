@@ -109,6 +109,9 @@ pub struct Merged {
     /// A partition whose visits lack their page views, when the history has no `paths`
     /// and `transitions`.
     pub without_journeys: Option<PathBuf>,
+    /// A partition written before pages kept response times, when another has them: the
+    /// merged times are of the newer partitions only.
+    pub without_response_times: Option<PathBuf>,
 }
 
 pub(super) fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -629,6 +632,12 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
     } else {
         None
     };
+    let older = |p: &&Partition| p.manifest.accesslens_state < super::RESPONSE_TIMES_MIN_LAYOUT;
+    let without_response_times = partitions
+        .iter()
+        .find(older)
+        .filter(|_| !partitions.iter().all(|p| older(&p)))
+        .map(|p| p.dir.clone());
     let mut without_journeys = None;
     let rules = if options.history && without_history.is_none() {
         if let Some(limit) = options.max_memory {
@@ -1012,6 +1021,7 @@ pub fn merge(options: &MergeOptions) -> Result<Merged> {
         history,
         without_history,
         without_journeys,
+        without_response_times,
     })
 }
 
