@@ -235,6 +235,22 @@ fn hosts_response_times_tls_and_forwarded_for_are_kept_as_logged() {
     );
     assert_eq!(rows, [["shop.example", "500000", "NULL", "NULL"]]);
 
+    // A line that logs no host but asks for an absolute target (as proxies log it) has the
+    // target's host.
+    let proxy = write_file(
+        dir.path(),
+        "proxy.log",
+        format!(
+            "10.0.0.1 - - [10/Oct/2026:10:00:00 +0000] \"GET http://Proxy.Example:8080/x HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\"\n\
+             10.0.0.1 - - [10/Oct/2026:10:00:01 +0000] \"GET /go?to=http://elsewhere/ HTTP/1.1\" 200 5 \"-\" \"{CHROME_MAC}\"\n"
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("proxy");
+    analyze(&[&proxy], &out, &["--emit", "hits", "--format", "combined"]);
+    let rows = duckdb_rows(&out, &format!("select path, host from {HITS} order by ts"));
+    assert_eq!(rows, [["/x", "proxy.example"], ["/go", "NULL"]]);
+
     // The TLS protocol and the X-Forwarded-For header, each where the line has it; the
     // cache of the last line's details must not carry one line's into the next (/a to /b
     // differ in the header alone), and must give a repeat its own (/c).
@@ -291,6 +307,14 @@ fn hosts_response_times_tls_and_forwarded_for_are_kept_as_logged() {
             "caddy",
             &[
                 ["www.example.com", "TLSv1.3", "203.0.113.7"],
+                ["www.example.com", "NULL", "NULL"],
+            ][..],
+        ),
+        // ELB logs no host: its absolute request targets name it.
+        (
+            "elb",
+            &[
+                ["www.example.com", "TLSv1.2", "NULL"],
                 ["www.example.com", "NULL", "NULL"],
             ][..],
         ),

@@ -72,6 +72,9 @@ pub struct HitsSource<'a> {
 struct RequestText {
     method: Text,
     query: Option<Text>,
+    /// The host of an absolute target (`GET https://shop.example/x`), shown where the
+    /// line logs no virtual host.
+    host: Option<Text>,
 }
 
 /// One hit in the table's order.
@@ -289,6 +292,7 @@ fn request_texts(dicts: &Dictionaries) -> Vec<RequestText> {
             RequestText {
                 method: Text::from(method),
                 query,
+                host: shown_host(crate::parse::target_host(raw)),
             }
         })
         .collect()
@@ -346,14 +350,8 @@ struct Connection {
 impl Connection {
     fn new(key: &[u8]) -> Self {
         let [host, tls, forwarded_for] = crate::enrich::connection_parts(key);
-        let shown = |raw: &[u8]| {
-            (!raw.is_empty())
-                .then(|| Text::from(crate::enrich::text::display(raw, Default::default())))
-        };
         Connection {
-            // Host names are case-insensitive: one spelling, as URLs have; and without the
-            // port some formats keep (a W3C cs-host, Caddy's request.host, `%V:%p`).
-            host: shown(crate::parse::strip_port(host)).map(|h| Text::from(h.to_ascii_lowercase())),
+            host: shown_host(host),
             tls: shown(tls).map(|tls| {
                 // Traefik logs the version alone (`1.3`); the others as `TLSv1.3`.
                 if tls.starts_with(|c: char| c.is_ascii_digit()) {
@@ -365,6 +363,16 @@ impl Connection {
             forwarded_for: shown(forwarded_for),
         }
     }
+}
+
+fn shown(raw: &[u8]) -> Option<Text> {
+    (!raw.is_empty()).then(|| Text::from(crate::enrich::text::display(raw, Default::default())))
+}
+
+/// Host names are case-insensitive: one spelling, as URLs have; and without the port some
+/// formats keep (a W3C cs-host, Caddy's request.host, `%V:%p`, an absolute target's).
+fn shown_host(raw: &[u8]) -> Option<Text> {
+    shown(crate::parse::strip_port(raw)).map(|h| Text::from(h.to_ascii_lowercase()))
 }
 
 /// How a row's columns are looked up.
@@ -422,7 +430,10 @@ impl Columns<'_> {
             .int("visitor_seq", rows.iter().map(|(_, s)| i64::from(*s)))
             .opt_str(
                 "host",
-                connection().map(|c| c.and_then(|c| c.host.as_deref())),
+                hits().zip(connection()).map(|(h, c)| {
+                    c.and_then(|c| c.host.as_deref())
+                        .or(self.requests[h.request as usize].host.as_deref())
+                }),
             )
             .str(
                 "method",

@@ -21,11 +21,9 @@ pub(super) fn parse_elb(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let time = t.next().ok_or(Malformed::NoTimestamp)?;
     let time = parse_iso8601(time).map_err(|_| Malformed::BadIsoTimestamp)?;
     t.skip(1).ok_or(Malformed::MissingFields)?;
-    let mut parsed = balancer_fields(&mut t, time)?;
-    if let Request::Line(request) = parsed.request {
-        parsed.vhost = target_host(request);
-    }
-    Ok(parsed)
+    // ELB logs no host of its own: its absolute request target names it, read once per
+    // distinct request where the host is shown (`target_host`), not on every line.
+    balancer_fields(&mut t, time)
 }
 
 /// ALB: `type time elb client:port target:port` and the ELB fields from the processing
@@ -42,14 +40,10 @@ pub(super) fn parse_alb(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     t.skip(1).ok_or(Malformed::MissingFields)?;
     let mut parsed = balancer_fields(&mut t, time)?;
     // target_group_arn "trace_id" "domain_name": optional, older lines stop earlier; without
-    // it, the host of an absolute request target.
-    parsed.vhost = match t.skip(2).and_then(|_| t.next()) {
-        Some(domain) => dash_is_empty(domain),
-        None => match parsed.request {
-            Request::Line(request) => target_host(request),
-            _ => b"",
-        },
-    };
+    // it, the host of the absolute request target is shown (`target_host`).
+    if let Some(domain) = t.skip(2).and_then(|_| t.next()) {
+        parsed.vhost = dash_is_empty(domain);
+    }
     Ok(parsed)
 }
 
@@ -166,8 +160,9 @@ fn without_port(field: &[u8]) -> &[u8] {
 
 /// The host and port of an absolute request target (`GET https://shop.example:443/x
 /// HTTP/1.1` → `shop.example:443`); empty for a target in origin form, even one with a URL
-/// in its query (`GET /go?to=http://elsewhere/ HTTP/1.1`).
-fn target_host(request: &[u8]) -> &[u8] {
+/// in its query (`GET /go?to=http://elsewhere/ HTTP/1.1`). The virtual host of a line that
+/// logs none (ELB's every line): looked at once per distinct request.
+pub fn target_host(request: &[u8]) -> &[u8] {
     let Some(space) = request.iter().position(|&b| b == b' ') else {
         return b"";
     };

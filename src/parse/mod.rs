@@ -22,6 +22,7 @@ mod w3c;
 use std::fmt;
 use std::sync::Arc;
 
+pub use aws::target_host;
 pub use clf::strip_port;
 pub use custom::{CustomFormat, FormatError, Syntax};
 pub use time::LogTime;
