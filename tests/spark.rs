@@ -525,6 +525,9 @@ impl Rollup {
         // ... counted with another goal ...
         let goals = dir.join("goals");
         analyze_state(&[&day3], &goals, &["--goal", "blog=/blog"]);
+        // ... counted with another session timeout (a definition whose values are said) ...
+        let timeout = dir.join("timeout");
+        analyze_state(&[&day3], &timeout, &["--session-timeout", "45m"]);
         // ... of layout 2 (day 1's partition, its manifest saying so) ...
         let old = dir.join("old");
         copy_tree(&copy, &old);
@@ -547,6 +550,7 @@ impl Rollup {
             ("layout", vec![old]),
             ("twice", vec![state.clone(), twice]),
             ("stale", vec![stale]),
+            ("timeout", vec![state.clone(), timeout]),
         ];
         let refused = refusals
             .into_iter()
@@ -682,6 +686,10 @@ impl Rollup {
             ("layout", "state layout 2"),
             ("twice", "both continued"),
             ("stale", "analyzed again since"),
+            (
+                "timeout",
+                "different session_timeout_ms (1800000 and 2700000)",
+            ),
         ];
         for ((outcome, (name, _, rust_said)), (_, phrase)) in
             refused.iter().zip(&self.refused).zip(expected)

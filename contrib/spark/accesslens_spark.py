@@ -1363,10 +1363,25 @@ def check_definitions(partitions: list) -> None:
         if what is None and not same_json(p.goals, first.goals):
             what = "goals"
         if what is not None:
+            # Both values, as accesslens's merge names them (src/state/merge.rs
+            # `shown_definition`), but not the goals' lists.
+            values = ""
+            if what != "goals":
+                shown = [shown_definition(q, what) for q in (first, p)]
+                values = f" ({shown[0]} and {shown[1]})"
             raise JobError(
-                f"{first.dir} and {p.dir} were written with different {what}; merge states "
-                "written with the same settings"
+                f"{first.dir} and {p.dir} were written with different {what}{values}; merge "
+                "states written with the same settings"
             )
+
+
+def shown_definition(p: "Partition", key: str) -> str:
+    """A definition's value as accesslens's messages show it: compact JSON (strings
+    quoted), `none` when absent or null."""
+    value = p.definitions.get(key) if isinstance(p.definitions, dict) else None
+    if value is None:
+        return "none"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def files(inputs: list) -> str:

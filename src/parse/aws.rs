@@ -178,7 +178,12 @@ pub fn target_host(request: &[u8]) -> &[u8] {
         .iter()
         .position(|&b| matches!(b, b'/' | b'?' | b'#' | b' '))
         .unwrap_or(after.len());
-    &after[..end]
+    let authority = &after[..end];
+    // `user:password@host`: the host only.
+    match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    }
 }
 
 pub(super) fn three_digits(field: &[u8]) -> Result<u16, Malformed> {
@@ -206,7 +211,13 @@ mod tests {
 
     #[test]
     fn target_host_reads_absolute_targets_only() {
-        let cases: [(&[u8], &[u8]); 9] = [
+        let cases: [(&[u8], &[u8]); 11] = [
+            // Credentials in the target are not the host.
+            (
+                b"GET http://u:p@shop.example:80/x HTTP/1.1",
+                b"shop.example:80",
+            ),
+            (b"GET http://u@shop.example/ HTTP/1.1", b"shop.example"),
             (
                 b"GET https://shop.example:443/x?id=3 HTTP/1.1",
                 b"shop.example:443",

@@ -42,16 +42,18 @@ struct Fields<'a> {
     status: Option<&'a [u8]>,
     size: &'a [u8],
     duration: &'a [u8],
-    /// Traefik: the line has a `request_` header member, so the headers are kept and a
-    /// missing `request_User-Agent` was not sent.
+    /// Traefik: the line has one of the headers Traefik adds to every request it forwards
+    /// (`request_X-Forwarded-…`, `request_X-Real-Ip`), so its headers are kept and a missing
+    /// `request_User-Agent` was not sent.
     headers_kept: bool,
 }
 
 impl Fields<'_> {
     /// Traefik keeps no request header unless told to (`accessLog.fields.headers`): a line
-    /// without any `request_` member logs no user agent. One with another header kept (as
-    /// Traefik's own `request_X-Forwarded-Proto`) and no `request_User-Agent` is a request
-    /// that sent none, as in Caddy, which logs every header the request had.
+    /// without `request_User-Agent` logs none, unless it has one of the headers Traefik adds
+    /// to every request it forwards (`request_X-Forwarded-Proto`, …): then the headers are
+    /// kept and this request sent no agent, as in Caddy, which logs every header the request
+    /// had. (Another header a configuration keeps by name says nothing about the agent.)
     fn traefik() -> Self {
         Fields {
             agent: AGENT_NOT_LOGGED,
@@ -190,6 +192,12 @@ fn caddy_tls(c: &mut Cursor<'_>) -> Result<&'static [u8], Malformed> {
     Ok(version.unwrap_or(b""))
 }
 
+/// A header Traefik adds to every request it forwards (`request_X-Forwarded-For` has its own
+/// member arm).
+fn traefik_adds(key: &[u8]) -> bool {
+    key.starts_with(b"request_X-Forwarded-") || key == b"request_X-Real-Ip"
+}
+
 pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let mut f = Fields::traefik();
     let mut c = Cursor::new(line);
@@ -210,10 +218,13 @@ pub(super) fn parse_traefik(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
             b"Duration" => f.duration = text(c)?,
             b"request_Referer" => f.referrer = text(c)?,
             b"request_User-Agent" => f.agent = text(c)?,
-            b"request_X-Forwarded-For" => f.forwarded_for = text(c)?,
+            b"request_X-Forwarded-For" => {
+                f.forwarded_for = text(c)?;
+                f.headers_kept = true;
+            }
             b"TLSVersion" => f.tls = text(c)?,
             _ => {
-                f.headers_kept |= key.starts_with(b"request_");
+                f.headers_kept |= traefik_adds(key);
                 c.skip().map_err(bad)?
             }
         }
@@ -229,7 +240,7 @@ fn finish_traefik<'a>(f: &Fields<'a>) -> Result<LogLine<'a>, Malformed> {
         _ => return Err(Malformed::JsonMissingField),
     };
     let mut parsed = finish(f, time)?;
-    if f.agent == AGENT_NOT_LOGGED && (f.headers_kept || !f.referrer.is_empty()) {
+    if f.agent == AGENT_NOT_LOGGED && f.headers_kept {
         parsed.user_agent = b"";
     }
     if !f.duration.is_empty() {
@@ -373,9 +384,12 @@ mod tests {
                 b"Duration" => f.duration = text(),
                 b"request_Referer" => f.referrer = text(),
                 b"request_User-Agent" => f.agent = text(),
-                b"request_X-Forwarded-For" => f.forwarded_for = text(),
+                b"request_X-Forwarded-For" => {
+                    f.forwarded_for = text();
+                    f.headers_kept = true;
+                }
                 b"TLSVersion" => f.tls = text(),
-                _ => f.headers_kept |= key.starts_with(b"request_"),
+                _ => f.headers_kept |= traefik_adds(key),
             }
         }
         finish_traefik(&f)
@@ -447,14 +461,34 @@ mod tests {
         );
     }
 
+    const TRAEFIK_NO_HEADERS: &str = r#"{"ClientHost":"203.0.113.7","DownstreamContentSize":5120,"DownstreamStatus":200,"Duration":12345678,"RequestMethod":"GET","RequestPath":"/a","StartUTC":"2026-10-10T13:55:36.25Z","request_Cookie":"x"}"#;
+    const TRAEFIK_FORWARDED: &str = r#"{"ClientHost":"203.0.113.7","DownstreamContentSize":5120,"DownstreamStatus":200,"Duration":12345678,"RequestMethod":"GET","RequestPath":"/a","StartUTC":"2026-10-10T13:55:36.25Z","request_X-Forwarded-Proto":"https"}"#;
+
+    #[test]
+    fn traefik_tells_an_agent_not_sent_from_one_not_logged() {
+        let agent = |line: &str| parse_traefik(line.as_bytes()).unwrap().user_agent.to_vec();
+        assert_eq!(agent(TRAEFIK_NO_HEADERS), AGENT_NOT_LOGGED);
+        assert_eq!(agent(TRAEFIK_FORWARDED), b"");
+        let forwarded_for = TRAEFIK_FORWARDED.replace("X-Forwarded-Proto", "X-Forwarded-For");
+        assert_eq!(agent(&forwarded_for), b"");
+        let real_ip = TRAEFIK_FORWARDED.replace("X-Forwarded-Proto", "X-Real-Ip");
+        assert_eq!(agent(&real_ip), b"");
+        // A referrer kept by name says nothing about the agent.
+        let referrer = TRAEFIK_NO_HEADERS.replace("request_Cookie", "request_Referer");
+        assert_eq!(agent(&referrer), AGENT_NOT_LOGGED);
+    }
+
     #[test]
     fn one_walk_answers_as_the_walk_over_raw_objects_did() {
         let specials = b"{}[]\",:\\ 0a";
         let mut checked = 0;
         type Parse = for<'a> fn(&'a [u8]) -> Result<LogLine<'a>, Malformed>;
-        let pairs: [(&str, Parse, Parse); 2] = [
+        let pairs: [(&str, Parse, Parse); 4] = [
             (CADDY, parse_caddy, reference_caddy),
             (TRAEFIK, parse_traefik, reference_traefik),
+            // No header kept, then only one Traefik adds: the agent not logged, or not sent.
+            (TRAEFIK_NO_HEADERS, parse_traefik, reference_traefik),
+            (TRAEFIK_FORWARDED, parse_traefik, reference_traefik),
         ];
         for (base, one, reference) in pairs {
             for line in &crate::parse::one_edit_away(base.as_bytes(), specials) {
