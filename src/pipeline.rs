@@ -278,7 +278,7 @@ fn empty_agent_warning(reports: &Reports) -> Option<String> {
 
 /// Names the inputs whose lines have no user-agent field (a common-format log, which
 /// detection reads as combined; HAProxy without captured headers): their visitors are told
-/// apart by address alone, and their bots are not recognised.
+/// apart without an agent, and their bots are not recognised.
 fn agent_not_logged_warning(files: &[crate::ingest::FileStats]) -> Option<String> {
     let which = no_hit_of(files, |f| f.agents_not_logged == f.hits)?;
     Some(format!(

@@ -2,8 +2,9 @@
 //! each distinct value.
 //!
 //! While chunks are parsed, every line's request, referrer, user agent, client and
-//! connection details (virtual host, TLS protocol, X-Forwarded-For) are interned ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After
-//! all input is read, [`Lookups::build`] classifies each *distinct* value once: requests into
+//! connection details (virtual host, TLS protocol, X-Forwarded-For) are interned
+//! ([`ChunkHits`]), and each line becomes a fixed-size [`Hit`] of 40 bytes. After all input
+//! is read, [`Lookups::build`] classifies each *distinct* value once: requests into
 //! method/path/kind, referrers into host/internal, user agents into browser/OS/device/bot,
 //! visitor keys into their XXH64 hash. Later stages look these up by id.
 
@@ -810,12 +811,6 @@ mod tests {
             assert_eq!(got[0].1, b"10.0.0.7 UA-aa", "chunks of {per_chunk}");
         }
     }
-}
-
-#[cfg(test)]
-mod agent_tests {
-    use super::*;
-    use crate::parse::{LogTime, Request};
 
     /// The run-wide agent texts of lines whose agents are given as `(logged, coding)`.
     fn agents(lines: &[(&'static [u8], TextCoding)]) -> Vec<Vec<u8>> {
@@ -824,7 +819,7 @@ mod agent_tests {
         for &(agent, coding) in lines {
             let mut line = LogLine::new(
                 b"10.0.0.1",
-                LogTime::default(),
+                crate::parse::LogTime::default(),
                 Request::Line(b"GET /"),
                 200,
             );

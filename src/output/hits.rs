@@ -99,7 +99,9 @@ pub fn write(
     let bucket_of = |visitor: u32| lookups.visitor(visitor).hash & mask;
     let ranks = visitor_ranks(source.lookups, mask);
     let requests = request_texts(source.dicts);
+    // As many as the clients when the log has X-Forwarded-For.
     let connections: Vec<Connection> = (0..source.dicts.connections.len() as u32)
+        .into_par_iter()
         .map(|id| Connection::new(source.dicts.connections.get(id)))
         .collect();
     let ties = TieOrder::new(source.dicts);
