@@ -52,6 +52,8 @@ pub struct FileStats {
     pub forwarded_clients: u64,
     /// Hits whose line has no user-agent field ([`crate::parse::AGENT_NOT_LOGGED`]).
     pub agents_not_logged: u64,
+    /// Hits whose request has no method (the format logs none, or `-`): counted as GETs.
+    pub methods_not_logged: u64,
     /// The input's content fingerprint (`None` for standard input).
     pub fingerprint: Option<String>,
     /// The format the input was read as.
@@ -288,6 +290,7 @@ fn ingest_one(
         out_of_range: 0,
         forwarded_clients: 0,
         agents_not_logged: 0,
+        methods_not_logged: 0,
         fingerprint: input.fingerprint.clone(),
         format: options.format.unwrap_or_default(),
         detected: None,
@@ -365,6 +368,7 @@ fn ingest_one(
             stats.out_of_range += chunk.out_of_range;
             stats.forwarded_clients += chunk.forwarded_clients;
             stats.agents_not_logged += chunk.agents_not_logged;
+            stats.methods_not_logged += chunk.methods_not_logged;
         }
         progress.inc(window.len() as u64);
         shards.spill_error()
@@ -399,6 +403,7 @@ struct ChunkStats {
     out_of_range: u64,
     forwarded_clients: u64,
     agents_not_logged: u64,
+    methods_not_logged: u64,
     samples: Vec<(u64, Malformed, String)>,
 }
 
@@ -470,6 +475,7 @@ fn parse_lines<'a>(
     stats.hits = hits.len() as u64;
     stats.forwarded_clients = hits.forwarded_clients();
     stats.agents_not_logged = hits.agents_not_logged();
+    stats.methods_not_logged = hits.methods_not_logged();
     shards.add(hits.into_global(dicts), input);
     stats
 }

@@ -245,6 +245,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     let mut warnings = continuation.warnings;
     warnings.extend(empty_agent_warning(&reports));
     warnings.extend(agent_not_logged_warning(&ingested.files));
+    warnings.extend(method_not_logged_warning(&ingested.files));
     warnings.extend(no_forwarded_warning(config, &ingested.files));
     Ok(Outcome {
         reports,
@@ -286,6 +287,18 @@ fn agent_not_logged_warning(files: &[crate::ingest::FileStats]) -> Option<String
          people there and visitors are told apart without it; log the User-Agent header \
          (Apache's or nginx's combined format, a captured header in HAProxy, W3C's \
          cs(User-Agent), Traefik's kept headers) to tell them apart"
+    ))
+}
+
+/// Names the inputs whose requests have no method (a W3C log without `cs-method`, a
+/// `--log-format` with the path alone): their requests are taken as GETs for page views.
+fn method_not_logged_warning(files: &[crate::ingest::FileStats]) -> Option<String> {
+    let which = no_hit_of(files, |f| f.methods_not_logged == f.hits)?;
+    Some(format!(
+        "{which} a request method (the format logs none), so each request to a page is \
+         counted as a GET: a form's POST answered 200 is a page view there; log the method \
+         (W3C's cs-method, Apache's %m or %r, nginx's $request_method or $request) to tell \
+         them apart"
     ))
 }
 

@@ -167,6 +167,69 @@ fn a_log_without_user_agents_counts_visitors_by_address_and_says_so() {
 }
 
 #[test]
+fn a_log_without_methods_counts_its_page_views_as_gets_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // SHOUTcast's W3C layout: `c-status`, no `cs-method`, a percent-encoded agent. Two
+    // listeners: the first tunes in twice, four seconds apart (one session of two page
+    // views), the second once; a `/favicon.ico` is an asset, not a page view.
+    let firefox = "Mozilla%2F5.0%20(X11%3B%20Linux%20x86_64%3B%20rv%3A133.0)%20Gecko%2F20100101%20Firefox%2F133.0";
+    let shoutcast = format!(
+        "#Software: SHOUTcast\n#Version: 2.4.7.256\n\
+#Fields: c-ip c-dns date time cs-uri-stem c-status cs(User-Agent) sc-bytes x-duration avgbandwidth\n\
+203.0.113.7 203.0.113.7 2026-10-10 13:55:36 /stream?title=Late%20Show 200 {firefox} 65580 4 524640\n\
+203.0.113.7 203.0.113.7 2026-10-10 13:55:40 /stream?title=Late%20Show 200 {firefox} 1024 1 8192\n\
+203.0.113.7 203.0.113.7 2026-10-10 13:55:40 /favicon.ico 200 {firefox} 318 0 0\n\
+198.51.100.2 198.51.100.2 2026-10-10 13:56:00 /stream 200 NSPlayer%2F10.0.0.3702%20WMFSDK%2F10.0 512 1 4096\n"
+    );
+    let log = write_file(dir.path(), "shoutcast.log", shoutcast.as_bytes());
+    let out = dir.path().join("out");
+    let output = analyze(&[&log], &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warning = "warning: no hit has a request method (the format logs none)";
+    assert!(stderr.contains(warning), "{stderr}");
+    let summary = duckdb_rows(
+        &out,
+        "select hits, bot_hits, visitors, sessions, page_views from '{out}/summary.parquet'",
+    );
+    assert_eq!(summary, [["4", "0", "2", "2", "3"]]);
+    let browsers = duckdb_rows(
+        &out,
+        "select browser, hits from '{out}/browsers.parquet' order by 1",
+    );
+    assert!(
+        browsers.contains(&vec!["Firefox".into(), "3".into()]),
+        "{browsers:?}"
+    );
+    let pages = duckdb_rows(
+        &out,
+        "select path, page_views from '{out}/pages.parquet' order by 1",
+    );
+    assert_eq!(pages, [["/stream", "3"]]);
+
+    // The same with a method logged: the warning goes.
+    let with_method = shoutcast
+        .replace("cs-uri-stem c-status", "cs-method cs-uri-stem c-status")
+        .replace(" /", " GET /");
+    let log = write_file(dir.path(), "methods.log", with_method.as_bytes());
+    let out = dir.path().join("out-methods");
+    let output = analyze(&[&log], &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("request method"), "{stderr}");
+    let summary = duckdb_rows(&out, "select page_views from '{out}/summary.parquet'");
+    assert_eq!(summary, [["3"]]);
+
+    // A --log-format with the path alone.
+    let path_only = b"203.0.113.7 [10/Oct/2026:13:55:36 +0000] /shop 200\n";
+    let custom = write_file(dir.path(), "custom.log", path_only);
+    let out = dir.path().join("out-custom");
+    let output = analyze(&[&custom], &out, &["--log-format", "%h %t %U %>s"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(warning), "{stderr}");
+    let summary = duckdb_rows(&out, "select page_views from '{out}/summary.parquet'");
+    assert_eq!(summary, [["1"]]);
+}
+
+#[test]
 fn requests_in_parts_and_encoded_agents_reach_the_reports() {
     let dir = tempfile::tempdir().unwrap();
     for (name, page, agent) in [

@@ -88,10 +88,12 @@ pub struct View {
     pub carried: bool,
 }
 
-/// A page view per the definitions: a human GET of a page answered 2xx or 304.
+/// A page view per the definitions: a human GET of a page answered 2xx or 304. A request
+/// whose method the format does not log counts as a GET: nearly every request such logs
+/// hold is one, and counting none would leave every report of visits empty.
 #[inline]
 pub fn is_page_view(method: Method, kind: PathKind, status: u16) -> bool {
-    method == Method::Get
+    matches!(method, Method::Get | Method::NotLogged)
         && kind == PathKind::Page
         && ((200..300).contains(&status) || status == 304)
 }

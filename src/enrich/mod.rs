@@ -368,6 +368,8 @@ pub struct ChunkHits<'a> {
     forwarded: u64,
     /// Hits whose line has no user-agent field.
     agents_not_logged: u64,
+    /// Hits whose request has no method (logged in parts, without one or with `-`).
+    methods_not_logged: u64,
     keep_connections: bool,
     hits: Vec<Hit>,
 }
@@ -414,6 +416,11 @@ impl<'a> ChunkHits<'a> {
         self.agents_not_logged
     }
 
+    /// Hits so far whose request has no method (see [`crate::enrich::request::Method::NotLogged`]).
+    pub fn methods_not_logged(&self) -> u64 {
+        self.methods_not_logged
+    }
+
     /// Records one parsed line.
     #[inline]
     pub fn push(&mut self, line: &LogLine<'a>) {
@@ -445,6 +452,9 @@ impl<'a> ChunkHits<'a> {
         let request = match line.request {
             Request::Line(text) => self.requests.intern(text),
             parts => {
+                if let Request::Parts { method: b"", .. } = parts {
+                    self.methods_not_logged += 1;
+                }
                 parts.write_line(line.coding, &mut self.scratch);
                 COMPOSED | self.composed_requests.intern(&self.scratch)
             }

@@ -10,6 +10,9 @@ pub enum Method {
     Get,
     Head,
     Post,
+    /// `-`: the format logs no method (a W3C log without `cs-method`, SHOUTcast's, a
+    /// `--log-format` with the path but no method). Page views count it as a `GET`.
+    NotLogged,
     Other,
 }
 
@@ -115,6 +118,7 @@ fn method_of(m: &[u8]) -> Method {
         b"GET" => Method::Get,
         b"HEAD" => Method::Head,
         b"POST" => Method::Post,
+        b"-" => Method::NotLogged,
         _ => Method::Other,
     }
 }
@@ -173,6 +177,13 @@ mod tests {
             parts("PROPFIND /dav HTTP/1.1"),
             (Method::Other, "/dav".into(), PathKind::Page)
         );
+        // A request put together from a W3C or custom log without a method.
+        assert_eq!(
+            parts("- /stream?title=x"),
+            (Method::NotLogged, "/stream".into(), PathKind::Page)
+        );
+        // A request line of a lone `-` (a connection closed before one came) has none.
+        assert_eq!(parts("-"), (Method::Other, "-".into(), PathKind::Page));
     }
 
     #[test]

@@ -569,3 +569,34 @@ fn a_user_agent_not_logged_is_told_from_an_empty_one() {
         b""
     );
 }
+
+#[test]
+fn shoutcast_w3c_status_method_and_encoded_agent() {
+    // SHOUTcast's W3C log: `c-status`, no `cs-method`, a percent-encoded agent, the query
+    // inside `cs-uri-stem`; the request is put together with `-` for its method.
+    let mut w3c = LineParser::new(
+        Format::W3c,
+        Some(
+            b"#Fields: c-ip c-dns date time cs-uri-stem c-status cs(User-Agent) sc-bytes \
+              x-duration avgbandwidth",
+        ),
+    );
+    let line = b"192.0.2.4 192.0.2.4 2026-10-10 10:37:05 /stream?title=Late%20Show 200 \
+                 NSPlayer%2F10.0.0.3702%20WMFSDK%2F10.0+x 65580 1 524640";
+    let Ok(Parsed::Hit(hit)) = w3c.parse(line) else {
+        panic!("{}", String::from_utf8_lossy(line))
+    };
+    assert_eq!((hit.status, hit.bytes), (200, 65580));
+    assert_eq!(request(&hit), "- /stream?title=Late%20Show");
+    assert_eq!(agent(&hit), b"NSPlayer/10.0.0.3702 WMFSDK/10.0 x");
+    // A query logged apart keeps its escapes (they are the URL's), and `+` is a space.
+    let mut iis = LineParser::new(
+        Format::W3c,
+        Some(b"#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status"),
+    );
+    let Ok(Parsed::Hit(hit)) = iis.parse(b"2026-10-10 14:00:01 198.51.100.23 GET /s q=a%26b+c 200")
+    else {
+        panic!()
+    };
+    assert_eq!(request(&hit), "GET /s?q=a%26b c");
+}

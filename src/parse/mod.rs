@@ -124,14 +124,14 @@ impl Request<'_> {
                 query,
                 protocol,
             } => {
-                // A format without a method field (SHOUTcast's W3C) gets `-`: not a GET,
-                // so not a page view, but the path still counts.
+                // A format without a method field (SHOUTcast's W3C, a `--log-format` with
+                // the path alone) gets `-`, which page views count as a GET.
                 out.extend_from_slice(if method.is_empty() { b"-" } else { method });
                 out.push(b' ');
                 out.extend_from_slice(target);
                 if !query.is_empty() {
                     out.push(b'?');
-                    coding.decode_into(query, out);
+                    coding.decode_query_into(query, out);
                 }
                 if !protocol.is_empty() {
                     out.push(b' ');
@@ -158,7 +158,8 @@ impl Request<'_> {
 pub enum TextCoding {
     #[default]
     AsLogged,
-    /// W3C (IIS): spaces in the user agent are written as `+`.
+    /// W3C: spaces in the user agent are written as `+` (IIS), other bytes as `%hh`
+    /// (SHOUTcast writes `NSPlayer%2F10.0`); in the query, only `+` is read as a space.
     PlusForSpace,
     /// CloudFront: user agent, referrer and query are percent-encoded once more.
     Percent,
@@ -169,10 +170,19 @@ impl TextCoding {
     pub fn decode_into(self, field: &[u8], out: &mut Vec<u8>) {
         match self {
             TextCoding::AsLogged => out.extend_from_slice(field),
+            TextCoding::PlusForSpace => percent_decode_into(field, true, out),
+            TextCoding::Percent => percent_decode_into(field, false, out),
+        }
+    }
+
+    /// Appends a query logged apart from its path to `out`: a W3C query keeps its `%hh`
+    /// (they are the URL's own: `q=a%26b` is one parameter).
+    fn decode_query_into(self, query: &[u8], out: &mut Vec<u8>) {
+        match self {
             TextCoding::PlusForSpace => {
-                out.extend(field.iter().map(|&b| if b == b'+' { b' ' } else { b }))
+                out.extend(query.iter().map(|&b| if b == b'+' { b' ' } else { b }))
             }
-            TextCoding::Percent => percent_decode_into(field, out),
+            coding => coding.decode_into(query, out),
         }
     }
 
@@ -182,10 +192,15 @@ impl TextCoding {
     }
 }
 
-/// `%hh` → the byte; anything else as it is.
-fn percent_decode_into(field: &[u8], out: &mut Vec<u8>) {
+/// `%hh` → the byte (and `+` → a space when `plus`); anything else as it is.
+fn percent_decode_into(field: &[u8], plus: bool, out: &mut Vec<u8>) {
     let mut i = 0;
     while i < field.len() {
+        if plus && field[i] == b'+' {
+            out.push(b' ');
+            i += 1;
+            continue;
+        }
         if field[i] == b'%'
             && let (Some(h), Some(l)) = (
                 field.get(i + 1).and_then(|&c| hex_value(c)),

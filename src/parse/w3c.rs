@@ -70,7 +70,8 @@ impl Field {
             b"cs-uri-stem" => Field::UriStem,
             b"cs-uri-query" => Field::UriQuery,
             b"cs-uri" => Field::Uri,
-            b"sc-status" => Field::Status,
+            // SHOUTcast writes the status as `c-status`.
+            b"sc-status" | b"c-status" => Field::Status,
             b"sc-bytes" => Field::Bytes,
             b"cs(referer)" | b"cs(referrer)" => Field::Referrer,
             b"cs(user-agent)" | b"c-user-agent" => Field::UserAgent,
