@@ -193,6 +193,32 @@ fn w3c_quoted_fields_and_short_lines() {
         parser.parse(b"2026-10-10 13:55:36 203.0.113.7 GET /a x 20 1"),
         Err(Malformed::BadStatus)
     );
+    // A header without a field every hit needs says so, whatever the line holds; the next
+    // header that has them all is read again.
+    for fields in [
+        &b"#Fields: date time c-ip cs-uri-stem x-status"[..],
+        b"#Fields: date time cs-uri-stem sc-status",
+        b"#Fields: date c-ip cs-uri-stem sc-status",
+        b"#Fields: time c-ip cs-uri-stem sc-status",
+        b"#Fields: date time c-ip cs-uri-query sc-status",
+    ] {
+        assert_eq!(parser.parse(fields), Ok(Parsed::Directive));
+        assert_eq!(
+            parser.parse(b"2026-10-10 13:55:36 203.0.113.7 /a 200"),
+            Err(Malformed::W3cMissingFields),
+            "{}",
+            String::from_utf8_lossy(fields)
+        );
+    }
+    // The time may come after the others (SHOUTcast), and cs-uri stands for the stem.
+    assert_eq!(
+        parser.parse(b"#Fields: date c-ip cs-uri sc-status time"),
+        Ok(Parsed::Directive)
+    );
+    let Ok(Parsed::Hit(hit)) = parser.parse(b"2026-10-10 203.0.113.7 /a?b=1 200 13:55:36") else {
+        panic!("not a hit")
+    };
+    assert_eq!((hit.status, request(&hit).as_str()), (200, "- /a?b=1"));
 }
 
 #[test]

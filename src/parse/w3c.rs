@@ -97,6 +97,8 @@ pub struct W3cLayout {
     /// Tabs only (CloudFront), or tabs when the line's first separator is one and spaces
     /// otherwise.
     tabs_only: bool,
+    /// The columns name every field a hit needs: the date, time, client, status and target.
+    complete: bool,
     coding: TextCoding,
 }
 
@@ -121,10 +123,16 @@ impl W3cLayout {
             .iter()
             .rposition(|&f| f != Field::Ignored)
             .map_or(0, |i| i + 1);
+        let has = |f: Field| columns.contains(&f);
+        let complete = [Field::Date, Field::Time, Field::Client, Field::Status]
+            .into_iter()
+            .all(has)
+            && (has(Field::UriStem) || has(Field::Uri));
         let cloudfront = format == Format::CloudFront;
         Some(W3cLayout {
             columns,
             needed,
+            complete,
             tabs_only: cloudfront,
             coding: if cloudfront {
                 TextCoding::Percent
@@ -151,6 +159,9 @@ impl W3cLayout {
         line: &'a [u8],
         visitor_cookie: Option<&[u8]>,
     ) -> Result<LogLine<'a>, Malformed> {
+        if !self.complete {
+            return Err(Malformed::W3cMissingFields);
+        }
         let mut slots: [&[u8]; KINDS] = [b""; KINDS];
         // Fields without a `cs(User-Agent)` log none: not the same as a logged `-`.
         slots[Field::UserAgent as usize] = AGENT_NOT_LOGGED;
