@@ -9,9 +9,10 @@ logs can be reported on a cluster and checked against accesslens on a sample.
 The definitions it relies on (see the README's "Definitions"):
 
 * Sessions are cut from page views (the hits table's `page_view`: human GETs of pages
-  answered 2xx or 304); a visitor's page views, ordered by (ts, visitor_seq), start a new
-  session when the gap to the previous one exceeds the timeout, compared in milliseconds
-  (30 min: a gap of exactly 30 min stays in the session).
+  answered 2xx or 304, a request whose log has no method counting as a GET); a visitor's
+  page views, ordered by (ts, visitor_seq), start a new session when the gap to the
+  previous one exceeds the timeout, compared in milliseconds (30 min: a gap of exactly
+  30 min stays in the session).
 * A session's entry page, referrer and acquisition (channel, source, medium, campaign, ...)
   are those of its first page view; accesslens classified them per request and referrer and
   wrote them on every hit, so nothing is re-classified here.

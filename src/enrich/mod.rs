@@ -859,8 +859,24 @@ mod tests {
             (b"%0A", TextCoding::Percent),
             (b"%2D", TextCoding::Percent),
             (b"curl%2F8", TextCoding::Percent),
+            // W3C's decoding too (`+` a space, `%hh` a byte).
+            (AGENT_NOT_LOGGED, TextCoding::PlusForSpace),
+            (b"%0A", TextCoding::PlusForSpace),
+            (b"%2D", TextCoding::PlusForSpace),
+            (b"NSPlayer%2F10.0+x", TextCoding::PlusForSpace),
         ]);
-        let want: [&[u8]; 6] = [AGENT_NOT_LOGGED, AGENT_NOT_LOGGED, b"", b"", b"", b"curl/8"];
+        let want: [&[u8]; 10] = [
+            AGENT_NOT_LOGGED,
+            AGENT_NOT_LOGGED,
+            b"",
+            b"",
+            b"",
+            b"curl/8",
+            AGENT_NOT_LOGGED,
+            b"",
+            b"",
+            b"NSPlayer/10.0 x",
+        ];
         assert_eq!(got, want.map(<[u8]>::to_vec));
     }
 }

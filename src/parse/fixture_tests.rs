@@ -210,7 +210,7 @@ fn w3c_quoted_fields_and_short_lines() {
             String::from_utf8_lossy(fields)
         );
     }
-    // The time may come after the others (SHOUTcast), and cs-uri stands for the stem.
+    // The time may come last, and cs-uri stands for the stem.
     assert_eq!(
         parser.parse(b"#Fields: date c-ip cs-uri sc-status time"),
         Ok(Parsed::Directive)

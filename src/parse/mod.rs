@@ -544,7 +544,7 @@ impl Malformed {
             Malformed::FieldCount => "fewer fields than the #Fields: header names",
             Malformed::W3cNoDateTime => "no valid date and time fields (W3C date, time in UTC)",
             Malformed::W3cMissingFields => {
-                "the #Fields: header lacks a field a hit needs (date, time, c-ip, sc-status, and cs-uri-stem or cs-uri)"
+                "the #Fields: header lacks a field a hit needs (date, time, c-ip, sc-status or c-status, and cs-uri-stem or cs-uri)"
             }
             Malformed::MissingFields => "fewer fields than the format has",
             Malformed::NotHttp => "not an HTTP request (a TCP connection or no request line)",
