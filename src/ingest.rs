@@ -421,14 +421,16 @@ fn parse_chunk(
     // dispatch of every format.
     let key = (options.visitor_key, options.client_ip, options.connections);
     let range = options.range;
-    let clock = parser.format().clock();
     match (parser.format(), options.tz) {
         (Format::Combined, _) => parse_lines(chunk, input, range, key, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
-        (_, Some(tz)) if clock != Clock::Logged => {
+        (format, Some(tz)) if format.clock() != Clock::Logged => {
             parse_lines(chunk, input, range, key, dicts, shards, |line| {
-                parser.parse(line).map(|parsed| match parsed {
+                let parsed = parser.parse(line);
+                // A W3C header met in the chunk may change the clock (`date-local`).
+                let clock = parser.clock();
+                parsed.map(|parsed| match parsed {
                     Parsed::Hit(mut hit) => {
                         hit.time = clock.apply(hit.time, tz);
                         Parsed::Hit(hit)

@@ -1339,6 +1339,13 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
     // A combined line keeps its own offset whatever --tz says.
     let combined =
         "192.0.2.3 - - [10/Oct/2026:13:00:00 +0100] \"GET /c HTTP/1.1\" 200 5 \"-\" \"curl/8.0\"\n";
+    // IIS's date-local and time-local are the server's clock, as HAProxy's dates: 09:00 at
+    // +02:00 is 07:00Z; the header after them is UTC again.
+    let iis = "#Fields: date-local time-local c-ip cs-method cs-uri-stem sc-status cs(User-Agent)\n\
+               2026-10-10 09:00:00 192.0.2.4 GET /d 200 Mozilla/5.0+(X11;+Linux+x86_64)\n\
+               #Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)\n\
+               2026-10-10 20:00:00 192.0.2.5 GET /e 200 Mozilla/5.0+(X11;+Linux+x86_64)\n";
+    let iis = write_file(dir.path(), "iis.log", iis.as_bytes());
     let w3c = write_file(dir.path(), "w3c.log", w3c.as_bytes());
     let haproxy = write_file(dir.path(), "haproxy.log", haproxy.as_bytes());
     let combined = write_file(dir.path(), "combined.log", combined.as_bytes());
@@ -1351,22 +1358,30 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
         )
     };
     let plain = dir.path().join("plain");
-    analyze_ok(&[&w3c, &haproxy, &combined], &plain, &[]);
+    analyze_ok(&[&w3c, &haproxy, &combined, &iis], &plain, &[]);
     assert_eq!(
         hours(&plain),
         [
+            ["10 09", "10 09", "0", "1"],
             ["10 12", "10 13", "60", "1"],
             ["10 13", "10 13", "0", "1"],
+            ["10 20", "10 20", "0", "1"],
             ["10 23", "10 23", "0", "1"],
         ]
     );
     let plus_two = dir.path().join("tz");
-    analyze_ok(&[&w3c, &haproxy, &combined], &plus_two, &["--tz", "+02:00"]);
+    analyze_ok(
+        &[&w3c, &haproxy, &combined, &iis],
+        &plus_two,
+        &["--tz", "+02:00"],
+    );
     assert_eq!(
         hours(&plus_two),
         [
+            ["10 07", "10 09", "120", "1"],
             ["10 11", "10 13", "120", "1"],
             ["10 12", "10 13", "60", "1"],
+            ["10 20", "10 22", "120", "1"],
             ["10 23", "11 01", "120", "1"],
         ]
     );

@@ -373,8 +373,9 @@ pub enum Clock {
     /// Times are UTC by definition (W3C, AWS, JSON epochs): `--tz` names the clock that
     /// hours and days are reported on (a time logged with an offset keeps it).
     Utc,
-    /// Times are the server's local clock with no zone written (HAProxy's syslog dates):
-    /// `--tz` names that clock; without it they are taken as UTC.
+    /// Times are the server's local clock with no zone written (HAProxy's syslog dates, a
+    /// W3C layout's `date-local`/`time-local`): `--tz` names that clock; without it they
+    /// are taken as UTC.
     Unzoned,
 }
 
@@ -462,6 +463,16 @@ impl LineParser {
     /// The format this parser reads.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// What the times of the lines it reads now say about their zone: the format's, or for
+    /// W3C the layout's in effect (IIS's `date-local` is the server's clock).
+    #[inline]
+    pub fn clock(&self) -> Clock {
+        match &self.layout {
+            Some(layout) => layout.clock(),
+            None => self.format.clock(),
+        }
     }
 
     #[inline]

@@ -11,8 +11,8 @@
 //! column is, so a data line is one walk over its separators. Fields are separated by spaces
 //! (runs of spaces count as one) or, when the line's first separator is a tab, by tabs
 //! (CloudFront); a field may be quoted (`"a b"`). `-` is absent. `date` and `time` are UTC
-//! (the W3C draft says so; IIS's `date-local`/`time-local` are taken as UTC too, for want of
-//! an offset).
+//! (the W3C draft says so); IIS's `date-local`/`time-local` are the server's clock with no
+//! zone written, read on `--tz` ([`Clock::Unzoned`]), as UTC without it.
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
@@ -21,7 +21,9 @@ use memchr::{memchr, memchr2};
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
 use super::simd::Marks;
 use super::time::parse_w3c_date_time;
-use super::{AGENT_NOT_LOGGED, Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding};
+use super::{
+    AGENT_NOT_LOGGED, Clock, Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding,
+};
 
 /// What a W3C column holds, as far as accesslens reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub struct W3cLayout {
     tabs_only: bool,
     /// The columns name every field a hit needs: the date, time, client, status and target.
     complete: bool,
+    /// The date or time is the server's local one (`date-local`, `time-local`).
+    local: bool,
     coding: TextCoding,
 }
 
@@ -114,11 +118,15 @@ impl W3cLayout {
     /// Compiles a `#Fields:` line; `None` when `line` is not one.
     pub fn from_fields_line(line: &[u8], format: Format) -> Option<W3cLayout> {
         let names = line.strip_prefix(b"#Fields:")?;
-        let columns: Vec<Field> = names
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|n| !n.is_empty())
-            .map(Field::from_name)
-            .collect();
+        let names = || {
+            names
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|n| !n.is_empty())
+        };
+        let columns: Vec<Field> = names().map(Field::from_name).collect();
+        let local = names().any(|n| {
+            n.eq_ignore_ascii_case(b"date-local") || n.eq_ignore_ascii_case(b"time-local")
+        });
         let needed = columns
             .iter()
             .rposition(|&f| f != Field::Ignored)
@@ -133,6 +141,7 @@ impl W3cLayout {
             columns,
             needed,
             complete,
+            local,
             tabs_only: cloudfront,
             coding: if cloudfront {
                 TextCoding::Percent
@@ -140,6 +149,16 @@ impl W3cLayout {
                 TextCoding::PlusForSpace
             },
         })
+    }
+
+    /// What the layout's times say about their zone: UTC, or the server's clock with no
+    /// zone written (`date-local`, `time-local`).
+    pub fn clock(&self) -> Clock {
+        if self.local {
+            Clock::Unzoned
+        } else {
+            Clock::Utc
+        }
     }
 
     /// CloudFront's documented layout.
