@@ -626,3 +626,43 @@ fn shoutcast_w3c_status_method_and_encoded_agent() {
     };
     assert_eq!(request(&hit), "GET /s?q=a%26b c");
 }
+
+#[test]
+fn a_w3c_header_says_whether_its_times_are_the_servers_clock() {
+    let mut parser = LineParser::new(Format::W3c, None);
+    for (fields, clock) in [
+        (
+            &b"#Fields: date time c-ip cs-uri-stem sc-status"[..],
+            Clock::Utc,
+        ),
+        (
+            b"#Fields: date-local time-local c-ip cs-uri-stem sc-status",
+            Clock::Unzoned,
+        ),
+        (
+            b"#Fields: date TIME-LOCAL c-ip cs-uri-stem sc-status",
+            Clock::Unzoned,
+        ),
+        // The last column of a kind is the one read.
+        (
+            b"#Fields: date-local time-local c-ip cs-uri-stem sc-status date time",
+            Clock::Utc,
+        ),
+        (
+            b"#Fields: date time c-ip cs-uri-stem sc-status time-local",
+            Clock::Unzoned,
+        ),
+    ] {
+        assert_eq!(parser.parse(fields), Ok(Parsed::Directive));
+        assert_eq!(parser.clock(), clock, "{}", String::from_utf8_lossy(fields));
+    }
+    // Other formats have the format's clock.
+    assert_eq!(
+        LineParser::new(Format::Haproxy, None).clock(),
+        Clock::Unzoned
+    );
+    assert_eq!(
+        LineParser::new(Format::CloudFront, None).clock(),
+        Clock::Utc
+    );
+}

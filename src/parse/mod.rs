@@ -553,7 +553,7 @@ impl Malformed {
             }
             Malformed::NoFieldsHeader => "no #Fields: header before this W3C line",
             Malformed::FieldCount => "fewer fields than the #Fields: header names",
-            Malformed::W3cNoDateTime => "no valid date and time fields (W3C date, time in UTC)",
+            Malformed::W3cNoDateTime => "no valid date and time fields (W3C yyyy-mm-dd, HH:MM:SS)",
             Malformed::W3cMissingFields => {
                 "the #Fields: header lacks a field a hit needs (date, time, c-ip, sc-status or c-status, and cs-uri-stem or cs-uri)"
             }

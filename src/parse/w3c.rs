@@ -124,9 +124,15 @@ impl W3cLayout {
                 .filter(|n| !n.is_empty())
         };
         let columns: Vec<Field> = names().map(Field::from_name).collect();
-        let local = names().any(|n| {
-            n.eq_ignore_ascii_case(b"date-local") || n.eq_ignore_ascii_case(b"time-local")
-        });
+        // The last column of each kind fills it: the clock is local when the date or time
+        // read is a local one.
+        let read = |field: Field| names().zip(&columns).filter(|&(_, &f)| f == field).last();
+        let local = [
+            (Field::Date, &b"date-local"[..]),
+            (Field::Time, b"time-local"),
+        ]
+        .into_iter()
+        .any(|(field, name)| read(field).is_some_and(|(n, _)| n.eq_ignore_ascii_case(name)));
         let needed = columns
             .iter()
             .rposition(|&f| f != Field::Ignored)
