@@ -118,21 +118,23 @@ impl W3cLayout {
     /// Compiles a `#Fields:` line; `None` when `line` is not one.
     pub fn from_fields_line(line: &[u8], format: Format) -> Option<W3cLayout> {
         let names = line.strip_prefix(b"#Fields:")?;
-        let names = || {
-            names
-                .split(|b| b.is_ascii_whitespace())
-                .filter(|n| !n.is_empty())
-        };
-        let columns: Vec<Field> = names().map(Field::from_name).collect();
         // The last column of each kind fills it: the clock is local when the date or time
         // read is a local one.
-        let read = |field: Field| names().zip(&columns).filter(|&(_, &f)| f == field).last();
-        let local = [
-            (Field::Date, &b"date-local"[..]),
-            (Field::Time, b"time-local"),
-        ]
-        .into_iter()
-        .any(|(field, name)| read(field).is_some_and(|(n, _)| n.eq_ignore_ascii_case(name)));
+        let mut columns = Vec::new();
+        let (mut local_date, mut local_time) = (false, false);
+        for name in names
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|n| !n.is_empty())
+        {
+            let field = Field::from_name(name);
+            match field {
+                Field::Date => local_date = name.eq_ignore_ascii_case(b"date-local"),
+                Field::Time => local_time = name.eq_ignore_ascii_case(b"time-local"),
+                _ => {}
+            }
+            columns.push(field);
+        }
+        let local = local_date || local_time;
         let needed = columns
             .iter()
             .rposition(|&f| f != Field::Ignored)
