@@ -54,6 +54,9 @@ pub struct FileStats {
     pub agents_not_logged: u64,
     /// Hits whose request has no method (the format logs none, or `-`): counted as GETs.
     pub methods_not_logged: u64,
+    /// Hits whose time is the server's clock with no zone written ([`Clock::Unzoned`]),
+    /// read without `--tz`, so taken as UTC.
+    pub unzoned_hits: u64,
     /// The input's content fingerprint (`None` for standard input).
     pub fingerprint: Option<String>,
     /// The format the input was read as.
@@ -291,6 +294,7 @@ fn ingest_one(
         forwarded_clients: 0,
         agents_not_logged: 0,
         methods_not_logged: 0,
+        unzoned_hits: 0,
         fingerprint: input.fingerprint.clone(),
         format: options.format.unwrap_or_default(),
         detected: None,
@@ -369,6 +373,7 @@ fn ingest_one(
             stats.forwarded_clients += chunk.forwarded_clients;
             stats.agents_not_logged += chunk.agents_not_logged;
             stats.methods_not_logged += chunk.methods_not_logged;
+            stats.unzoned_hits += chunk.unzoned_hits;
         }
         progress.inc(window.len() as u64);
         shards.spill_error()
@@ -404,6 +409,7 @@ struct ChunkStats {
     forwarded_clients: u64,
     agents_not_logged: u64,
     methods_not_logged: u64,
+    unzoned_hits: u64,
     samples: Vec<(u64, Malformed, String)>,
 }
 
@@ -438,6 +444,20 @@ fn parse_chunk(
                     other => other,
                 })
             })
+        }
+        // Without `--tz`, times on the server's clock are taken as UTC: counted, for the
+        // warning that says so.
+        (format, None) if format.clock() == Clock::Unzoned || format.is_w3c() => {
+            let mut unzoned = 0;
+            let mut stats = parse_lines(chunk, input, range, key, dicts, shards, |line| {
+                let parsed = parser.parse(line);
+                if matches!(parsed, Ok(Parsed::Hit(_))) && parser.clock() == Clock::Unzoned {
+                    unzoned += 1;
+                }
+                parsed
+            });
+            stats.unzoned_hits = unzoned;
+            stats
         }
         _ => parse_lines(chunk, input, range, key, dicts, shards, |line| {
             parser.parse(line)

@@ -247,6 +247,7 @@ fn run_on_pool(config: &Config) -> Result<Outcome> {
     warnings.extend(agent_not_logged_warning(&ingested.files));
     warnings.extend(method_not_logged_warning(&ingested.files));
     warnings.extend(no_forwarded_warning(config, &ingested.files));
+    warnings.extend(unzoned_warning(config, &ingested.files));
     Ok(Outcome {
         reports,
         files: ingested.files,
@@ -308,21 +309,52 @@ fn no_hit_of(
     files: &[crate::ingest::FileStats],
     lacks: impl Fn(&crate::ingest::FileStats) -> bool,
 ) -> Option<String> {
-    let without: Vec<&str> = files
+    Some(match inputs_where(files, lacks)? {
+        None => "no hit has".to_owned(),
+        Some(list) => format!("no hit of {list} has"),
+    })
+}
+
+/// The inputs with hits where `holds` holds: `None` when there are none, `Some(None)` when
+/// they are all the inputs, else their names (`a.log, b.log`, `a.log, b.log, c.log and 2
+/// more inputs`).
+fn inputs_where(
+    files: &[crate::ingest::FileStats],
+    holds: impl Fn(&crate::ingest::FileStats) -> bool,
+) -> Option<Option<String>> {
+    let which: Vec<&str> = files
         .iter()
-        .filter(|f| f.hits > 0 && lacks(f))
+        .filter(|f| f.hits > 0 && holds(f))
         .map(|f| f.file.as_str())
         .collect();
-    Some(match without.len() {
+    Some(match which.len() {
         0 => return None,
-        n if n == files.len() => "no hit has".to_owned(),
-        1..=3 => format!("no hit of {} has", without.join(", ")),
-        n => format!(
-            "no hit of {} and {} more inputs has",
-            without[..3].join(", "),
+        n if n == files.len() => None,
+        1..=3 => Some(which.join(", ")),
+        n => Some(format!(
+            "{} and {} more inputs",
+            which[..3].join(", "),
             n - 3
-        ),
+        )),
     })
+}
+
+/// Without `--tz`, names the inputs whose times are the server's clock with no zone
+/// written (HAProxy's syslog dates, W3C's `date-local`): they were taken as UTC.
+fn unzoned_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Option<String> {
+    if config.ingest.tz.is_some() {
+        return None;
+    }
+    let which = match inputs_where(files, |f| f.unzoned_hits > 0)? {
+        None => "the times logged".to_owned(),
+        Some(list) => format!("the times of {list}"),
+    };
+    Some(format!(
+        "{which} are the server's clock with no zone written (HAProxy's syslog dates, W3C's \
+         date-local and time-local), and were read as UTC: their hours and days are off by the \
+         server's offset from UTC, and so is their order against other inputs' times; give \
+         the offset with --tz (--tz +01:00)"
+    ))
 }
 
 /// With `--client-ip forwarded-for`, names the inputs where no hit had an X-Forwarded-For

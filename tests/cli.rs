@@ -1358,7 +1358,27 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
         )
     };
     let plain = dir.path().join("plain");
-    analyze_ok(&[&w3c, &haproxy, &combined, &iis], &plain, &[]);
+    let output = analyze_ok(&[&w3c, &haproxy, &combined, &iis], &plain, &[]);
+    // Without --tz the server's clock is read as UTC, and the inputs that log it are named
+    // (iis.log for its first header only).
+    let unzoned = "are the server's clock with no zone written";
+    assert!(
+        stderr(&output).contains(&format!(
+            "warning: the times of {}, {} {unzoned}",
+            haproxy.display(),
+            iis.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let output = analyze_ok(&[&w3c, &combined], &dir.path().join("utc"), &[]);
+    assert!(!stderr(&output).contains(unzoned), "{}", stderr(&output));
+    let output = analyze_ok(&[&haproxy], &dir.path().join("haproxy"), &[]);
+    assert!(
+        stderr(&output).contains(&format!("warning: the times logged {unzoned}")),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(
         hours(&plain),
         [
@@ -1370,11 +1390,12 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
         ]
     );
     let plus_two = dir.path().join("tz");
-    analyze_ok(
+    let output = analyze_ok(
         &[&w3c, &haproxy, &combined, &iis],
         &plus_two,
         &["--tz", "+02:00"],
     );
+    assert!(!stderr(&output).contains(unzoned), "{}", stderr(&output));
     assert_eq!(
         hours(&plus_two),
         [
