@@ -1,7 +1,8 @@
 //! Byte searches many bytes a step, for the scanners whose lines have many fields:
 //!
 //! - [`quote_or_backslash`], the search that ends every JSON string (a key or a value), run
-//!   some sixty times a Caddy line. Most strings in a JSON log are shorter than sixteen
+//!   some sixty times a Caddy line ([`first_of_two`] for any two bytes: a W3C line's first
+//!   space or tab). Most strings in a JSON log are shorter than sixteen
 //!   bytes, so one sixteen-byte step usually ends it: one load, two byte compares, one mask.
 //!   Strings longer than [`LONG`] bytes are handed to memchr, which is faster on long runs.
 //! - [`Marks`], the separators of a line, sixty-four bytes a step, handed out left to right:
@@ -25,16 +26,24 @@ const LONG: usize = 128;
 
 /// Index of the first `"` or `\` in `s[from..]`.
 #[inline(always)]
-pub(super) fn quote_or_backslash(s: &[u8], mut from: usize) -> Option<usize> {
+pub(super) fn quote_or_backslash(s: &[u8], from: usize) -> Option<usize> {
+    first_of_two(s, from, b'"', b'\\')
+}
+
+/// Index of the first `a` or `b` in `s[from..]`: sixteen bytes a step, memchr after
+/// [`LONG`] bytes (for searches that mostly end within a few bytes, where memchr's call
+/// costs more than the search).
+#[inline(always)]
+pub(super) fn first_of_two(s: &[u8], mut from: usize, a: u8, b: u8) -> Option<usize> {
     let start = from;
     while let Some(chunk) = s.get(from..from + 16) {
-        let mask = step(chunk.try_into().expect("sixteen bytes"), b'"', b'\\');
+        let mask = step(chunk.try_into().expect("sixteen bytes"), a, b);
         if mask != 0 {
             return Some(from + first(mask));
         }
         from += 16;
         if from - start >= LONG {
-            return memchr2(b'"', b'\\', s.get(from..)?).map(|i| from + i);
+            return memchr2(a, b, s.get(from..)?).map(|i| from + i);
         }
     }
     // Fewer than sixteen bytes left: the last sixteen of the line, with the bytes before
@@ -44,13 +53,13 @@ pub(super) fn quote_or_backslash(s: &[u8], mut from: usize) -> Option<usize> {
     }
     if s.len() >= 16 {
         let base = s.len() - 16;
-        let mask = step(s[base..].try_into().expect("sixteen bytes"), b'"', b'\\')
-            >> ((from - base) * STRIDE);
+        let mask =
+            step(s[base..].try_into().expect("sixteen bytes"), a, b) >> ((from - base) * STRIDE);
         return (mask != 0).then(|| from + first(mask));
     }
     s[from..]
         .iter()
-        .position(|&b| b == b'"' || b == b'\\')
+        .position(|&x| x == a || x == b)
         .map(|i| from + i)
 }
 
@@ -463,6 +472,32 @@ mod tests {
                 .collect();
             for from in 0..=len {
                 assert_eq!(quote_or_backslash(&line, from), slow(&line, from));
+            }
+        }
+    }
+
+    #[test]
+    fn finds_either_of_any_two_bytes() {
+        // A W3C line's first separator: spaces and tabs at random places, and NUL and 0xff,
+        // the ends of the byte range, from every start.
+        let mut next = crate::parse::numbers(0x2545_f491_4f6c_dd1d);
+        for (a, b) in [(b' ', b'\t'), (0, 0xff)] {
+            for _ in 0..1_000 {
+                let len = next(300) as usize;
+                let line: Vec<u8> = (0..len)
+                    .map(|_| match next(30) {
+                        0 => a,
+                        1 => b,
+                        n => b'a' + n as u8,
+                    })
+                    .collect();
+                for from in 0..=len {
+                    let slow = line
+                        .get(from..)
+                        .and_then(|rest| rest.iter().position(|&x| x == a || x == b))
+                        .map(|i| from + i);
+                    assert_eq!(first_of_two(&line, from, a, b), slow, "{line:?} {from}");
+                }
             }
         }
     }

@@ -16,10 +16,10 @@
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
-use super::simd::Marks;
+use super::simd::{Marks, first_of_two};
 use super::time::parse_w3c_date_time;
 use super::{
     AGENT_NOT_LOGGED, Clock, Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding,
@@ -196,7 +196,8 @@ impl W3cLayout {
         // The first separator tells: a tab, and the line is tab-separated. (Not "a tab
         // anywhere": that would search the whole line, and misread a space-separated line
         // whose user agent holds a tab.)
-        let tabs = self.tabs_only || memchr2(b' ', b'\t', line).is_some_and(|i| line[i] == b'\t');
+        let tabs =
+            self.tabs_only || first_of_two(line, 0, b' ', b'\t').is_some_and(|i| line[i] == b'\t');
         let sep = if tabs { b'\t' } else { b' ' };
         // Every separator of the line, found in one pass; `mark` is the next one at or after
         // `pos`, the start of the next field. (A quote matters only where a field starts.)
@@ -330,7 +331,8 @@ fn response_time(taken: &[u8], taken_ms: &[u8]) -> Result<u32, Malformed> {
     let (field, millis) = match (taken, taken_ms) {
         (b"", b"") => return Ok(NO_RESPONSE_TIME),
         (b"", ms) => (ms, true),
-        (t, _) => (t, memchr(b'.', t).is_none()),
+        // A few bytes: a loop, not a search's call.
+        (t, _) => (t, !t.contains(&b'.')),
     };
     if !millis {
         return seconds_to_us(field).ok_or(Malformed::BadResponseTime);
