@@ -152,8 +152,8 @@ impl Request<'_> {
 }
 
 /// Encodings some formats put on text fields on top of what enrich resolves anyway
-/// (`\"`, `\\`, `\xhh`, JSON's `\uXXXX`). Decoded once per line into a reused buffer
-/// when the line is interned, so the dictionaries hold the text as the client sent it.
+/// (`\"`, `\\`, `\xhh`, JSON's `\uXXXX`). Decoded when the line is interned, once per
+/// distinct spelling in a chunk, so the dictionaries hold the text as the client sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextCoding {
     #[default]
@@ -177,7 +177,7 @@ impl TextCoding {
 
     /// Appends a query logged apart from its path to `out`: a W3C query keeps its `%hh`
     /// (they are the URL's own: `q=a%26b` is one parameter).
-    fn decode_query_into(self, query: &[u8], out: &mut Vec<u8>) {
+    pub fn decode_query_into(self, query: &[u8], out: &mut Vec<u8>) {
         match self {
             TextCoding::PlusForSpace => {
                 out.extend(query.iter().map(|&b| if b == b'+' { b' ' } else { b }))
