@@ -6,15 +6,16 @@
 #
 #   benches/instructions.sh                 # every preset/ row
 #   benches/instructions.sh combined caddy  # some of them
+#   BENCH=old/parse benches/instructions.sh # a bench binary built before (to compare builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
-bench=$(cargo bench --bench parse --no-run --message-format=json 2>/dev/null |
+bench=${BENCH:-$(cargo bench --bench parse --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "parse" and m.get("executable"):
-        print(m["executable"])')
+        print(m["executable"])')}
 rows=("$@")
 if [ ${#rows[@]} -eq 0 ]; then
     rows=(combined common vcombined vcommon nginx custom_apache_combined custom_nginx_combined
