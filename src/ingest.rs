@@ -451,7 +451,10 @@ fn parse_chunk(
             let mut unzoned = 0;
             let mut stats = parse_lines(chunk, input, range, key, dicts, shards, |line| {
                 let parsed = parser.parse(line);
-                if matches!(parsed, Ok(Parsed::Hit(_))) && parser.clock() == Clock::Unzoned {
+                if let Ok(Parsed::Hit(hit)) = &parsed
+                    && range.contains(hit.time)
+                    && parser.clock() == Clock::Unzoned
+                {
                     unzoned += 1;
                 }
                 parsed

@@ -340,7 +340,7 @@ fn inputs_where(
 }
 
 /// Without `--tz`, names the inputs whose times are the server's clock with no zone
-/// written (HAProxy's syslog dates, W3C's `date-local`): they were taken as UTC.
+/// written (HAProxy's accept dates, W3C's `date-local`): they were taken as UTC.
 fn unzoned_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Option<String> {
     if config.ingest.tz.is_some() {
         return None;
@@ -350,7 +350,7 @@ fn unzoned_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Optio
         Some(list) => format!("the times of {list}"),
     };
     Some(format!(
-        "{which} are the server's clock with no zone written (HAProxy's syslog dates, W3C's \
+        "{which} are the server's clock with no zone written (HAProxy's accept dates, W3C's \
          date-local and time-local), and were read as UTC: their hours and days are off by the \
          server's offset from UTC, and so is their order against other inputs' times; give \
          the offset with --tz (--tz +01:00)"

@@ -373,7 +373,7 @@ pub enum Clock {
     /// Times are UTC by definition (W3C, AWS, JSON epochs): `--tz` names the clock that
     /// hours and days are reported on (a time logged with an offset keeps it).
     Utc,
-    /// Times are the server's local clock with no zone written (HAProxy's syslog dates, a
+    /// Times are the server's local clock with no zone written (HAProxy's accept dates, a
     /// W3C layout's `date-local`/`time-local`): `--tz` names that clock; without it they
     /// are taken as UTC.
     Unzoned,
