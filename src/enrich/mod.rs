@@ -387,7 +387,7 @@ const COMPOSED: u32 = 1 << 31;
 /// What each distinct encoded spelling of a value in a chunk decoded to: a line's value
 /// is looked up as logged, and decoded only when the chunk has not met it. (CloudFront
 /// writes every user agent, referrer and query percent-encoded, and decoding them line by
-/// line took a third of a run's instructions.)
+/// line took 29% of a `cloudfront` run's instructions.)
 struct Decoded<'a, T> {
     logged: LocalInterner<'a>,
     /// By the id `logged` gives.
