@@ -344,7 +344,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// (a request logged in parts) or decoded (an IIS or CloudFront user agent) are built in a
 /// reused buffer and interned into small owned dictionaries, whose ids carry `COMPOSED`;
 /// the merge into the run's dictionaries maps both kinds to one id space. An encoded value
-/// is decoded once per distinct spelling in the chunk ([`Decoded`]), not on every line.
+/// is decoded once per distinct spelling in the chunk (a `Decoded` memo), not on every line.
 #[derive(Default)]
 pub struct ChunkHits<'a> {
     requests: LocalInterner<'a>,
