@@ -431,31 +431,26 @@ fn parse_chunk(
         (Format::Combined, _) => parse_lines(chunk, input, range, key, dicts, shards, |line| {
             Format::Combined.parse(line).map(Parsed::Hit)
         }),
-        (format, Some(tz)) if format.clock() != Clock::Logged => {
-            parse_lines(chunk, input, range, key, dicts, shards, |line| {
-                let parsed = parser.parse(line);
-                // A W3C header met in the chunk may change the clock (`date-local`).
-                let clock = parser.clock();
-                parsed.map(|parsed| match parsed {
-                    Parsed::Hit(mut hit) => {
-                        hit.time = clock.apply(hit.time, tz);
-                        Parsed::Hit(hit)
-                    }
-                    other => other,
-                })
-            })
-        }
-        // Without `--tz`, times on the server's clock are taken as UTC: counted, for the
+        // Times that are not each logged with their offset: with `--tz` put on its clock;
+        // without it, those on the server's clock are taken as UTC and counted, for the
         // warning that says so.
-        (format, None) if format.clock() == Clock::Unzoned || format.is_w3c() => {
+        (format, tz)
+            if match tz {
+                Some(_) => format.clock() != Clock::Logged,
+                None => format.clock() == Clock::Unzoned || format.is_w3c(),
+            } =>
+        {
             let mut unzoned = 0;
             let mut stats = parse_lines(chunk, input, range, key, dicts, shards, |line| {
-                let parsed = parser.parse(line);
-                if let Ok(Parsed::Hit(hit)) = &parsed
-                    && range.contains(hit.time)
-                    && parser.clock() == Clock::Unzoned
-                {
-                    unzoned += 1;
+                let mut parsed = parser.parse(line);
+                // A W3C header met in the chunk may change the clock (`date-local`).
+                let clock = parser.clock();
+                if let Ok(Parsed::Hit(hit)) = &mut parsed {
+                    match tz {
+                        Some(tz) => hit.time = clock.apply(hit.time, tz),
+                        None if clock == Clock::Unzoned && range.contains(hit.time) => unzoned += 1,
+                        None => {}
+                    }
                 }
                 parsed
             });
