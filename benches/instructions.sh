@@ -31,6 +31,7 @@ for row in "${rows[@]}"; do
         python3 -c 'import re, sys
 # Each block lists a function'"'"'s callers ("<"), then the function ("*"): add up the bench
 # loop'"'"'s calls of LineParser::parse (one function may be listed under two file names).
+# The loop is measured_parse (Bencher::iter in benches built before it).
 ir = calls = 0
 callers = []
 for line in sys.stdin:
@@ -38,10 +39,12 @@ for line in sys.stdin:
         callers = []
     elif re.search(r"\*  \S*accesslens::parse::LineParser::parse\b", line):
         for c in callers:
-            if "Bencher<M>::iter" in c:
+            if "::measured_parse " in c or "Bencher<M>::iter" in c:
                 ir += int(c.split()[0].replace(",", ""))
                 calls += int(re.search(r"\(([\d,]+)x\)", c).group(1).replace(",", ""))
     elif "  < " in line:
         callers.append(line)
+if calls == 0:
+    sys.exit("%s: no call of LineParser::parse from the bench loop (inlined?)" % sys.argv[1])
 print("%-24s %12d" % (sys.argv[1], round(ir / calls)))' "$row"
 done

@@ -4,7 +4,9 @@
 //! 203.0.113.7 - frank [10/Oct/2026:13:55:36 +0900] "GET /a.html HTTP/1.1" 200 2326 "https://ref/" "Mozilla/5.0 …"
 //! ```
 //!
-//! The scanner walks the line once with memchr. Quoted fields end at a quote that is not
+//! The scanner walks the line once: short fields (the client, the response times) are ended
+//! by the eight-byte search of [`find_byte`], quoted ones by the sixteen-byte search for a
+//! quote or backslash. Quoted fields end at a quote that is not
 //! escaped (`\"`) *and* is followed by what the format puts next, so the unescaped quotes
 //! that some servers write inside a request or user agent do not end the field early.
 //! Anything after the user agent (extra fields some configurations append) is ignored,
@@ -13,6 +15,7 @@
 
 use memchr::memchr;
 
+use super::simd::quote_or_backslash;
 use super::time::parse_clf_time;
 use super::tokens::find_byte;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
@@ -52,7 +55,7 @@ pub(super) fn parse_nginx(line: &[u8]) -> Result<LogLine<'_>, Malformed> {
     let (mut parsed, end) = parse_fields(line, true)?;
     let tail = line.get(end..).unwrap_or_default();
     let tail = tail.strip_prefix(b" ").ok_or(Malformed::BadResponseTime)?;
-    let split = memchr(b' ', tail).ok_or(Malformed::BadResponseTime)?;
+    let split = find_byte(b' ', tail).ok_or(Malformed::BadResponseTime)?;
     parsed.response_time_us = seconds_to_us(&tail[..split]).ok_or(Malformed::BadResponseTime)?;
     let upstream = &tail[split + 1..];
     let valid = |b: &u8| matches!(b, b'0'..=b'9' | b'.' | b'-' | b',' | b' ' | b':');
@@ -147,7 +150,7 @@ const POWERS_OF_TEN: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 /// closing quote, or after the size of a common line), for the presets that read on.
 #[inline(always)]
 fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Malformed> {
-    let client_end = memchr(b' ', line).ok_or(Malformed::NoClient)?;
+    let client_end = find_byte(b' ', line).ok_or(Malformed::NoClient)?;
     if client_end == 0 {
         return Err(Malformed::NoClient);
     }
@@ -234,7 +237,8 @@ fn parse_fields(line: &[u8], combined: bool) -> Result<(LogLine<'_>, usize), Mal
 }
 
 /// Index of the quote closing a field that starts at `start`: the first unescaped `"` whose
-/// following bytes satisfy `accept`.
+/// following bytes satisfy `accept`. A backslash escapes the byte after it (so a quote is
+/// escaped after an odd run of backslashes, as [`is_escaped`] counts them backwards).
 #[inline]
 pub(super) fn quoted_end(
     line: &[u8],
@@ -242,12 +246,14 @@ pub(super) fn quoted_end(
     accept: impl Fn(&[u8]) -> bool,
 ) -> Option<usize> {
     let mut from = start;
-    while let Some(offset) = memchr(b'"', &line[from..]) {
-        let quote = from + offset;
-        if !is_escaped(line, start, quote) && accept(&line[quote + 1..]) {
-            return Some(quote);
+    while let Some(at) = quote_or_backslash(line, from) {
+        if line[at] == b'\\' {
+            from = at + 2;
+        } else if accept(&line[at + 1..]) {
+            return Some(at);
+        } else {
+            from = at + 1;
         }
-        from = quote + 1;
     }
     None
 }
@@ -307,6 +313,66 @@ mod tests {
 
     fn combined(line: &str) -> Result<LogLine<'_>, Malformed> {
         Format::Combined.parse(line.as_bytes())
+    }
+
+    #[test]
+    fn a_quoted_field_ends_where_counting_backslashes_back_ends_it() {
+        // The rule as the quote's place reads it: an unescaped quote has an even run of
+        // backslashes before it, counted back to the field's start.
+        fn counted_back(
+            line: &[u8],
+            start: usize,
+            accept: impl Fn(&[u8]) -> bool,
+        ) -> Option<usize> {
+            (start..line.len())
+                .find(|&q| line[q] == b'"' && !is_escaped(line, start, q) && accept(&line[q + 1..]))
+        }
+        // A quote is taken when the line ends or a space follows it.
+        let accept = |after: &[u8]| matches!(after, [] | [b' ', ..]);
+        // Runs of 0 to 4 backslashes, then a quote and what follows it: a space (taken when
+        // not escaped), another byte (passed over), or a backslash and a quote after it,
+        // escaped or not, followed by a space (so the byte after a quote passed over must be
+        // read as the walk reads it). A last quote or not. Each placed across every offset
+        // of lines up to 70 bytes (each sixteen-byte step's edge and the tail), searched
+        // from every start.
+        let tails: [&[u8]; 4] = [b"\" ", b"\"x", b"\"\\\" ", b"\"\\\\\" "];
+        let mut checked = 0;
+        for len in 1..70_usize {
+            for run in 0..5 {
+                for at in 0..len {
+                    for (tail, last_quote) in tails.iter().flat_map(|t| [(t, false), (t, true)]) {
+                        let mut line = vec![b'a'; len];
+                        line[at..(at + run).min(len)].fill(b'\\');
+                        for (i, &b) in tail.iter().enumerate() {
+                            if let Some(slot) = line.get_mut(at + run + i) {
+                                *slot = b;
+                            }
+                        }
+                        if last_quote && len > at + run + tail.len() {
+                            line[len - 1] = b'"';
+                        }
+                        for start in 0..=len {
+                            assert_eq!(
+                                quoted_end(&line, start, accept),
+                                counted_back(&line, start, accept),
+                                "{:?} from {start}",
+                                String::from_utf8_lossy(&line)
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // And past the long search's hand-off to memchr: an escaped quote with a space after
+        // it first and after 300 bytes, then the one that ends the field.
+        let mut long = b"\\\" 200 ".to_vec();
+        long.extend(std::iter::repeat_n(b'z', 300));
+        long.extend(b"\\\" 200 \\\\\" 200");
+        let want = counted_back(&long, 0, accept);
+        assert_eq!(want, Some(long.len() - 5));
+        assert_eq!(quoted_end(&long, 0, accept), want);
+        assert!(checked > 50_000, "{checked}");
     }
 
     #[test]

@@ -8,12 +8,12 @@
 //! [`CustomFormat::compile`] turns the string into the text before the first field and a
 //! list of items, each a field and the literal text that follows it (like [`W3cLayout`] for
 //! W3C's `#Fields:`). A line is then one walk: a field ends where the literal after it
-//! starts (found with memchr), so nothing is allocated and no regex runs per line. A field
-//! between quotes (`"%r"`, `"$http_user_agent"`) ends at a quote that is not escaped (`\"`)
-//! and is followed by the rest of its literal and by what the next field starts with, so
-//! the unescaped quotes some servers write inside a request or user agent do not end it early
-//! (as in the combined scanner). Fields this crate does not use are skipped, but their
-//! place in the line is still checked.
+//! starts (found eight bytes a step, or sixteen for a quote), so nothing is allocated and
+//! no regex runs per line. A field between quotes (`"%r"`, `"$http_user_agent"`) ends at a
+//! quote that is not escaped (`\"`) and is followed by the rest of its literal and by what
+//! the next field starts with, so the unescaped quotes some servers write inside a request
+//! or user agent do not end it early (as in the combined scanner). Fields this crate does
+//! not use are skipped, but their place in the line is still checked.
 //!
 //! The usual shapes are read without searching, at the combined scanner's speed: each
 //! item's `Shortcut` (a number read digit by digit, a time of the usual length, a `-`, a

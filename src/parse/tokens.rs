@@ -4,6 +4,8 @@
 
 use memchr::memchr;
 
+use super::clf::quoted_end;
+
 /// The fields of one line, left to right.
 pub(super) struct Tokens<'a> {
     rest: &'a [u8],
@@ -96,21 +98,9 @@ pub(super) fn find_byte(needle: u8, s: &[u8]) -> Option<usize> {
 
 /// Index of the quote closing the field that opens at `field[0]`: an unescaped `"` followed
 /// by a space or the end of the line.
+#[inline(always)]
 fn closing_quote(field: &[u8]) -> Option<usize> {
-    let mut from = 1;
-    while let Some(i) = memchr(b'"', &field[from..]) {
-        let quote = from + i;
-        let backslashes = field[1..quote]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\\')
-            .count();
-        if backslashes % 2 == 0 && matches!(field.get(quote + 1), None | Some(b' ')) {
-            return Some(quote);
-        }
-        from = quote + 1;
-    }
-    None
+    quoted_end(field, 1, |after| matches!(after, [] | [b' ', ..]))
 }
 
 #[cfg(test)]
