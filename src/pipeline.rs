@@ -349,11 +349,26 @@ fn unzoned_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Optio
         None => "the times logged".to_owned(),
         Some(list) => format!("the times of {list}"),
     };
+    // A W3C log whose `#Fields:` changes between the server's clock and UTC has both.
+    let partial: Vec<String> = files
+        .iter()
+        .filter(|f| f.unzoned_hits > 0 && f.unzoned_hits < f.hits)
+        .map(|f| format!("{}: {} of its {} hits", f.file, f.unzoned_hits, f.hits))
+        .collect();
+    let partial = match partial.len() {
+        0 => String::new(),
+        1..=3 => format!(" (in part: {})", partial.join("; ")),
+        n => format!(
+            " (in part: {}; and {} more inputs)",
+            partial[..3].join("; "),
+            n - 3
+        ),
+    };
     Some(format!(
-        "{which} are the server's clock with no zone written (HAProxy's accept dates, W3C's \
-         date-local and time-local), and were read as UTC: their hours and days are off by the \
-         server's offset from UTC, and so is their order against other inputs' times; give \
-         the offset with --tz (--tz +01:00)"
+        "{which}{partial} are the server's clock with no zone written (HAProxy's accept dates, \
+         W3C's date-local and time-local), and were read as UTC: their hours and days are off \
+         by the server's offset from UTC, and so is their order against other inputs' times; \
+         give the offset with --tz (--tz +01:00)"
     ))
 }
 

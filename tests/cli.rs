@@ -1360,12 +1360,13 @@ fn tz_puts_utc_and_unzoned_logs_on_the_named_clock() {
     let plain = dir.path().join("plain");
     let output = analyze_ok(&[&w3c, &haproxy, &combined, &iis], &plain, &[]);
     // Without --tz the server's clock is read as UTC, and the inputs that log it are named
-    // (iis.log for its first header only).
+    // (iis.log for its first header only, so in part).
     let unzoned = "are the server's clock with no zone written";
     assert!(
         stderr(&output).contains(&format!(
-            "warning: the times of {}, {} {unzoned}",
+            "warning: the times of {}, {} (in part: {}: 1 of its 2 hits) {unzoned}",
             haproxy.display(),
+            iis.display(),
             iis.display()
         )),
         "{}",
