@@ -330,13 +330,17 @@ fn inputs_where(
     Some(match which.len() {
         0 => return None,
         n if n == files.len() => None,
-        1..=3 => Some(which.join(", ")),
-        n => Some(format!(
-            "{} and {} more inputs",
-            which[..3].join(", "),
-            n - 3
-        )),
+        _ => Some(first_three(&which, ", ")),
     })
+}
+
+/// `a, b, c`, or `a, b, c and 2 more inputs`: a list of inputs for a warning, `sep` between.
+fn first_three(items: &[impl AsRef<str>], sep: &str) -> String {
+    let shown: Vec<&str> = items.iter().take(3).map(AsRef::as_ref).collect();
+    match items.len() {
+        0..=3 => shown.join(sep),
+        n => format!("{} and {} more inputs", shown.join(sep), n - 3),
+    }
 }
 
 /// Without `--tz`, names the inputs whose times are the server's clock with no zone
@@ -357,12 +361,7 @@ fn unzoned_warning(config: &Config, files: &[crate::ingest::FileStats]) -> Optio
         .collect();
     let partial = match partial.len() {
         0 => String::new(),
-        1..=3 => format!(" (in part: {})", partial.join("; ")),
-        n => format!(
-            " (in part: {}; and {} more inputs)",
-            partial[..3].join("; "),
-            n - 3
-        ),
+        _ => format!(" (in part: {})", first_three(&partial, "; ")),
     };
     Some(format!(
         "{which}{partial} are the server's clock with no zone written (HAProxy's accept dates, \
@@ -717,6 +716,21 @@ impl Trace {
             "trace: {name:<22} {:>8.3} s  (at {:>7.3} s)  rss {rss}",
             took.as_secs_f64(),
             now.as_secs_f64()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_name_three_inputs_and_count_the_rest() {
+        assert_eq!(first_three(&["a.log"], ", "), "a.log");
+        assert_eq!(first_three(&["a", "b", "c"], ", "), "a, b, c");
+        assert_eq!(
+            first_three(&["a: 1", "b: 2", "c: 3", "d: 4", "e: 5"], "; "),
+            "a: 1; b: 2; c: 3 and 2 more inputs"
         );
     }
 }
