@@ -279,6 +279,12 @@ pub struct CustomFormat {
     /// Where the items of the combined format's middle start, when the format has it (see
     /// [`CustomFormat::combined_run`]).
     combined_at: Option<usize>,
+    /// The run goes on through the user agent: a quoted field that a number follows (`…
+    /// "%{User-Agent}i" %D`, `… "$http_user_agent" $request_time`). See [`agent_in_run`].
+    agent_in_run: bool,
+    /// How many items a line walks: all but a last one that runs to the end of the line and
+    /// is not kept (`$upstream_response_time`, `%{X}o`), whose value needs no looking at.
+    walked: usize,
     /// The common format's start, `%h %l %u [` (nginx's `$remote_addr - $remote_user [`),
     /// read in one step when a line has its usual `- -`: how many items that covers, and
     /// the text expected after the client (` - - [`). See [`dashes_after_client`].
@@ -333,6 +339,13 @@ impl CustomFormat {
             source: spec.to_owned(),
             head,
             combined_at: combined_run_at(&items),
+            agent_in_run: agent_in_run(&items),
+            walked: match items.last() {
+                Some(item) if item.after.is_empty() && item.field.slot().is_none() => {
+                    items.len() - 1
+                }
+                _ => items.len(),
+            },
             dashes_after_client: dashes_after_client(&items),
             items,
             cookie_in_header,
@@ -378,11 +391,12 @@ impl CustomFormat {
             pos = space + text.len();
             i = *run;
         }
-        while let Some(item) = self.items.get(i) {
+        let items = &self.items[..self.walked];
+        while let Some(item) = items.get(i) {
             if Some(i) == self.combined_at {
                 let (next, line_of_request) = self.combined_run(line, pos, i, &mut parsed)?;
                 (pos, request) = (next, Some(line_of_request));
-                i += COMBINED_RUN.len();
+                i += COMBINED_RUN.len() + usize::from(self.agent_in_run);
                 continue;
             }
             i += 1;
@@ -498,6 +512,20 @@ fn combined_run_at(items: &[Item]) -> Option<usize> {
     })
 }
 
+/// Whether the combined run is followed by the user agent, quoted, then a space and a number
+/// (the run then reads the agent too, as the `nginx` preset reads it).
+fn agent_in_run(items: &[Item]) -> bool {
+    combined_run_at(items).is_some_and(|at| {
+        items.get(at + COMBINED_RUN.len()).is_some_and(|item| {
+            item.field == Field::UserAgent
+                && item.quoted
+                && item.next_numeric
+                && *item.after == *b"\" "
+                && item.shortcut == Shortcut::None
+        })
+    })
+}
+
 /// The client first, then fields usually `-` whose value is not kept or is the user (`%l
 /// %u`, `$remote_user`), each with the dash shortcut: how many items, and the text after the
 /// client when each of those fields is `-`.
@@ -598,7 +626,17 @@ impl CustomFormat {
         // `https://www.example.com/" "`
         let end = quoted_end(line, pos, |tail| tail.starts_with(b" \"")).ok_or(items[4].missing)?;
         parsed.referrer = dash_is_empty(&line[pos..end]);
-        Ok((end + 3, request))
+        pos = end + 3;
+        if self.agent_in_run {
+            // `Mozilla/5.0 …" ` and a digit or `-`: where `quoted_field_end` ends it.
+            let end = quoted_end(line, pos, |tail| {
+                matches!(tail, [b' ', b'0'..=b'9' | b'-', ..])
+            })
+            .ok_or(self.items[at + COMBINED_RUN.len()].missing)?;
+            parsed.user_agent = dash_is_empty(&line[pos..end]);
+            pos = end + 2;
+        }
+        Ok((pos, request))
     }
 }
 
@@ -1354,6 +1392,8 @@ mod tests {
     fn searching_only(spec: &str) -> CustomFormat {
         let mut f = compile(spec);
         f.combined_at = None;
+        f.agent_in_run = false;
+        f.walked = f.items.len();
         f.dashes_after_client = None;
         for item in f.items.iter_mut() {
             item.shortcut = Shortcut::None;
@@ -1372,8 +1412,14 @@ mod tests {
             "$time_local|$remote_user|$status|$body_bytes_sent|$request_time|$request".to_owned(),
             "%{msec}t %s %b %{ms}T \"%r\" %l".to_owned(),
         ];
-        for spec in &specs[..2] {
+        for (k, spec) in specs[..4].iter().enumerate() {
             assert!(compile(spec).combined_at.is_some(), "{spec}");
+            assert_eq!(compile(spec).agent_in_run, k >= 2, "{spec}");
+            // `$upstream_response_time`, last, is not looked at.
+            let f = compile(spec);
+            assert_eq!(f.walked, f.items.len() - usize::from(k == 3), "{spec}");
+        }
+        for spec in &specs[..2] {
             let dashes = compile(spec).dashes_after_client;
             assert_eq!(
                 dashes.as_ref().map(|(_, t)| &t[..]),
