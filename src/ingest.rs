@@ -8,10 +8,11 @@
 //! their line numbers; blank lines (and W3C `#` directives) are counted apart.
 //!
 //! Each input's format is the one given, or detected from its first window's first lines.
-//! W3C formats are laid out by `#Fields:` lines, and chunks are parsed in parallel: before a
-//! window's chunks are parsed, the `#Fields:` line in effect at each chunk's start is found
-//! (a backwards search per chunk, W3C formats only) and handed to that chunk's parser, and
-//! the one in effect at the window's end is carried to the next window.
+//! W3C formats are laid out by `#Fields:` lines (and a layout without a date is dated by
+//! `#Date:` lines), and chunks are parsed in parallel: before a window's chunks are parsed,
+//! the `#Fields:` and `#Date:` lines in effect at each chunk's start are found (a search of
+//! each chunk on its own thread, W3C formats only) and handed to that chunk's parser, and
+//! the ones in effect at the window's end are carried to the next window.
 //!
 //! Once every input is read, hits carried from an earlier run's open sessions
 //! (`--continue-from`) join the shards, interned like the others and marked [`CARRIED`].
@@ -302,8 +303,8 @@ fn ingest_one(
     let mut samples = Vec::new();
     let threads = rayon::current_num_threads();
     let mut format = options.format;
-    // The W3C `#Fields:` line in effect at the end of the windows read so far.
-    let mut fields: Option<Vec<u8>> = None;
+    // The W3C `#Fields:` and `#Date:` lines in effect at the end of the windows read so far.
+    let (mut fields, mut date): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
     stats.bytes = input.for_each_window(options.read, |window| {
         let format = match format {
             Some(f) => f,
@@ -321,23 +322,25 @@ fn ingest_one(
             .chunk_size
             .unwrap_or_else(|| (window.len() / (threads * 4)).clamp(256 << 10, 8 << 20));
         let chunks = split_chunks(window, target);
-        // The `#Fields:` line each chunk starts under: the last one of the chunks before it
-        // (each chunk searched on its own thread), else the one the windows before left.
-        let mut starts: Vec<Option<&[u8]>> = Vec::with_capacity(chunks.len());
-        // The window's own last `#Fields:` line, carried to the next window.
-        let mut window_last = None;
+        // The directives each chunk starts under: the last ones of the chunks before it
+        // (each chunk searched on its own thread), else the ones the windows before left.
+        let mut starts: Vec<Directives> = Vec::with_capacity(chunks.len());
+        // The window's own last directives, carried to the next window.
+        let mut window_last = Directives::default();
         if format.is_w3c() {
-            let lasts: Vec<Option<&[u8]>> =
-                chunks.par_iter().map(|c| last_fields_line(c)).collect();
-            let mut current = fields.as_deref();
+            let lasts: Vec<Directives> = chunks.par_iter().map(|c| last_directives(c)).collect();
             for last in lasts {
-                starts.push(current);
-                if last.is_some() {
-                    (current, window_last) = (last, last);
-                }
+                starts.push(Directives {
+                    fields: window_last.fields.or(fields.as_deref()),
+                    date: window_last.date.or(date.as_deref()),
+                });
+                window_last = Directives {
+                    fields: last.fields.or(window_last.fields),
+                    date: last.date.or(window_last.date),
+                };
             }
         } else {
-            starts.resize(chunks.len(), None);
+            starts.resize(chunks.len(), Directives::default());
         }
         let parsed: Vec<ChunkStats> = chunks
             .par_iter()
@@ -345,14 +348,18 @@ fn ingest_one(
             .map(|(chunk, start)| {
                 let parser = match &options.custom {
                     Some(custom) => LineParser::custom(Arc::clone(custom)),
-                    None => LineParser::new(format, *start)
+                    None => LineParser::new(format, start.fields)
+                        .with_w3c_date(start.date)
                         .with_visitor_cookie(options.visitor_cookie.clone()),
                 };
                 parse_chunk(chunk, index, parser, options, dicts, shards)
             })
             .collect();
-        if let Some(last) = window_last {
+        if let Some(last) = window_last.fields {
             fields = Some(last.to_vec());
+        }
+        if let Some(last) = window_last.date {
+            date = Some(last.to_vec());
         }
         for chunk in parsed {
             for (line, reason, text) in chunk.samples {
@@ -382,20 +389,37 @@ fn ingest_one(
     Ok((stats, samples))
 }
 
-/// The last `#Fields:` line of `chunk` (without its line end), if any: a forward search,
-/// the last match at a line start kept. (memchr's reverse search has no vector prefilter:
+/// The W3C directives that lay out and date the lines after them: a `#Fields:` line and a
+/// `#Date:` line (each without its line end), when there is one.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Directives<'a> {
+    fields: Option<&'a [u8]>,
+    date: Option<&'a [u8]>,
+}
+
+/// The last `#Fields:` and `#Date:` lines of `chunk`: a forward search for `#`, the
+/// directives at a line start kept. (memchr's reverse search has no vector prefilter:
 /// searching each chunk backwards, one thread after the other, took 22% of a W3C run's
-/// samples; this takes 4%, spread over the threads.)
-fn last_fields_line(chunk: &[u8]) -> Option<&[u8]> {
-    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"#Fields:"));
-    let at = FINDER
-        .find_iter(chunk)
-        .filter(|&at| at == 0 || chunk[at - 1] == b'\n')
-        .last()?;
-    let line_end = memchr::memchr(b'\n', &chunk[at..]).map_or(chunk.len(), |i| at + i);
-    let line = &chunk[at..line_end];
-    Some(line.strip_suffix(b"\r").unwrap_or(line))
+/// samples; a forward search takes 4%, spread over the threads. A `#` is rare inside a
+/// line: browsers do not send a URL's fragment.)
+fn last_directives(chunk: &[u8]) -> Directives<'_> {
+    let mut last = Directives::default();
+    for at in memchr::memchr_iter(b'#', chunk) {
+        if at > 0 && chunk[at - 1] != b'\n' {
+            continue;
+        }
+        let rest = &chunk[at..];
+        let slot = if rest.starts_with(b"#Fields:") {
+            &mut last.fields
+        } else if rest.starts_with(b"#Date:") {
+            &mut last.date
+        } else {
+            continue;
+        };
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        *slot = Some(line.strip_suffix(b"\r").unwrap_or(line));
+    }
+    last
 }
 
 /// What one chunk contained; sample line numbers are 1-based within the chunk.
@@ -507,27 +531,46 @@ fn excerpt(line: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::last_fields_line;
+    use super::{Directives, last_directives};
 
     #[test]
-    fn the_last_fields_line_at_a_line_start_is_found() {
-        let cases: [(&[u8], Option<&[u8]>); 7] = [
-            (b"", None),
-            (b"2026-10-10 00:00:00 GET /\n", None),
-            (b"#Fields: date time\n", Some(b"#Fields: date time")),
+    fn the_last_directives_at_a_line_start_are_found() {
+        let fields = |f: &'static [u8]| Directives {
+            fields: Some(f),
+            date: None,
+        };
+        let cases: [(&[u8], Directives); 9] = [
+            (b"", Directives::default()),
+            (b"2026-10-10 00:00:00 GET /\n", Directives::default()),
+            (b"#Fields: date time\n", fields(b"#Fields: date time")),
             (
                 b"#Fields: a\nx y\n#Fields: b c\r\nx y z\n",
-                Some(b"#Fields: b c"),
+                fields(b"#Fields: b c"),
             ),
             // Not at a line start: a value that happens to hold the word.
-            (b"#Fields: a\nGET /q?#Fields:x\n", Some(b"#Fields: a")),
-            (b"GET /q?#Fields:x\n", None),
+            (b"#Fields: a\nGET /q?#Fields:x\n", fields(b"#Fields: a")),
+            (b"GET /q?#Fields:x\n#Software: x\n", Directives::default()),
             // The chunk's last bytes, no line end.
-            (b"x\n#Fields: z", Some(b"#Fields: z")),
+            (b"x\n#Fields: z", fields(b"#Fields: z")),
+            // Each directive's last one, whichever comes last.
+            (
+                b"#Date: 2002-05-02 17:42:15\r\n#Fields: time\r\n1\n#Date: 2002-05-03 00:00:01\r\n",
+                Directives {
+                    fields: Some(b"#Fields: time"),
+                    date: Some(b"#Date: 2002-05-03 00:00:01"),
+                },
+            ),
+            (
+                b"#Date: 1\n#Fields: a\n#Date: 2\nx #Date: 3\n",
+                Directives {
+                    fields: Some(b"#Fields: a"),
+                    date: Some(b"#Date: 2"),
+                },
+            ),
         ];
         for (chunk, want) in cases {
             assert_eq!(
-                last_fields_line(chunk),
+                last_directives(chunk),
                 want,
                 "{}",
                 String::from_utf8_lossy(chunk)

@@ -257,18 +257,30 @@ fn requests_in_parts_and_encoded_agents_reach_the_reports() {
 }
 
 /// An IIS-like log whose `#Fields:` change every 40 lines (columns reordered and added).
+/// Its lines are on 2026-10-10, but for those of the fourth layout, IIS 5's default fields
+/// (no date), whose `#Date:` directives put them on the next day: 80 of its 320 lines.
 fn shifting_w3c_log() -> (Vec<u8>, u64) {
     let layouts = [
         "date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs(User-Agent)",
         "date time cs(User-Agent) sc-bytes sc-status cs-uri-stem cs-method c-ip time-taken",
         "time date c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(Referer) cs(User-Agent) sc-bytes",
+        "time c-ip cs-method cs-uri-stem sc-status",
     ];
     let mut log = Vec::new();
     let mut hits = 0;
-    for i in 0..240u64 {
-        let layout = layouts[(i / 40) as usize % 3];
+    for i in 0..320u64 {
+        let layout = layouts[(i / 40) as usize % 4];
         if i % 40 == 0 {
-            writeln!(log, "#Software: test\n#Fields: {layout}").unwrap();
+            let date = if layout.starts_with("time c-ip") {
+                "2026-10-11"
+            } else {
+                "2026-10-10"
+            };
+            writeln!(
+                log,
+                "#Software: test\n#Date: {date} 13:00:00\n#Fields: {layout}"
+            )
+            .unwrap();
         }
         let date = "2026-10-10";
         let time = format!("13:{:02}:{:02}", i / 60, i % 60);
@@ -311,6 +323,13 @@ fn w3c_fields_carry_across_chunks_windows_stdin_and_gzip() {
         )
     };
     let want = [[hits.to_string(), "0".into(), hits.to_string()]];
+    let days = |out: &std::path::Path| {
+        duckdb_rows(
+            out,
+            "select date::varchar, hits from '{out}/traffic_by_day.parquet' order by 1",
+        )
+    };
+    let want_days = [["2026-10-10", "240"], ["2026-10-11", "80"]];
     for (name, input, extra) in [
         ("whole", &plain, &[][..]),
         (
@@ -332,6 +351,7 @@ fn w3c_fields_carry_across_chunks_windows_stdin_and_gzip() {
         let out = dir.path().join(name);
         analyze(&[input], &out, extra);
         assert_eq!(summary(&out), want, "{name}");
+        assert_eq!(days(&out), want_days, "{name}");
     }
     // Standard input, in small windows.
     let out = dir.path().join("stdin");
@@ -360,6 +380,7 @@ fn w3c_fields_carry_across_chunks_windows_stdin_and_gzip() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(summary(&out), want, "stdin");
+    assert_eq!(days(&out), want_days, "stdin");
 }
 
 #[test]

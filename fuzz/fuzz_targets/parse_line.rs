@@ -1,7 +1,8 @@
 //! Any bytes as one log line: the first byte picks a preset, the rest is the line, parsed
 //! through `LineParser` as the ingest loop does (W3C with a typical `#Fields:` line in
 //! effect, one with `cs(Cookie)` and the `sid` cookie as visitor key when the first byte's
-//! high bit is set); what parses then goes through every per-distinct classification.
+//! high bit is set, IIS 5's with no date and a `#Date:` in effect when the next bit is);
+//! what parses then goes through every per-distinct classification.
 //! Nothing may panic, and parsed fields must be slices of the line (or, for the user agent,
 //! the mark of one not logged).
 #![no_main]
@@ -15,18 +16,20 @@ use libfuzzer_sys::fuzz_target;
 
 const FIELDS: &[u8] = b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
 const FIELDS_WITH_COOKIE: &[u8] = b"#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query cs(User-Agent) cs(Cookie) sc-status time-taken";
+const FIELDS_WITHOUT_DATE: &[u8] = b"#Fields: time c-ip cs-method cs-uri-stem sc-status";
 
 fuzz_target!(|bytes: &[u8]| {
     let Some((&pick, line)) = bytes.split_first() else {
         return;
     };
     let format = Format::ALL[pick as usize % Format::ALL.len()];
-    let fields = if pick & 0x80 != 0 {
-        FIELDS_WITH_COOKIE
-    } else {
-        FIELDS
+    let fields = match pick >> 6 {
+        2 | 3 => FIELDS_WITH_COOKIE,
+        1 => FIELDS_WITHOUT_DATE,
+        _ => FIELDS,
     };
     let mut parser = LineParser::new(format, format.is_w3c().then_some(fields))
+        .with_w3c_date(Some(b"#Date: 2002-05-02 17:42:15"))
         .with_visitor_cookie(Some("sid".into()));
     let Ok(Parsed::Hit(parsed)) = parser.parse(line) else {
         return;

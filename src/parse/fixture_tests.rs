@@ -199,7 +199,6 @@ fn w3c_quoted_fields_and_short_lines() {
         &b"#Fields: date time c-ip cs-uri-stem x-status"[..],
         b"#Fields: date time cs-uri-stem sc-status",
         b"#Fields: date c-ip cs-uri-stem sc-status",
-        b"#Fields: time c-ip cs-uri-stem sc-status",
         b"#Fields: date time c-ip cs-uri-query sc-status",
     ] {
         assert_eq!(parser.parse(fields), Ok(Parsed::Directive));
@@ -219,6 +218,78 @@ fn w3c_quoted_fields_and_short_lines() {
         panic!("not a hit")
     };
     assert_eq!((hit.status, request(&hit).as_str()), (200, "- /a?b=1"));
+}
+
+/// IIS 5's default fields have a time and no date: the `#Date:` directive, written when the
+/// log was started, gives the day, and a time earlier than the directive's (beyond ten
+/// minutes of buffered requests) is on the next day.
+#[test]
+fn w3c_times_without_a_date_are_dated_by_the_date_directive() {
+    let mut parser = LineParser::new(Format::W3c, None);
+    let mut time = |line: &'static [u8]| match parser.parse(line) {
+        Ok(Parsed::Hit(hit)) => Ok(hit.time.utc_ms / 1000),
+        Ok(Parsed::Directive) => Ok(0),
+        Err(e) => Err(e),
+    };
+    for directive in [
+        &b"#Software: Microsoft Internet Information Services 5.0"[..],
+        b"#Version: 1.0",
+        b"#Date: 2002-05-02 17:42:15",
+        b"#Fields: time c-ip cs-method cs-uri-stem sc-status",
+    ] {
+        assert_eq!(time(directive), Ok(0));
+    }
+    // Epoch seconds of each UTC time, worked out apart (Python's datetime).
+    for (line, want) in [
+        (
+            &b"17:42:15 172.16.255.255 GET /default.htm 200"[..],
+            1_020_361_335,
+        ),
+        (b"17:35:00 172.16.255.255 GET /a.htm 200", 1_020_360_900),
+        (b"17:32:16 172.16.255.255 GET /a.htm 200", 1_020_360_736),
+        (b"23:59:59 172.16.255.255 GET /a.htm 200", 1_020_383_999),
+        (b"00:00:03 172.16.255.255 GET /a.htm 200", 1_020_384_003),
+        (b"17:32:14 172.16.255.255 GET /a.htm 200", 1_020_447_134),
+    ] {
+        assert_eq!(time(line), Ok(want), "{}", String::from_utf8_lossy(line));
+    }
+    // A new header: its day from then on.
+    assert_eq!(time(b"#Date: 2002-05-04 00:00:01"), Ok(0));
+    assert_eq!(
+        time(b"00:00:01 172.16.255.255 GET / 200"),
+        Ok(1_020_470_401)
+    );
+    assert_eq!(
+        time(b"25:00:01 172.16.255.255 GET / 200"),
+        Err(Malformed::W3cNoDateTime)
+    );
+    // A `#Date:` that does not read dates nothing, rather than leaving the old day.
+    assert_eq!(time(b"#Date: 04/05/2002 00:00:01"), Ok(0));
+    assert_eq!(
+        time(b"00:00:01 172.16.255.255 GET / 200"),
+        Err(Malformed::W3cNoDate)
+    );
+    // A layout with a date reads it, whatever the directive says.
+    assert_eq!(
+        time(b"#Fields: date time c-ip cs-uri-stem sc-status"),
+        Ok(0)
+    );
+    assert_eq!(
+        time(b"2002-05-02 17:42:15 172.16.255.255 / 200"),
+        Ok(1_020_361_335)
+    );
+    // A parser started mid-file with the directives in effect there reads on; without a
+    // `#Date:`, the lines say why they are not read.
+    let fields = b"#Fields: time c-ip cs-method cs-uri-stem sc-status";
+    let line = b"00:00:03 172.16.255.255 GET /a.htm 200";
+    let mut parser = LineParser::new(Format::W3c, Some(fields))
+        .with_w3c_date(Some(b"#Date: 2002-05-02 17:42:15"));
+    let Ok(Parsed::Hit(hit)) = parser.parse(line) else {
+        panic!("not a hit")
+    };
+    assert_eq!(hit.time.utc_ms, 1_020_384_003_000);
+    let mut parser = LineParser::new(Format::W3c, Some(fields));
+    assert_eq!(parser.parse(line), Err(Malformed::W3cNoDate));
 }
 
 #[test]

@@ -410,7 +410,8 @@ pub enum Parsed<'a> {
 }
 
 /// Parses the lines of one stretch of input in order: carries the W3C layout from one
-/// `#Fields:` line to the lines after it. Other formats are stateless and go straight to
+/// `#Fields:` line to the lines after it, and the day from one `#Date:` line (for layouts
+/// with no `date` field). Other formats are stateless and go straight to
 /// [`Format::parse`].
 ///
 /// A custom format (an Apache `LogFormat` or nginx `log_format` string) is compiled once
@@ -418,6 +419,8 @@ pub enum Parsed<'a> {
 pub struct LineParser {
     format: Format,
     layout: Option<W3cLayout>,
+    /// The time of the W3C `#Date:` directive in effect, milliseconds since the epoch.
+    started: Option<i64>,
     custom: Option<Arc<CustomFormat>>,
     /// The cookie that identifies visitors, read from W3C's `cs(Cookie)`.
     visitor_cookie: Option<Arc<str>>,
@@ -437,6 +440,7 @@ impl LineParser {
         LineParser {
             format,
             layout,
+            started: None,
             custom: None,
             visitor_cookie: None,
         }
@@ -447,9 +451,17 @@ impl LineParser {
         LineParser {
             format: Format::Custom,
             layout: None,
+            started: None,
             custom: Some(compiled),
             visitor_cookie: None,
         }
+    }
+
+    /// `date` is the W3C `#Date:` line in effect where parsing starts: it dates the lines
+    /// of a layout with a `time` and no `date` field.
+    pub fn with_w3c_date(mut self, date: Option<&[u8]>) -> LineParser {
+        self.started = date.and_then(time::parse_w3c_started);
+        self
     }
 
     /// Reads the value of cookie `name` from W3C's `cs(Cookie)` field into
@@ -486,12 +498,20 @@ impl LineParser {
         if line.starts_with(b"#") {
             if let Some(layout) = W3cLayout::from_fields_line(line, self.format) {
                 self.layout = Some(layout);
+            } else if line.starts_with(b"#Date:") {
+                // One that does not read leaves the lines after it undated, rather than
+                // on an older directive's day.
+                self.started = time::parse_w3c_started(line);
             }
             return Ok(Parsed::Directive);
         }
         match &self.layout {
             Some(layout) => layout
-                .parse_with_cookie(line, self.visitor_cookie.as_deref().map(str::as_bytes))
+                .parse_with(
+                    line,
+                    self.visitor_cookie.as_deref().map(str::as_bytes),
+                    self.started,
+                )
                 .map(Parsed::Hit),
             None => Err(Malformed::NoFieldsHeader),
         }
@@ -518,6 +538,7 @@ pub enum Malformed {
     NoFieldsHeader,
     FieldCount,
     W3cNoDateTime,
+    W3cNoDate,
     W3cMissingFields,
     MissingFields,
     NotHttp,
@@ -554,8 +575,11 @@ impl Malformed {
             Malformed::NoFieldsHeader => "no #Fields: header before this W3C line",
             Malformed::FieldCount => "fewer fields than the #Fields: header names",
             Malformed::W3cNoDateTime => "no valid date and time fields (W3C yyyy-mm-dd, HH:MM:SS)",
+            Malformed::W3cNoDate => {
+                "the #Fields: header has a time but no date, and no #Date: directive before this line gives the day"
+            }
             Malformed::W3cMissingFields => {
-                "the #Fields: header lacks a field a hit needs (date, time, c-ip, sc-status or c-status, and cs-uri-stem or cs-uri)"
+                "the #Fields: header lacks a field a hit needs (time, c-ip, sc-status or c-status, and cs-uri-stem or cs-uri)"
             }
             Malformed::MissingFields => "fewer fields than the format has",
             Malformed::NotHttp => "not an HTTP request (a TCP connection or no request line)",

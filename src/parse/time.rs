@@ -165,6 +165,41 @@ pub fn parse_w3c_date_time(date: &[u8], time: &[u8]) -> Result<LogTime, BadTime>
     })
 }
 
+/// When a W3C log says it was started, from its `#Date:` directive (`#Date: 2002-05-02
+/// 17:42:15`, UTC as the W3C draft has it): milliseconds since the epoch. `None` when the
+/// line is not one or its date does not read.
+pub fn parse_w3c_started(line: &[u8]) -> Option<i64> {
+    let value = line.strip_prefix(b"#Date:")?.trim_ascii();
+    let (date, time) = (value.get(..10)?, value.get(10..)?.trim_ascii_start());
+    parse_w3c_date_time(date, time).ok().map(|t| t.utc_ms)
+}
+
+/// How far a line's time may be before its `#Date:` directive's and still be on the
+/// directive's day: a server writes the directive when it opens the log, and the times of
+/// requests it had buffered may be a little earlier (IIS flushes its buffer every minute).
+pub const W3C_STARTED_SLACK_MS: i64 = 10 * 60 * 1000;
+
+/// A W3C time of day (`17:42:15`) of a layout with no `date` field, dated by the `#Date:`
+/// directive before it (`started`, see [`parse_w3c_started`]): the directive's day, or the
+/// next one when the time is more than [`W3C_STARTED_SLACK_MS`] before the directive's (the
+/// log went past midnight since it was started).
+pub fn w3c_time_after(started: i64, time: &[u8]) -> Result<LogTime, BadTime> {
+    const DAY_MS: i64 = 86_400_000;
+    let (second_of_day, millis, rest) = parse_hms(time)?;
+    if !rest.is_empty() {
+        return Err(BadTime);
+    }
+    let mut utc_ms =
+        started.div_euclid(DAY_MS) * DAY_MS + i64::from(second_of_day) * 1000 + i64::from(millis);
+    if utc_ms < started - W3C_STARTED_SLACK_MS {
+        utc_ms += DAY_MS;
+    }
+    Ok(LogTime {
+        utc_ms,
+        offset_min: 0,
+    })
+}
+
 /// Parses seconds since the epoch with an optional fraction (`1791640536.8155608`), UTC.
 pub fn parse_epoch_seconds(s: &[u8]) -> Result<LogTime, BadTime> {
     let int_len = s.iter().take_while(|b| b.is_ascii_digit()).count();

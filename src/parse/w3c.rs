@@ -13,6 +13,9 @@
 //! (CloudFront); a field may be quoted (`"a b"`). `-` is absent. `date` and `time` are UTC
 //! (the W3C draft says so); IIS's `date-local`/`time-local` are the server's clock with no
 //! zone written, read on `--tz` ([`Clock::Unzoned`]), as UTC without it.
+//! A layout with a `time` but no `date` (IIS 5's default fields) takes the day from the
+//! `#Date:` directive before its lines, the time the log was started: that day, or the next
+//! one for a time earlier than the directive's (see [`w3c_time_after`]).
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
@@ -20,7 +23,7 @@ use memchr::memchr;
 
 use super::clf::{dash_is_empty, number_field, seconds_to_us};
 use super::simd::{Marks, first_of_two};
-use super::time::parse_w3c_date_time;
+use super::time::{parse_w3c_date_time, w3c_time_after};
 use super::{
     AGENT_NOT_LOGGED, Clock, Format, LogLine, Malformed, NO_RESPONSE_TIME, Request, TextCoding,
 };
@@ -99,8 +102,10 @@ pub struct W3cLayout {
     /// Tabs only (CloudFront), or tabs when the line's first separator is one and spaces
     /// otherwise.
     tabs_only: bool,
-    /// The columns name every field a hit needs: the date, time, client, status and target.
+    /// The columns name every field a hit needs: the time, client, status and target.
     complete: bool,
+    /// The columns have a date; without one, the `#Date:` directive gives the day.
+    dated: bool,
     /// The date or time is the server's local one (`date-local`, `time-local`).
     local: bool,
     coding: TextCoding,
@@ -140,15 +145,17 @@ impl W3cLayout {
             .rposition(|&f| f != Field::Ignored)
             .map_or(0, |i| i + 1);
         let has = |f: Field| columns.contains(&f);
-        let complete = [Field::Date, Field::Time, Field::Client, Field::Status]
+        let complete = [Field::Time, Field::Client, Field::Status]
             .into_iter()
             .all(has)
             && (has(Field::UriStem) || has(Field::Uri));
+        let dated = has(Field::Date);
         let cloudfront = format == Format::CloudFront;
         Some(W3cLayout {
             columns,
             needed,
             complete,
+            dated,
             local,
             tabs_only: cloudfront,
             coding: if cloudfront {
@@ -174,17 +181,20 @@ impl W3cLayout {
         W3cLayout::from_fields_line(CLOUDFRONT_FIELDS, Format::CloudFront).expect("a #Fields: line")
     }
 
-    /// Parses one data line (not a directive).
+    /// Parses one data line (not a directive) of a layout that has a date.
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, Malformed> {
-        self.parse_with_cookie(line, None)
+        self.parse_with(line, None, None)
     }
 
     /// Parses one data line; `visitor_cookie` names the cookie that identifies visitors
-    /// (`--visitor-key cookie:NAME`), read from `cs(Cookie)` when the layout has it.
-    pub fn parse_with_cookie<'a>(
+    /// (`--visitor-key cookie:NAME`), read from `cs(Cookie)` when the layout has it, and
+    /// `started` is the time of the `#Date:` directive in effect (milliseconds since the
+    /// epoch), which dates the lines of a layout without a `date` field.
+    pub fn parse_with<'a>(
         &self,
         line: &'a [u8],
         visitor_cookie: Option<&[u8]>,
+        started: Option<i64>,
     ) -> Result<LogLine<'a>, Malformed> {
         if !self.complete {
             return Err(Malformed::W3cMissingFields);
@@ -238,8 +248,12 @@ impl W3cLayout {
         }
         let slot = |f: Field| slots[f as usize];
 
-        let time = parse_w3c_date_time(slot(Field::Date), slot(Field::Time))
-            .map_err(|_| Malformed::W3cNoDateTime)?;
+        let time = if self.dated {
+            parse_w3c_date_time(slot(Field::Date), slot(Field::Time))
+        } else {
+            w3c_time_after(started.ok_or(Malformed::W3cNoDate)?, slot(Field::Time))
+        }
+        .map_err(|_| Malformed::W3cNoDateTime)?;
         if slot(Field::Client).is_empty() {
             return Err(Malformed::NoClient);
         }
@@ -357,21 +371,21 @@ mod tests {
         .unwrap();
         let line = b"2026-10-10 13:55:36 203.0.113.7 GET / 200 _ga=GA1.2.3;+sid=A-1;+x=2";
         assert_eq!(
-            layout.parse_with_cookie(line, Some(b"sid")).unwrap().cookie,
+            layout.parse_with(line, Some(b"sid"), None).unwrap().cookie,
             b"A-1"
         );
         assert_eq!(
-            layout.parse_with_cookie(line, Some(b"_ga")).unwrap().cookie,
+            layout.parse_with(line, Some(b"_ga"), None).unwrap().cookie,
             b"GA1.2.3"
         );
         assert_eq!(
-            layout.parse_with_cookie(line, Some(b"id")).unwrap().cookie,
+            layout.parse_with(line, Some(b"id"), None).unwrap().cookie,
             b""
         );
         assert_eq!(layout.parse(line).unwrap().cookie, b"", "no cookie named");
         let line = b"2026-10-10 13:55:36 203.0.113.7 GET / 200 -";
         assert_eq!(
-            layout.parse_with_cookie(line, Some(b"sid")).unwrap().cookie,
+            layout.parse_with(line, Some(b"sid"), None).unwrap().cookie,
             b""
         );
         // CloudFront writes the header's spaces as %20.
