@@ -23,6 +23,7 @@ fn every_fixture_is_detected_and_read_whole() {
         ("elb.log", "elb", 2, 1, 0),
         ("haproxy.log", "haproxy", 3, 0, 0),
         ("iis.log", "w3c", 3, 0, 8),
+        ("iis5.log", "w3c", 4, 0, 8),
         ("nginx.log", "nginx", 3, 0, 0),
         ("s3.log", "s3", 3, 0, 0),
         ("traefik.log", "traefik", 2, 0, 0),

@@ -220,6 +220,18 @@ fn w3c_quoted_fields_and_short_lines() {
     assert_eq!((hit.status, request(&hit).as_str()), (200, "- /a?b=1"));
 }
 
+#[test]
+fn iis5_lines_are_dated_by_their_headers() {
+    let log = fixture("iis5.log");
+    let l = hits(Format::W3c, &log);
+    let times: Vec<i64> = l.iter().map(|h| (h.time.utc_ms - T0) / 1000).collect();
+    // 13:55:36 and 13:55:37; after the second header (23:59:50), 23:59:58 and, past
+    // midnight, 00:00:04 of the next day: 10 h 4 min 22 s and 28 s after T0.
+    assert_eq!(times, [0, 1, 36_262, 36_268]);
+    assert_eq!(request(&l[3]), "GET /news.htm");
+    assert_eq!(l[2].client, b"198.51.100.23");
+}
+
 /// IIS 5's default fields have a time and no date: the `#Date:` directive, written when the
 /// log was started, gives the day, and a time earlier than the directive's (beyond ten
 /// minutes of buffered requests) is on the next day.
@@ -529,6 +541,7 @@ fn detection_picks_each_fixture_format() {
         ("vcommon.log", Format::VCombined),
         ("nginx.log", Format::Nginx),
         ("iis.log", Format::W3c),
+        ("iis5.log", Format::W3c),
         ("cloudfront.log", Format::CloudFront),
         ("elb.log", Format::Elb),
         ("alb.log", Format::Alb),
@@ -571,6 +584,7 @@ fn bad_input_never_panics() {
         "vcombined.log",
         "nginx.log",
         "iis.log",
+        "iis5.log",
         "cloudfront.log",
         "elb.log",
         "alb.log",
