@@ -1,7 +1,8 @@
 //! Any bytes as one log line: the first byte picks a preset, the rest is the line, parsed
 //! through `LineParser` as the ingest loop does (W3C with a typical `#Fields:` line in
 //! effect, one with `cs(Cookie)` and the `sid` cookie as visitor key when the first byte's
-//! high bit is set, IIS 5's with no date and a `#Date:` in effect when the next bit is);
+//! high bit is set, IIS 5's with no date and a `#Date:` in effect when only the next bit
+//! is);
 //! what parses then goes through every per-distinct classification.
 //! Nothing may panic, and parsed fields must be slices of the line (or, for the user agent,
 //! the mark of one not logged).

@@ -19,8 +19,10 @@
 //! item's `Shortcut` (a number read digit by digit, a time of the usual length, a `-`, a
 //! quoted last field), the common start `%h %l %u [` read in one step when it is the usual
 //! `client - - [` (`dashes_after_client`), and the combined format's middle read with its
-//! text known (`CustomFormat::combined_run`). A shortcut lands where the search would, or
-//! gives way to it; a unit test checks this on mutated lines.
+//! text known (`CustomFormat::combined_run`), the user agent too when a number follows it. A
+//! last field that is not kept and runs to the end of the line is not walked. A shortcut
+//! lands where the search would, or gives way to it; a unit test checks this on mutated
+//! lines.
 //!
 //! [`W3cLayout`]: super::W3cLayout
 

@@ -199,6 +199,8 @@ fn w3c_quoted_fields_and_short_lines() {
         &b"#Fields: date time c-ip cs-uri-stem x-status"[..],
         b"#Fields: date time cs-uri-stem sc-status",
         b"#Fields: date c-ip cs-uri-stem sc-status",
+        // The server's clock with no date: `#Date:`, in UTC, cannot give its day.
+        b"#Fields: time-local c-ip cs-uri-stem sc-status",
         b"#Fields: date time c-ip cs-uri-query sc-status",
     ] {
         assert_eq!(parser.parse(fields), Ok(Parsed::Directive));
@@ -265,12 +267,17 @@ fn w3c_times_without_a_date_are_dated_by_the_date_directive() {
     ] {
         assert_eq!(time(line), Ok(want), "{}", String::from_utf8_lossy(line));
     }
-    // A new header: its day from then on.
+    // A new header: its day from then on; a request buffered before a header written just
+    // after midnight is on the day before.
     assert_eq!(time(b"#Date: 2002-05-04 00:00:01"), Ok(0));
-    assert_eq!(
-        time(b"00:00:01 172.16.255.255 GET / 200"),
-        Ok(1_020_470_401)
-    );
+    for (line, want) in [
+        (&b"00:00:01 172.16.255.255 GET / 200"[..], 1_020_470_401),
+        (b"23:59:58 172.16.255.255 GET / 200", 1_020_470_398),
+        (b"23:50:02 172.16.255.255 GET / 200", 1_020_469_802),
+        (b"23:50:00 172.16.255.255 GET / 200", 1_020_556_200),
+    ] {
+        assert_eq!(time(line), Ok(want), "{}", String::from_utf8_lossy(line));
+    }
     assert_eq!(
         time(b"25:00:01 172.16.255.255 GET / 200"),
         Err(Malformed::W3cNoDateTime)

@@ -180,18 +180,21 @@ pub fn parse_w3c_started(line: &[u8]) -> Option<i64> {
 pub const W3C_STARTED_SLACK_MS: i64 = 10 * 60 * 1000;
 
 /// A W3C time of day (`17:42:15`) of a layout with no `date` field, dated by the `#Date:`
-/// directive before it (`started`, see [`parse_w3c_started`]): the directive's day, or the
-/// next one when the time is more than [`W3C_STARTED_SLACK_MS`] before the directive's (the
-/// log went past midnight since it was started).
+/// directive before it (`started`, see [`parse_w3c_started`]): the one time of that time of
+/// day in the day that starts [`W3C_STARTED_SLACK_MS`] before the directive. So it is on the
+/// directive's day, or on the next one when it is earlier than the directive's time by more
+/// than that (the log went past midnight since it was started), or on the day before for a
+/// request buffered before a directive written just after midnight.
 pub fn w3c_time_after(started: i64, time: &[u8]) -> Result<LogTime, BadTime> {
     const DAY_MS: i64 = 86_400_000;
     let (second_of_day, millis, rest) = parse_hms(time)?;
     if !rest.is_empty() {
         return Err(BadTime);
     }
+    let from = started - W3C_STARTED_SLACK_MS;
     let mut utc_ms =
-        started.div_euclid(DAY_MS) * DAY_MS + i64::from(second_of_day) * 1000 + i64::from(millis);
-    if utc_ms < started - W3C_STARTED_SLACK_MS {
+        from.div_euclid(DAY_MS) * DAY_MS + i64::from(second_of_day) * 1000 + i64::from(millis);
+    if utc_ms < from {
         utc_ms += DAY_MS;
     }
     Ok(LogTime {

@@ -15,7 +15,8 @@
 //! zone written, read on `--tz` ([`Clock::Unzoned`]), as UTC without it.
 //! A layout with a `time` but no `date` (IIS 5's default fields) takes the day from the
 //! `#Date:` directive before its lines, the time the log was started: that day, or the next
-//! one for a time earlier than the directive's (see [`w3c_time_after`]).
+//! one for a time earlier than the directive's (see [`w3c_time_after`]). A `time-local`
+//! needs its `date-local`: the directive's time is UTC.
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
@@ -102,7 +103,8 @@ pub struct W3cLayout {
     /// Tabs only (CloudFront), or tabs when the line's first separator is one and spaces
     /// otherwise.
     tabs_only: bool,
-    /// The columns name every field a hit needs: the time, client, status and target.
+    /// The columns name every field a hit needs: the time, client, status and target (and
+    /// a date when the time is `time-local`).
     complete: bool,
     /// The columns have a date; without one, the `#Date:` directive gives the day.
     dated: bool,
@@ -145,11 +147,13 @@ impl W3cLayout {
             .rposition(|&f| f != Field::Ignored)
             .map_or(0, |i| i + 1);
         let has = |f: Field| columns.contains(&f);
+        let dated = has(Field::Date);
+        // A `time-local` with no date cannot take its day from `#Date:`, which is UTC.
         let complete = [Field::Time, Field::Client, Field::Status]
             .into_iter()
             .all(has)
-            && (has(Field::UriStem) || has(Field::Uri));
-        let dated = has(Field::Date);
+            && (has(Field::UriStem) || has(Field::Uri))
+            && (dated || !local_time);
         let cloudfront = format == Format::CloudFront;
         Some(W3cLayout {
             columns,
