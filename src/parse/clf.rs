@@ -111,9 +111,10 @@ pub(super) fn seconds_to_us(field: &[u8]) -> Option<u32> {
         // A byte of 10 or more gets its high bit from + 0x76, or has it already.
         if (w.wrapping_add(0x7676_7676_7676_7676) | w) & HIGHS == 0 && (w >> 8) & 0xff == 0 {
             // The eight places as one number (the dot's place 0): pairs, fours, all eight.
-            let pairs = (w * (10 << 8 | 1)) >> 8 & 0x00ff_00ff_00ff_00ff;
-            let fours = (pairs * (100 << 16 | 1)) >> 16 & 0x0000_ffff_0000_ffff;
-            let eight = (fours * (10_000 << 32 | 1)) >> 32;
+            // The products' high places overflow and are not wanted: wrapping multiplies.
+            let pairs = w.wrapping_mul(10 << 8 | 1) >> 8 & 0x00ff_00ff_00ff_00ff;
+            let fours = pairs.wrapping_mul(100 << 16 | 1) >> 16 & 0x0000_ffff_0000_ffff;
+            let eight = fours.wrapping_mul(10_000 << 32 | 1) >> 32;
             // `s0dddddd` is s × 10^7 + the decimals: s × 10^6 + the decimals is wanted.
             return Some((eight - (w & 0xff) * 9_000_000) as u32);
         }
