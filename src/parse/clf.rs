@@ -16,7 +16,7 @@
 use memchr::memchr;
 
 use super::simd::quote_or_backslash;
-use super::time::parse_clf_time;
+use super::time::{digit_word, parse_clf_time};
 use super::tokens::find_byte;
 use super::{LogLine, Malformed, NO_RESPONSE_TIME, Request};
 
@@ -103,21 +103,18 @@ pub fn strip_port(host: &[u8]) -> &[u8] {
 /// Decimal seconds (`0.012`, `3`) → microseconds, saturating below [`NO_RESPONSE_TIME`].
 pub(super) fn seconds_to_us(field: &[u8]) -> Option<u32> {
     // Six decimals (`0.000040`: ELB's three times a line, Caddy's duration), read as one
-    // word: each byte XOR its `0` or `.` is a digit's value (the dot 0), checked and
-    // combined a word at a time, where the digit loop below takes a step a digit.
-    if let Ok(&bytes) = <&[u8; 8]>::try_from(field) {
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let w = u64::from_le_bytes(bytes) ^ u64::from_le_bytes(*b"0.000000");
-        // A byte of 10 or more gets its high bit from + 0x76, or has it already.
-        if (w.wrapping_add(0x7676_7676_7676_7676) | w) & HIGHS == 0 && (w >> 8) & 0xff == 0 {
-            // The eight places as one number (the dot's place 0): pairs, fours, all eight.
-            // The products' high places overflow and are not wanted: wrapping multiplies.
-            let pairs = w.wrapping_mul(10 << 8 | 1) >> 8 & 0x00ff_00ff_00ff_00ff;
-            let fours = pairs.wrapping_mul(100 << 16 | 1) >> 16 & 0x0000_ffff_0000_ffff;
-            let eight = fours.wrapping_mul(10_000 << 32 | 1) >> 32;
-            // `s0dddddd` is s × 10^7 + the decimals: s × 10^6 + the decimals is wanted.
-            return Some((eight - (w & 0xff) * 9_000_000) as u32);
-        }
+    // word of digit values (the dot 0), checked and combined a word at a time, where the
+    // digit loop below takes a step a digit.
+    if let Ok(&bytes) = <&[u8; 8]>::try_from(field)
+        && let Some(w) = digit_word(bytes, b"0.000000")
+    {
+        // The eight places as one number (the dot's place 0): pairs, fours, all eight.
+        // The products' high places overflow and are not wanted: wrapping multiplies.
+        let pairs = w.wrapping_mul(10 << 8 | 1) >> 8 & 0x00ff_00ff_00ff_00ff;
+        let fours = pairs.wrapping_mul(100 << 16 | 1) >> 16 & 0x0000_ffff_0000_ffff;
+        let eight = fours.wrapping_mul(10_000 << 32 | 1) >> 32;
+        // `s0dddddd` is s × 10^7 + the decimals: s × 10^6 + the decimals is wanted.
+        return Some((eight - (w & 0xff) * 9_000_000) as u32);
     }
     // The usual shape first: one digit of seconds and up to nine decimals (nginx and ALB
     // write three, ELB six, Caddy up to nine), without the general path's checks for long

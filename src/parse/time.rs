@@ -356,23 +356,33 @@ fn parse_hms(s: &[u8]) -> Result<(u32, u32, &[u8]), BadTime> {
     Ok((second_of_day, millis, rest))
 }
 
+/// Eight bytes as one word of digit values, when each is a digit where `pattern` has a `0`
+/// and the pattern's own byte elsewhere (`b"00:00:00"`, `b"0.000000"`); `None` otherwise.
+/// Each byte XOR its pattern byte: a digit becomes its value, the fixed bytes 0, and any
+/// other byte 10 or more (the XOR is a bijection that maps exactly '0'..='9' to 0..=9, and
+/// only the fixed byte itself to 0). Checked a word at a time; inlined, the pattern's mask
+/// folds to a constant.
+#[inline(always)]
+pub(super) fn digit_word(bytes: [u8; 8], pattern: &[u8; 8]) -> Option<u64> {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let w = u64::from_le_bytes(bytes) ^ u64::from_le_bytes(*pattern);
+    let fixed = u64::from_le_bytes(pattern.map(|b| if b == b'0' { 0 } else { 0xff }));
+    // A byte of 10 to 127 gets its high bit from + 0x76; one of 128 or more has it already
+    // (its carry into the next byte changes nothing: the word fails either way). The fixed
+    // bytes must be 0.
+    if ((w.wrapping_add(0x7676_7676_7676_7676) | w) & HIGHS) | (w & fixed) != 0 {
+        return None;
+    }
+    Some(w)
+}
+
 /// `HH:MM:SS` → the second of the day (`:60`, a leap second, allowed). The eight bytes are
-/// read as one word and checked and combined a word at a time: every line has a time, and
-/// three two-digit reads with their checks cost three times as many instructions.
+/// read as one word and checked and combined a word at a time ([`digit_word`]): every line
+/// has a time, and three two-digit reads with their checks cost three times as many
+/// instructions.
 #[inline(always)]
 fn second_of_day(hms: [u8; 8]) -> Result<u32, BadTime> {
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Each byte XOR its expected "0" or ":": a digit becomes its value and a colon 0; any
-    // other byte becomes 10 or more (the XOR is a bijection that maps exactly '0'..='9'
-    // to 0..=9, and only ':' to 0).
-    let w = u64::from_le_bytes(hms) ^ u64::from_le_bytes(*b"00:00:00");
-    // A byte of 10 to 127 gets its high bit from + 0x76; one of 128 or more has it already
-    // (its carry into the next byte changes nothing: the line fails either way). The
-    // colons' bytes must be 0.
-    let colons = 0x0000_ff00_00ff_0000;
-    if ((w.wrapping_add(0x7676_7676_7676_7676) | w) & HIGHS) | (w & colons) != 0 {
-        return Err(BadTime);
-    }
+    let w = digit_word(hms, b"00:00:00").ok_or(BadTime)?;
     // Each byte times ten plus the byte after it: the tens and units of each pair meet in
     // the pair's first byte (at most 99, so no byte carries into the next).
     let pairs = w * 10 + (w >> 8);
