@@ -274,6 +274,8 @@ fn w3c_times_without_a_date_are_dated_by_the_date_directive() {
         (&b"00:00:01 172.16.255.255 GET / 200"[..], 1_020_470_401),
         (b"23:59:58 172.16.255.255 GET / 200", 1_020_470_398),
         (b"23:50:02 172.16.255.255 GET / 200", 1_020_469_802),
+        // The window's first second (ten minutes before 00:00:01), then the one before it.
+        (b"23:50:01 172.16.255.255 GET / 200", 1_020_469_801),
         (b"23:50:00 172.16.255.255 GET / 200", 1_020_556_200),
     ] {
         assert_eq!(time(line), Ok(want), "{}", String::from_utf8_lossy(line));

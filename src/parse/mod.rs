@@ -579,7 +579,7 @@ impl Malformed {
                 "the #Fields: header has a time but no date, and no #Date: directive before this line gives the day"
             }
             Malformed::W3cMissingFields => {
-                "the #Fields: header lacks a field a hit needs (time, c-ip, sc-status or c-status, cs-uri-stem or cs-uri, and a date-local with time-local)"
+                "the #Fields: header lacks a field a hit needs (time, c-ip, sc-status or c-status, cs-uri-stem or cs-uri, and a date with time-local)"
             }
             Malformed::MissingFields => "fewer fields than the format has",
             Malformed::NotHttp => "not an HTTP request (a TCP connection or no request line)",

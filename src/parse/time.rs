@@ -174,9 +174,11 @@ pub fn parse_w3c_started(line: &[u8]) -> Option<i64> {
     parse_w3c_date_time(date, time).ok().map(|t| t.utc_ms)
 }
 
-/// How far a line's time may be before its `#Date:` directive's and still be on the
-/// directive's day: a server writes the directive when it opens the log, and the times of
-/// requests it had buffered may be a little earlier (IIS flushes its buffer every minute).
+/// How far a line's time may be before its `#Date:` directive's and still be taken as that
+/// close to it (on the directive's day, or the day before when the directive was written
+/// just after midnight): a server writes the directive when it opens the log, and the times
+/// of requests it had buffered may be a little earlier (IIS flushes its buffer every
+/// minute).
 pub const W3C_STARTED_SLACK_MS: i64 = 10 * 60 * 1000;
 
 /// A W3C time of day (`17:42:15`) of a layout with no `date` field, dated by the `#Date:`

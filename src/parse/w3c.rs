@@ -14,9 +14,9 @@
 //! (the W3C draft says so); IIS's `date-local`/`time-local` are the server's clock with no
 //! zone written, read on `--tz` ([`Clock::Unzoned`]), as UTC without it.
 //! A layout with a `time` but no `date` (IIS 5's default fields) takes the day from the
-//! `#Date:` directive before its lines, the time the log was started: that day, or the next
-//! one for a time earlier than the directive's (see [`w3c_time_after`]). A `time-local`
-//! needs its `date-local`: the directive's time is UTC.
+//! `#Date:` directive before its lines, the time the log was started: each time is placed
+//! in the day that starts ten minutes before the directive (see [`w3c_time_after`]). A
+//! `time-local` needs a date column: the directive's time is UTC.
 //! `time-taken` is milliseconds when it is a whole number (IIS) and seconds when it has a
 //! fraction (CloudFront, the W3C draft).
 
